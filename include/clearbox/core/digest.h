@@ -1,0 +1,38 @@
+// SHA-256 (OpenSSL) and CRC-32 (zlib).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "clearbox/core/bytes.h"
+
+namespace clearbox {
+
+using Sha256Digest = std::array<uint8_t, 32>;
+
+Sha256Digest Sha256(ByteView data);
+std::string Sha256Hex(ByteView data);
+
+// Incremental SHA-256. Not thread-safe; one per stream.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(Sha256Hasher&&) noexcept;
+  Sha256Hasher& operator=(Sha256Hasher&&) noexcept;
+
+  void Update(ByteView data);
+  // Returns the digest and resets the hasher for reuse.
+  Sha256Digest Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// CRC-32 (IEEE 802.3, as zlib, gzip, U-Boot and TRX use). `crc` continues a running value.
+uint32_t Crc32(ByteView data, uint32_t crc = 0);
+
+}  // namespace clearbox

@@ -1,0 +1,107 @@
+// unpack: turns a firmware image into a tree of filesystems.
+//
+//   clearbox::unpack::Options opts;          // limits, threads
+//   clearbox::unpack::TreeCollector tree;    // or DirectoryWriter, or your own Sink
+//   auto summary = clearbox::unpack::UnpackFile("fw.bin", opts, tree);
+//   if (!summary.ok()) ...;                  // only for unreadable input / usage errors
+//   for (const auto& n : tree.nodes()) ...   // corrupt parts are Notes, not errors
+//
+// The engine maps the input, identifies containers by magic at offset 0 and by carving at
+// any offset (each header validated before it is trusted; bytes inside an unpacked
+// container are not carved again), opens each with its format handler, and recurses into
+// payloads and into files that are themselves containers, within the Limits. It never
+// writes anything itself: every node goes to a Sink, with its content readable once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clearbox/core/bytes.h"
+#include "clearbox/core/result.h"
+#include "clearbox/unpack/limits.h"
+#include "clearbox/unpack/node.h"
+
+namespace clearbox {
+class Progress;
+}
+
+namespace clearbox::unpack {
+
+// Sequential reader over one file's content, valid only during Sink::OnNode.
+class ContentReader {
+ public:
+  virtual ~ContentReader() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to out.size() bytes; 0 at the end. Errors name the node and what failed
+  // (a corrupt block, a limit).
+  virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
+  // The whole content when it already sits contiguous in memory (a mapped image region or a
+  // decompressed buffer), so a sink can write it without copying; nullopt otherwise.
+  virtual std::optional<ByteView> Contiguous() { return std::nullopt; }
+};
+
+// Receives what the engine finds. OnNode may be called concurrently from several threads
+// (formats with random access are extracted in parallel): implementations must be
+// thread-safe. Returning an error from OnNode stops the unpack (the error is returned).
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void OnFilesystem(const FilesystemInfo& fs) {}
+  virtual Status OnNode(const Node& node, ContentReader* content) = 0;
+  virtual void OnNote(const Note& note) {}
+  // Whether OnNode will read file contents; when false the engine may skip decompressing
+  // files that are not containers (the fast `ls`).
+  virtual bool WantsContent() const { return true; }
+};
+
+struct Options {
+  Limits limits;
+  int threads = 0;           // 0: one per core
+  bool carve_files = false;  // also carve inside files of unpacked filesystems (slow)
+  Progress* progress = nullptr;
+};
+
+struct Summary {
+  uint64_t nodes = 0;
+  uint64_t filesystems = 0;
+  uint64_t bytes = 0;    // content bytes produced
+  bool partial = false;  // a limit, a corrupt part or an unsupported container: see notes
+};
+
+// Unpacks the file at `path`. The image name in provenance is its base name.
+// Errors: kNotFound/kIo if the input cannot be read; a sink error. Everything else
+// (corrupt parts, limits, unsupported formats) is a Note and sets Summary::partial.
+Result<Summary> UnpackFile(const std::string& path, const Options& options, Sink& sink);
+// The same over a buffer (the fuzz entry point, tests).
+Result<Summary> UnpackBuffer(ByteView data, const std::string& name, const Options& options,
+                             Sink& sink);
+
+// Collects nodes and notes in memory (thread-safe). With hash_contents, also the SHA-256
+// of every file (hex), for tests and the SBOM.
+class TreeCollector : public Sink {
+ public:
+  explicit TreeCollector(bool hash_contents = false);
+  ~TreeCollector() override;
+  void OnFilesystem(const FilesystemInfo& fs) override;
+  Status OnNode(const Node& node, ContentReader* content) override;
+  void OnNote(const Note& note) override;
+  bool WantsContent() const override { return hash_contents_; }
+
+  struct Entry {
+    Node node;
+    std::string sha256;  // empty unless hashed
+  };
+  // Sorted by provenance once the unpack is done.
+  std::vector<Entry> TakeEntries();
+  std::vector<FilesystemInfo> TakeFilesystems();
+  std::vector<Note> TakeNotes();
+
+ private:
+  struct State;
+  bool hash_contents_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace clearbox::unpack

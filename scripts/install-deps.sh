@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package clearbox needs to build, test and benchmark.
+# Idempotent and quiet when everything is already there.
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh --bench    also the peers the benchmarks run (binwalk, nginx, wrk, ...)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
+  zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
+)
+test_pkgs=(
+  squashfs-tools squashfs-tools-ng u-boot-tools e2fsprogs genext2fs mtd-utils
+  cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
+  golang-go golang-golang-x-mod-dev curl python3
+)
+bench_pkgs=(binwalk nginx wrk debootstrap hyperfine time)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

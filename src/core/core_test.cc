@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+
+#include "clearbox/core/bytes.h"
+#include "clearbox/core/digest.h"
+#include "clearbox/core/encoding.h"
+#include "clearbox/core/file.h"
+#include "clearbox/core/result.h"
+
+namespace clearbox {
+namespace {
+
+TEST(EncodingTest, HexRoundTrip) {
+  Bytes b = {0x00, 0x7f, 0xff, 0x10};
+  EXPECT_EQ(HexEncode(b), "007fff10");
+  EXPECT_EQ(*HexDecode("007FFF10"), b);
+  EXPECT_FALSE(HexDecode("abc").has_value());
+  EXPECT_FALSE(HexDecode("zz").has_value());
+}
+
+TEST(EncodingTest, Base64Rfc4648Vectors) {
+  const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(Base64Encode(AsBytes(plain[i])), enc[i]);
+    auto d = Base64Decode(enc[i]);
+    ASSERT_TRUE(d.has_value()) << enc[i];
+    EXPECT_EQ(AsChars(*d), plain[i]);
+  }
+  EXPECT_FALSE(Base64Decode("Zg=").has_value());
+  EXPECT_FALSE(Base64Decode("Zh==").has_value());  // non-canonical trailing bits
+  EXPECT_FALSE(Base64Decode("Z===").has_value());
+  EXPECT_FALSE(Base64Decode("Zm9v\n").has_value());
+}
+
+TEST(DigestTest, Sha256KnownAnswer) {
+  EXPECT_EQ(Sha256Hex(AsBytes("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256Hasher h;
+  h.Update(AsBytes("a"));
+  h.Update(AsBytes("bc"));
+  EXPECT_EQ(h.Finish(), Sha256(AsBytes("abc")));
+}
+
+TEST(DigestTest, Crc32KnownAnswer) { EXPECT_EQ(Crc32(AsBytes("123456789")), 0xCBF43926u); }
+
+TEST(BytesTest, FitsInRejectsOverflow) {
+  EXPECT_TRUE(FitsIn(10, 0, 10));
+  EXPECT_FALSE(FitsIn(10, 1, 10));
+  EXPECT_FALSE(FitsIn(10, 11, 0));
+  EXPECT_FALSE(FitsIn(10, 5, UINT64_MAX));
+}
+
+TEST(BytesTest, ReaderStopsAtEnd) {
+  Bytes b = {1, 2, 3};
+  ByteReader r(b);
+  EXPECT_EQ(*r.ReadBE16(), 0x0102);
+  EXPECT_FALSE(r.ReadBE16().has_value());
+  EXPECT_EQ(r.position(), 2u);
+  EXPECT_EQ(*r.ReadU8(), 3);
+  EXPECT_TRUE(r.empty());
+}
+
+TEST(ResultTest, ErrorCarriesContext) {
+  Result<int> r = Error::InvalidInput("bad size").WithContext("tile/0/001");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(r.error().message(), "tile/0/001: bad size");
+}
+
+TEST(FileTest, AtomicWriteAndRead) {
+  std::string dir = ::testing::TempDir() + "/clearbox_core_test";
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  std::string path = dir + "/f";
+  ASSERT_TRUE(WriteFileAtomic(path, AsBytes("hello")).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, AsBytes("world")).ok());
+  auto text = ReadTextFile(path);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "world");
+  auto again = WriteNewFile(path, AsBytes("x"), 0600);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  auto missing = MappedFile::Open(dir + "/nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace clearbox

@@ -1,0 +1,5 @@
+#include "commands.h"
+
+namespace clearbox::cli {
+void RegisterKeyCommands(CLI::App& app) {}
+}  // namespace clearbox::cli

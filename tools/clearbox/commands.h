@@ -1,0 +1,20 @@
+// Each command group registers its subcommands on the app; one file per group.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace clearbox::cli {
+
+// Exit codes (DESIGN.md): 0 ok/clean, 1 findings at or above --fail-on, 2 usage or input error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;
+inline constexpr int kExitInputError = 2;
+
+// A subcommand's callback stores its exit code here; main returns it.
+int& ExitCode();
+
+void RegisterUnpackCommands(CLI::App& app);  // unpack, ls           (cmd_unpack.cc)
+void RegisterKeyCommands(CLI::App& app);     // key generate         (cmd_key.cc)
+void RegisterLogCommands(CLI::App& app);     // log ...              (cmd_log.cc)
+
+}  // namespace clearbox::cli

@@ -1,0 +1,27 @@
+// clearbox: check, don't trust. Thin front end over libclearbox.
+#include <cstdio>
+
+#include "commands.h"
+
+namespace clearbox::cli {
+int& ExitCode() {
+  static int code = kExitOk;
+  return code;
+}
+}  // namespace clearbox::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"clearbox: audit firmware, log releases, verify before install"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "clearbox 0.1.0");
+  clearbox::cli::RegisterUnpackCommands(app);
+  clearbox::cli::RegisterKeyCommands(app);
+  clearbox::cli::RegisterLogCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : clearbox::cli::kExitInputError;
+  }
+  return clearbox::cli::ExitCode();
+}
