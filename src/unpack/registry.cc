@@ -1,0 +1,39 @@
+// The list of every format the engine knows. To add a format: define its FormatHandler in
+// its own .cc (namespace clearbox::unpack::internal) and add ONE line X(kYourFormat) below.
+// Order matters only for ties (two formats matching at the same offset: the first wins), so
+// firmware containers come first, then filesystems, archives, and bare compressed streams.
+#include <string_view>
+#include <vector>
+
+#include "internal/format.h"
+
+// clang-format off
+#define CLEARBOX_UNPACK_FORMATS(X)                                                \
+  /* firmware containers: uimage, trx, ubi (flash-parsers) */                     \
+  /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
+  /* archives via libarchive: tar, cpio, zip, 7z */                               \
+  /* compressed streams: gzip, xz, lzma, bzip2, zstd, lz4 */
+// clang-format on
+
+namespace clearbox::unpack::internal {
+
+#define CLEARBOX_DECLARE_FORMAT(handler) extern const FormatHandler handler;
+CLEARBOX_UNPACK_FORMATS(CLEARBOX_DECLARE_FORMAT)
+#undef CLEARBOX_DECLARE_FORMAT
+
+const std::vector<const FormatHandler*>& AllFormats() {
+#define CLEARBOX_LIST_FORMAT(handler) &handler,
+  static const std::vector<const FormatHandler*> formats = {
+      CLEARBOX_UNPACK_FORMATS(CLEARBOX_LIST_FORMAT)};
+#undef CLEARBOX_LIST_FORMAT
+  return formats;
+}
+
+const FormatHandler* FindFormat(std::string_view name) {
+  for (const FormatHandler* f : AllFormats()) {
+    if (f->name == name) return f;
+  }
+  return nullptr;
+}
+
+}  // namespace clearbox::unpack::internal
