@@ -15,6 +15,13 @@ int& ExitCode();
 
 void RegisterUnpackCommands(CLI::App& app);  // unpack, ls           (cmd_unpack.cc)
 void RegisterKeyCommands(CLI::App& app);     // key generate         (cmd_key.cc)
-void RegisterLogCommands(CLI::App& app);     // log ...              (cmd_log.cc)
+void RegisterLogCommands(CLI::App& app);     // log init/serve/add/witness (cmd_log.cc)
+
+// The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds
+// `clearbox log <sub>` commands attaches them here, so the group is made once whatever the
+// registration order: tlog-core's cmd_log_client.cc (get-proof, verify-inclusion, monitor)
+// calls LogCommand(app)->add_subcommand(...) too. Subcommand names in use by cmd_log.cc:
+// init, serve, add, witness.
+CLI::App* LogCommand(CLI::App& app);
 
 }  // namespace clearbox::cli
