@@ -86,7 +86,7 @@ Bytes Lzo1xEncode(ByteView in) {
 Bytes LzopEncode(ByteView in) {
   TempDir dir;
   WriteBytes(dir / "data", in);
-  EXPECT_TRUE(testing::Run("lzop -q -c " + (dir / "data") + " > " + (dir / "data.lzo")));
+  EXPECT_TRUE(testing::RunCommand("lzop -q -c " + (dir / "data") + " > " + (dir / "data.lzo")));
   return ReadBytes(dir / "data.lzo");
 }
 
