@@ -1,0 +1,105 @@
+// Where a transparency log keeps its state: the published checkpoint, the C2SP tlog-tiles hash
+// tiles and entry bundles, the deduplication index and the log's configuration.
+//
+// One interface, several backends: the directory backend below is the embedded default (its
+// files are the static tlog-tiles layout, servable as is by any web server or CDN); a shared
+// database backend (PostgreSQL) implements the same calls later.
+//
+//   CLEARBOX_ASSIGN_OR_RETURN(auto storage, OpenDirectoryStorage("/srv/log"));
+//   CLEARBOX_ASSIGN_OR_RETURN(LogConfig config, storage->ReadConfig());
+//   // the sequencer: WriteTiles(batch) -> IndexEntries(batch) -> PublishCheckpoint(note)
+//
+// Durability contract (what makes "a crash at any instant loses no acknowledged entry" hold):
+// WriteTiles returns only once every tile and bundle it was given survives a crash;
+// PublishCheckpoint replaces the checkpoint atomically (a reader or a crash sees the old one or
+// the new one, never a mix) and durably. The sequencer calls them in that order, so a
+// published checkpoint never covers a tile that could be lost. The index may lag behind the
+// tiles after a crash (IndexedSize says how far it got); the sequencer re-indexes the rest.
+//
+// Thread-safety: Fetch/ReadCheckpoint/LookupEntries may be called from any thread at any
+// time; the write calls come from one thread (the sequencer) at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearbox/core/result.h"
+#include "clearbox/tlog/log_config.h"
+#include "clearbox/tlog/merkle.h"
+#include "clearbox/tlog/tiles.h"
+
+namespace clearbox::tlog {
+
+// An entry of the deduplication index: the entry's RFC 6962 leaf hash and its index.
+struct IndexedEntry {
+  Hash leaf_hash;
+  uint64_t index = 0;
+};
+
+class LogStorage : public TileFetcher {
+ public:
+  ~LogStorage() override = default;
+
+  // TileFetcher: reads "checkpoint", "tile/<L>/<N>[.p/<W>]" and "tile/entries/<N>[.p/<W>]".
+  // Errors: kNotFound, kIo, kLimitExceeded (larger than max_size), kInvalidInput for a path
+  // that is not one of those.
+  // Result<Bytes> Fetch(const std::string& path, size_t max_size) override;
+
+  // The log's configuration. Errors: kNotFound (not a log: run `clearbox log init`), kIo,
+  // kInvalidInput (a broken config).
+  virtual Result<LogConfig> ReadConfig() = 0;
+  // Replaces the configuration durably. Errors: kIo, kInvalidInput (it does not validate).
+  virtual Status WriteConfig(const LogConfig& config) = 0;
+
+  // The published signed checkpoint. Errors: kNotFound (never published), kIo.
+  virtual Result<std::string> ReadCheckpoint() = 0;
+  // Replaces the published checkpoint atomically and durably. Errors: kIo.
+  virtual Status PublishCheckpoint(std::string_view signed_note) = 0;
+
+  // Makes hash tiles and entry bundles durable (TileData::path says which). A resource
+  // written again replaces the old one atomically (recovery rewrites the unpublished right
+  // edge). Errors: kIo naming the path; after an error some of the batch may be durable.
+  virtual Status WriteTiles(std::span<const TileData> tiles) = 0;
+
+  // For each leaf hash, the index of the entry if the index knows it. Errors: kIo.
+  virtual Result<std::vector<std::optional<uint64_t>>> LookupEntries(
+      std::span<const Hash> leaf_hashes) = 0;
+  // Records entries, which must be the next ones after IndexedSize() (indexes contiguous and
+  // ascending); the index then covers [0, last + 1). Need not be durable at once: after a
+  // crash IndexedSize() tells where to resume. Errors: kIo, kInvalidInput (not contiguous).
+  virtual Status IndexEntries(std::span<const IndexedEntry> entries) = 0;
+  // The index covers entries [0, IndexedSize()). Errors: kIo.
+  virtual Result<uint64_t> IndexedSize() = 0;
+  // Forgets entries with index >= size (used by recovery when the durable tree is shorter
+  // than the index, which the write order prevents but a damaged disk might not). Errors: kIo.
+  virtual Status TruncateIndex(uint64_t size) = 0;
+
+  // Removes partial tiles and bundles that `full` (now published, full tiles) supersedes.
+  // Best effort: the tiles spec lets a log delete them once the full tile is available.
+  // Errors: kIo.
+  virtual Status DeleteSupersededPartials(std::span<const TileData> full) = 0;
+
+  // A short description for messages ("directory /srv/log").
+  virtual std::string Describe() const = 0;
+};
+
+// Opens the directory backend rooted at `dir`:
+//   dir/config.json          LogConfig (JSON)
+//   dir/checkpoint           the published checkpoint (replaced with WriteFileAtomic)
+//   dir/tile/<L>/<N>[.p/<W>], dir/tile/entries/<N>[.p/<W>]   C2SP tlog-tiles, as served
+//   dir/index.sqlite         deduplication index (SQLite, WAL; rebuildable from the bundles)
+//   dir/lock                 held (flock) while open: one writer per log
+// Files are written to a temporary name, fsynced, renamed into place, and their directories
+// fsynced (several at once, which lets the filesystem share journal commits).
+// `create` makes the directory (mode 0755) if needed and allows a missing config.
+// Errors: kNotFound (no such dir and !create), kConflict (another process has the log open),
+// kIo.
+Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir,
+                                                         bool create = false);
+
+}  // namespace clearbox::tlog

@@ -1,0 +1,483 @@
+#include "clearbox/tlog/sequencer.h"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "clearbox/tlog/checkpoint.h"
+#include "clearbox/tlog/proof.h"
+#include "tile_hash_cache.h"
+
+namespace clearbox::tlog {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct HashHasher {
+  size_t operator()(const Hash& h) const {
+    size_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
+
+// Only the path matters for deleting superseded partials; don't keep 8 KiB per tile around.
+TileData PathOnly(const TileData& t) { return TileData{t.tile, t.path, {}}; }
+
+}  // namespace
+
+Sequencer::Sequencer(LogStorage& storage, LogConfig config,
+                     std::unique_ptr<crypto::NoteSigner> signer, SequencerOptions options)
+    : storage_(storage),
+      config_(std::move(config)),
+      signer_(std::move(signer)),
+      options_(std::move(options)),
+      hashes_(std::make_unique<internal::TileHashCache>(storage)) {}
+
+Sequencer::~Sequencer() { Stop(); }
+
+void Sequencer::Log(const std::string& message) const {
+  if (options_.log) options_.log(message);
+}
+
+Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, const LogConfig& config,
+                                                    std::unique_ptr<crypto::NoteSigner> signer,
+                                                    WitnessTransport* transport,
+                                                    SequencerOptions options) {
+  CLEARBOX_RETURN_IF_ERROR(ValidateLogConfig(config));
+  CLEARBOX_ASSIGN_OR_RETURN(crypto::VerifierKey log_key, crypto::ParseVerifierKey(config.log_key));
+  if (!signer || signer->name() != log_key.name || signer->key_id() != log_key.key_id) {
+    return Error::InvalidInput("the signing key is not the log's key " + config.log_key);
+  }
+  if (!config.witnesses.empty() && transport == nullptr) {
+    return Error::InvalidInput("the log lists witnesses but no way to reach them was given");
+  }
+  std::unique_ptr<Sequencer> s(
+      new Sequencer(storage, config, std::move(signer), std::move(options)));
+  CLEARBOX_RETURN_IF_ERROR(s->Recover());
+  if (!config.witnesses.empty()) {
+    CLEARBOX_ASSIGN_OR_RETURN(
+        s->cosigner_, WitnessCosigner::Create(config.witnesses, *transport, s->published_size_));
+  }
+  if (s->published_note_.empty()) {
+    // A log without any checkpoint (init did not finish): publish the current tree now.
+    if (Status p = s->Publish(false); !p.ok()) {
+      s->Log("warning: could not publish a first checkpoint: " + p.error().message());
+    }
+  }
+  s->last_publish_ = Clock::now();
+  s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
+  return s;
+}
+
+Status Sequencer::Recover() {
+  CLEARBOX_ASSIGN_OR_RETURN(auto log_verifier,
+                            crypto::Ed25519NoteVerifier::FromVerifierKey(config_.log_key));
+  uint64_t published = 0;
+  std::optional<Hash> root;
+  auto text = storage_.ReadCheckpoint();
+  if (text.ok()) {
+    auto verified = OpenCheckpoint(*text, *log_verifier, {}, config_.origin);
+    if (!verified.ok()) {
+      return verified.error().WithContext(storage_.Describe() + ": published checkpoint");
+    }
+    published = verified->checkpoint.size;
+    root = verified->checkpoint.root;
+    published_note_ = *text;
+  } else if (text.error().code() != ErrorCode::kNotFound) {
+    return text.error();
+  }
+  auto tiler = TreeTiler::Resume(published, storage_, root);
+  if (!tiler.ok()) {
+    return tiler.error().WithContext(storage_.Describe() +
+                                     ": tiles of the published checkpoint (size " +
+                                     std::to_string(published) + ")");
+  }
+  tiler_ = std::move(*tiler);
+  auto bundler = EntryBundler::Resume(published, storage_);
+  if (!bundler.ok()) {
+    return bundler.error().WithContext(storage_.Describe() + ": entry bundle at size " +
+                                       std::to_string(published));
+  }
+  bundler_ = std::move(*bundler);
+  published_size_ = published;
+
+  // Roll forward over entries that are durable but were never published. Entry bundles are
+  // written (and fsynced) before any checkpoint or witness request names them, so whatever
+  // contiguous run of them follows the checkpoint is exactly what a crash left unpublished.
+  std::vector<Bytes> published_edge;  // entries of the published partial bundle
+  if (uint16_t w = static_cast<uint16_t>(published % kTileWidth)) {
+    CLEARBOX_ASSIGN_OR_RETURN(Bytes data, storage_.Fetch(EntryBundlePath(published / kTileWidth, w),
+                                                         kMaxEntryBundleSize));
+    CLEARBOX_ASSIGN_OR_RETURN(published_edge, ParseEntryBundle(data, w));
+  }
+  uint64_t size = published;
+  for (;;) {
+    const uint64_t bundle = size / kTileWidth;
+    const uint16_t offset = static_cast<uint16_t>(size % kTileWidth);
+    std::optional<std::vector<Bytes>> entries;
+    auto try_width = [&](uint16_t width) -> Result<bool> {
+      auto data = storage_.Fetch(EntryBundlePath(bundle, width), kMaxEntryBundleSize);
+      if (!data.ok()) {
+        if (data.error().code() == ErrorCode::kNotFound) return false;
+        return data.error();
+      }
+      auto parsed = ParseEntryBundle(*data, width);
+      if (!parsed.ok()) {
+        Log("recovery: ignoring unreadable " + EntryBundlePath(bundle, width) + ": " +
+            parsed.error().message());
+        return true;  // present but torn: nothing at or beyond it is usable
+      }
+      entries = std::move(*parsed);
+      return true;
+    };
+    CLEARBOX_ASSIGN_OR_RETURN(bool found, try_width(static_cast<uint16_t>(kTileWidth)));
+    for (int w = kTileWidth - 1; !found && w > offset; --w) {
+      CLEARBOX_ASSIGN_OR_RETURN(found, try_width(static_cast<uint16_t>(w)));
+    }
+    if (!entries) break;
+    // A stale bundle from an older, abandoned right edge must not be spliced in.
+    if (offset > 0) {  // only the first bundle starts mid-way: at the published size
+      bool same = true;
+      for (uint16_t i = 0; i < offset && same; ++i) same = (*entries)[i] == published_edge[i];
+      if (!same) {
+        Log("recovery: " + EntryBundlePath(bundle, static_cast<uint16_t>(entries->size())) +
+            " does not extend the published entries; ignoring it");
+        break;
+      }
+    }
+    for (size_t i = offset; i < entries->size(); ++i) {
+      CLEARBOX_RETURN_IF_ERROR(tiler_.Append(LeafHash((*entries)[i])));
+      CLEARBOX_RETURN_IF_ERROR(bundler_.Append((*entries)[i]));
+    }
+    size += entries->size() - offset;
+    if (entries->size() < kTileWidth) break;
+  }
+  if (size > published) {
+    Log("recovery: " + std::to_string(size - published) +
+        " durable entries beyond the published checkpoint (size " + std::to_string(published) +
+        "); re-deriving their tiles and publishing them");
+    std::vector<TileData> tiles = tiler_.TakeChangedTiles();
+    std::vector<TileData> bundles = bundler_.TakeChangedBundles();
+    tiles.insert(tiles.end(), std::make_move_iterator(bundles.begin()),
+                 std::make_move_iterator(bundles.end()));
+    CLEARBOX_RETURN_IF_ERROR(storage_.WriteTiles(tiles));
+    stats_.recovered_entries = size - published;
+  }
+
+  // The dedup index may lag (it is written without fsync) or, on a damaged disk, lead.
+  CLEARBOX_ASSIGN_OR_RETURN(uint64_t indexed, storage_.IndexedSize());
+  if (indexed > size) {
+    CLEARBOX_RETURN_IF_ERROR(storage_.TruncateIndex(size));
+    indexed = size;
+  }
+  while (indexed < size) {
+    // Level-0 tiles hold the leaf hashes: re-index from them.
+    TileId tile = TileForStoredHash(0, indexed, size);
+    CLEARBOX_ASSIGN_OR_RETURN(Bytes data, storage_.Fetch(TilePath(tile), kFullTileSize));
+    CLEARBOX_ASSIGN_OR_RETURN(std::vector<Hash> leaves, ParseTileData(data, tile));
+    std::vector<IndexedEntry> batch;
+    for (uint64_t j = indexed % kTileWidth; j < leaves.size(); ++j) {
+      batch.push_back({leaves[j], tile.index * kTileWidth + j});
+    }
+    CLEARBOX_RETURN_IF_ERROR(storage_.IndexEntries(batch));
+    indexed += batch.size();
+  }
+  if (!published_note_.empty()) checkpoint_ = std::make_shared<const std::string>(published_note_);
+  stats_.tree_size = published_size_;
+  return Status::Ok();
+}
+
+void Sequencer::Add(Bytes entry, AddCallback done) {
+  const Hash leaf_hash = LeafHash(entry);
+  AddHashed(std::move(entry), leaf_hash, std::move(done));
+}
+
+void Sequencer::AddHashed(Bytes entry, const Hash& leaf_hash, AddCallback done) {
+  if (entry.size() > config_.max_entry_size) {
+    done(Error::LimitExceeded("entry of " + std::to_string(entry.size()) +
+                              " bytes is larger than this log's limit of " +
+                              std::to_string(config_.max_entry_size) + " bytes"));
+    return;
+  }
+  std::unique_lock lock(mu_);
+  if (stop_ || stopped_) {
+    lock.unlock();
+    done(Error::Unavailable("the log is shutting down; retry later"));
+    return;
+  }
+  if (queue_.size() >= options_.max_queued_entries) {
+    lock.unlock();
+    done(Error::Unavailable("the log is busy (" + std::to_string(options_.max_queued_entries) +
+                            " entries queued); retry later"));
+    return;
+  }
+  if (queue_.empty()) first_queued_ = Clock::now();
+  queue_.push_back(Pending{std::move(entry), leaf_hash, std::move(done)});
+  const bool wake = queue_.size() == 1 || queue_.size() == config_.batch_max_entries;
+  lock.unlock();
+  if (wake) cv_.notify_one();
+}
+
+void Sequencer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const std::string> Sequencer::checkpoint() const {
+  std::lock_guard lock(mu_);
+  return checkpoint_;
+}
+
+SequencerStats Sequencer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Sequencer::Run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stop_) break;
+    const auto now = Clock::now();
+    const bool unpublished = !broken_ && tiler_.size() > published_size_;
+    const bool publish_due = unpublished && now >= retry_at_;
+    const bool republish_due =
+        !broken_ && cosigner_ && !unpublished && now - last_publish_ >= config_.republish_interval;
+    const bool batch_due = !queue_.empty() && (queue_.size() >= config_.batch_max_entries ||
+                                               now - first_queued_ >= config_.batch_max_delay);
+    if (batch_due || publish_due || republish_due) {
+      std::vector<Pending> batch;
+      if (batch_due) {
+        const size_t n = std::min<size_t>(queue_.size(), config_.batch_max_entries);
+        batch.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        if (!queue_.empty()) first_queued_ = now;  // the rest waited at least as long
+      }
+      lock.unlock();
+      if (!batch.empty()) {
+        ProcessBatch(std::move(batch));
+      } else if (publish_due) {
+        (void)Publish(false);
+        AnswerWaiters();
+      } else {
+        if (Status s = Publish(true); !s.ok()) last_publish_ = Clock::now();  // bounded retry
+      }
+      lock.lock();
+      continue;
+    }
+    // Sleep until the next thing can be due.
+    auto wake = Clock::time_point::max();
+    if (!queue_.empty()) wake = std::min(wake, first_queued_ + config_.batch_max_delay);
+    if (unpublished) wake = std::min(wake, retry_at_);
+    if (cosigner_ && !unpublished)
+      wake = std::min(wake, last_publish_ + config_.republish_interval);
+    if (wake == Clock::time_point::max()) {
+      cv_.wait(lock);
+    } else {
+      cv_.wait_until(lock, wake);
+    }
+  }
+  std::deque<Pending> queued = std::move(queue_);
+  stopped_ = true;
+  lock.unlock();
+  std::vector<Pending> rest(std::make_move_iterator(queued.begin()),
+                            std::make_move_iterator(queued.end()));
+  FailAll(Error::Unavailable("the log is shutting down; retry later (the entry may already be "
+                             "durable: resubmitting returns its index)"),
+          std::move(rest));
+}
+
+void Sequencer::FailAll(const Error& error, std::vector<Pending> queued) {
+  for (Pending& p : queued) p.done(error);
+  std::deque<Waiter> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (Waiter& w : waiters) w.done(error);
+}
+
+void Sequencer::ProcessBatch(std::vector<Pending> batch) {
+  if (broken_) {
+    for (Pending& p : batch) p.done(*broken_);
+    return;
+  }
+  std::vector<Hash> leaf_hashes;
+  leaf_hashes.reserve(batch.size());
+  for (const Pending& p : batch) leaf_hashes.push_back(p.leaf_hash);
+  auto known = storage_.LookupEntries(leaf_hashes);
+  if (!known.ok()) {
+    Error error = known.error().WithContext("deduplication index");
+    for (Pending& p : batch) p.done(error);
+    return;
+  }
+
+  std::unordered_map<Hash, uint64_t, HashHasher> in_batch;
+  std::vector<IndexedEntry> fresh;
+  uint64_t duplicates = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    if (auto it = in_batch.find(p.leaf_hash); it != in_batch.end()) {
+      waiters_.push_back({it->second, true, std::move(p.done)});
+      ++duplicates;
+      continue;
+    }
+    if ((*known)[i]) {
+      waiters_.push_back({*(*known)[i], true, std::move(p.done)});
+      ++duplicates;
+      continue;
+    }
+    const uint64_t index = tiler_.size();
+    // Both appends are checked up front (size limit at Add, tree size here) so that the two
+    // builders cannot get out of step.
+    if (Status s = tiler_.Append(p.leaf_hash); !s.ok()) {
+      p.done(s.error());
+      continue;
+    }
+    if (Status s = bundler_.Append(p.entry); !s.ok()) {
+      broken_ = s.error().WithContext("entry bundle out of step with the tree");
+      p.done(*broken_);
+      continue;
+    }
+    in_batch.emplace(p.leaf_hash, index);
+    fresh.push_back({p.leaf_hash, index});
+    waiters_.push_back({index, false, std::move(p.done)});
+  }
+
+  if (!fresh.empty() && !broken_) {
+    std::vector<TileData> tiles = tiler_.TakeChangedTiles();
+    std::vector<TileData> bundles = bundler_.TakeChangedBundles();
+    const size_t hash_tiles = tiles.size();
+    tiles.insert(tiles.end(), std::make_move_iterator(bundles.begin()),
+                 std::make_move_iterator(bundles.end()));
+    Status written = storage_.WriteTiles(tiles);
+    if (written.ok()) written = storage_.IndexEntries(fresh);
+    if (!written.ok()) {
+      // The tree in memory is now ahead of what is durable. Stop here; a restart recovers
+      // from what the storage holds.
+      broken_ = written.error().WithContext("storage failed; restart the log server to recover");
+      Log("error: " + broken_->message());
+    } else {
+      hashes_->Offer(std::span<const TileData>(tiles).first(hash_tiles));
+      for (const TileData& t : tiles) {
+        if (t.tile.full()) unpublished_full_.push_back(PathOnly(t));
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    stats_.duplicates += duplicates;
+    if (!fresh.empty()) {
+      stats_.entries += fresh.size();
+      ++stats_.batches;
+    }
+  }
+  if (!broken_ && tiler_.size() > published_size_ && Clock::now() >= retry_at_) {
+    (void)Publish(false);
+  }
+  AnswerWaiters();
+}
+
+Status Sequencer::Publish(bool republish) {
+  Checkpoint checkpoint{config_.origin, tiler_.size(), tiler_.Root(), {}};
+  const crypto::NoteSigner* signers[] = {signer_.get()};
+  auto signed_note = SignCheckpoint(checkpoint, signers);
+  if (!signed_note.ok()) return signed_note.error();
+  std::string note = *signed_note;
+
+  if (cosigner_) {
+    hashes_->SetTreeSize(checkpoint.size);
+    std::vector<WitnessOutcome> outcomes = cosigner_->Cosign(*signed_note, checkpoint, *hashes_);
+    auto parsed = crypto::ParseNote(*signed_note);
+    if (!parsed.ok()) return parsed.error();
+    std::vector<std::string> failures;
+    for (WitnessOutcome& o : outcomes) {
+      if (o.cosignature) {
+        parsed->signatures.push_back(std::move(*o.cosignature));
+      } else if (o.error) {
+        failures.push_back(o.error->message());
+      }
+    }
+    const size_t cosigned = parsed->signatures.size() - 1;
+    for (const std::string& f : failures) Log("witness: " + f);
+    if (cosigned < config_.witness_quorum) {
+      retry_at_ = Clock::now() + options_.publish_retry;
+      return Error::Unavailable(
+          "only " + std::to_string(cosigned) + " of the " + std::to_string(config_.witness_quorum) +
+          " witness cosignatures required for size " + std::to_string(checkpoint.size));
+    }
+    note = crypto::FormatNote(*parsed);
+  } else if (republish) {
+    return Status::Ok();  // nothing fresh to add without witnesses
+  }
+
+  if (Status s = storage_.PublishCheckpoint(note); !s.ok()) {
+    retry_at_ = Clock::now() + options_.publish_retry;
+    Log("error: publishing checkpoint " + std::to_string(checkpoint.size) + ": " +
+        s.error().message());
+    return s;
+  }
+  const auto now = Clock::now();
+  published_size_ = checkpoint.size;
+  published_note_ = note;
+  last_publish_ = now;
+  {
+    std::lock_guard lock(mu_);
+    checkpoint_ = std::make_shared<const std::string>(note);
+    stats_.tree_size = published_size_;
+    ++stats_.checkpoints;
+  }
+  // Partial tiles superseded by now-published full tiles go after a grace period, so that a
+  // client holding a slightly older checkpoint still finds them.
+  if (!unpublished_full_.empty()) {
+    superseded_.emplace_back(now, std::move(unpublished_full_));
+    unpublished_full_.clear();
+  }
+  while (!superseded_.empty() && now - superseded_.front().first >= options_.partial_grace) {
+    if (Status s = storage_.DeleteSupersededPartials(superseded_.front().second); !s.ok()) {
+      Log("warning: " + s.error().message());
+    }
+    superseded_.pop_front();
+  }
+  return Status::Ok();
+}
+
+void Sequencer::AnswerWaiters() {
+  if (waiters_.empty()) return;
+  hashes_->SetTreeSize(published_size_);
+  std::deque<Waiter> keep;
+  for (Waiter& w : waiters_) {
+    if (w.index >= published_size_) {
+      if (broken_) {
+        w.done(*broken_);
+      } else {
+        keep.push_back(std::move(w));
+      }
+      continue;
+    }
+    AddResult result;
+    result.index = w.index;
+    result.duplicate = w.duplicate;
+    if (options_.compute_proofs) {
+      auto proof = ProveInclusion(w.index, published_size_, *hashes_);
+      if (!proof.ok()) {
+        w.done(proof.error().WithContext("inclusion proof"));
+        continue;
+      }
+      TlogProof tlog_proof;
+      tlog_proof.index = w.index;
+      tlog_proof.inclusion_proof = std::move(*proof);
+      tlog_proof.checkpoint = published_note_;
+      result.proof = FormatTlogProof(tlog_proof);
+    }
+    w.done(std::move(result));
+  }
+  waiters_ = std::move(keep);
+}
+
+}  // namespace clearbox::tlog

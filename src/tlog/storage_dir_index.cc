@@ -1,0 +1,231 @@
+#include "storage_dir_index.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace clearbox::tlog::internal {
+
+namespace {
+
+// Prepared statement with automatic finalize.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+  bool ok() const { return stmt_ != nullptr; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+Error SqliteError(sqlite3* db, std::string_view what) {
+  return Error::Io("index.sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return Error::Io("index.sqlite: " + std::string(sql) + ": " + text);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Error::Io("open " + path + ": " + message);
+  }
+  std::unique_ptr<SqliteEntryIndex> index(new SqliteEntryIndex(db));
+  sqlite3_busy_timeout(db, 5000);
+  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
+  CLEARBOX_RETURN_IF_ERROR(Exec(db,
+                                "CREATE TABLE IF NOT EXISTS entries ("
+                                " leaf_hash BLOB PRIMARY KEY, idx INTEGER NOT NULL"
+                                ") WITHOUT ROWID"));
+  CLEARBOX_RETURN_IF_ERROR(Exec(db,
+                                "CREATE TABLE IF NOT EXISTS meta ("
+                                " key TEXT PRIMARY KEY, value INTEGER NOT NULL)"));
+  {
+    std::lock_guard db_lock(index->db_mu_);
+    CLEARBOX_ASSIGN_OR_RETURN(index->size_, index->ReadStoredSize());
+  }
+  index->writer_ = std::thread([raw = index.get()] { raw->WriterLoop(); });
+  return index;
+}
+
+SqliteEntryIndex::~SqliteEntryIndex() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  sqlite3_close(db_);
+}
+
+Result<uint64_t> SqliteEntryIndex::ReadStoredSize() {
+  Statement select(db_, "SELECT value FROM meta WHERE key = 'indexed_size'");
+  if (!select.ok()) return SqliteError(db_, "read indexed_size");
+  int rc = sqlite3_step(select.get());
+  if (rc == SQLITE_DONE) return uint64_t{0};
+  if (rc != SQLITE_ROW) return SqliteError(db_, "read indexed_size");
+  sqlite3_int64 value = sqlite3_column_int64(select.get(), 0);
+  if (value < 0) return Error::Io("index.sqlite: negative indexed_size");
+  return static_cast<uint64_t>(value);
+}
+
+Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
+  if (entries.empty()) return Status::Ok();
+  std::lock_guard lock(mu_);
+  if (write_error_) return *write_error_;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].index != size_ + i) {
+      return Error::InvalidInput("index: entry " + std::to_string(entries[i].index) +
+                                 " is not the next one (" + std::to_string(size_ + i) + ")");
+    }
+  }
+  for (const auto& e : entries) pending_.emplace(e.leaf_hash, e.index);
+  queue_.emplace_back(entries.begin(), entries.end());
+  size_ += entries.size();
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+uint64_t SqliteEntryIndex::size() {
+  std::lock_guard lock(mu_);
+  return size_;
+}
+
+Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
+    std::span<const Hash> leaf_hashes) {
+  std::vector<std::optional<uint64_t>> out(leaf_hashes.size());
+  std::vector<size_t> misses;
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < leaf_hashes.size(); ++i) {
+      auto it = pending_.find(leaf_hashes[i]);
+      if (it != pending_.end()) {
+        out[i] = it->second;
+      } else {
+        misses.push_back(i);
+      }
+    }
+  }
+  if (misses.empty()) return out;
+  // Looking keys up in sorted order walks the B-tree pages in order: fewer cache misses.
+  std::sort(misses.begin(), misses.end(),
+            [&](size_t a, size_t b) { return leaf_hashes[a] < leaf_hashes[b]; });
+  std::lock_guard db_lock(db_mu_);
+  Statement select(db_, "SELECT idx FROM entries WHERE leaf_hash = ?");
+  if (!select.ok()) return SqliteError(db_, "prepare lookup");
+  for (size_t i : misses) {
+    sqlite3_reset(select.get());
+    sqlite3_bind_blob(select.get(), 1, leaf_hashes[i].data(), kHashSize, SQLITE_STATIC);
+    int rc = sqlite3_step(select.get());
+    if (rc == SQLITE_ROW) {
+      out[i] = static_cast<uint64_t>(sqlite3_column_int64(select.get(), 0));
+    } else if (rc != SQLITE_DONE) {
+      return SqliteError(db_, "lookup");
+    }
+  }
+  return out;
+}
+
+Status SqliteEntryIndex::Commit(const std::vector<IndexedEntry>& entries) {
+  CLEARBOX_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
+  Statement insert(db_, "INSERT OR IGNORE INTO entries (leaf_hash, idx) VALUES (?, ?)");
+  Statement meta(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_size', ?)");
+  Status status;
+  if (!insert.ok() || !meta.ok()) status = SqliteError(db_, "prepare insert");
+  for (size_t i = 0; status.ok() && i < entries.size(); ++i) {
+    sqlite3_reset(insert.get());
+    sqlite3_bind_blob(insert.get(), 1, entries[i].leaf_hash.data(), kHashSize, SQLITE_STATIC);
+    sqlite3_bind_int64(insert.get(), 2, static_cast<sqlite3_int64>(entries[i].index));
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) status = SqliteError(db_, "insert");
+  }
+  if (status.ok()) {
+    sqlite3_bind_int64(meta.get(), 1, static_cast<sqlite3_int64>(entries.back().index + 1));
+    if (sqlite3_step(meta.get()) != SQLITE_DONE) status = SqliteError(db_, "update indexed_size");
+  }
+  if (!status.ok()) {
+    (void)Exec(db_, "ROLLBACK");
+    return status;
+  }
+  return Exec(db_, "COMMIT");
+}
+
+void SqliteEntryIndex::WriterLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_ and drained
+    // Merge what is queued into one transaction: fewer commits under load.
+    std::vector<IndexedEntry> batch = std::move(queue_.front());
+    queue_.pop_front();
+    while (!queue_.empty() && batch.size() < 65536) {
+      batch.insert(batch.end(), queue_.front().begin(), queue_.front().end());
+      queue_.pop_front();
+    }
+    writing_ = true;
+    lock.unlock();
+    Status status;
+    {
+      std::lock_guard db_lock(db_mu_);
+      status = Commit(batch);
+    }
+    lock.lock();
+    writing_ = false;
+    if (!status.ok() && !write_error_) write_error_ = status.error();
+    if (status.ok()) {
+      for (const auto& e : batch) {
+        auto it = pending_.find(e.leaf_hash);
+        if (it != pending_.end() && it->second == e.index) pending_.erase(it);
+      }
+    }
+    cv_.notify_all();
+  }
+}
+
+Status SqliteEntryIndex::Flush() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
+  if (write_error_) return *write_error_;
+  return Status::Ok();
+}
+
+Status SqliteEntryIndex::Truncate(uint64_t size) {
+  CLEARBOX_RETURN_IF_ERROR(Flush());
+  std::lock_guard lock(mu_);
+  std::lock_guard db_lock(db_mu_);
+  Statement del(db_, "DELETE FROM entries WHERE idx >= ?");
+  Statement meta(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_size', ?)");
+  if (!del.ok() || !meta.ok()) return SqliteError(db_, "prepare truncate");
+  CLEARBOX_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
+  sqlite3_bind_int64(del.get(), 1, static_cast<sqlite3_int64>(size));
+  sqlite3_bind_int64(meta.get(), 1, static_cast<sqlite3_int64>(std::min(size, size_)));
+  if (sqlite3_step(del.get()) != SQLITE_DONE || sqlite3_step(meta.get()) != SQLITE_DONE) {
+    Status status = SqliteError(db_, "truncate");
+    (void)Exec(db_, "ROLLBACK");
+    return status;
+  }
+  CLEARBOX_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
+  size_ = std::min(size, size_);
+  return Status::Ok();
+}
+
+}  // namespace clearbox::tlog::internal

@@ -1,0 +1,76 @@
+// The directory backend's deduplication index: leaf hash -> entry index, in SQLite.
+//
+// Writes go to a background thread (Add returns at once), so indexing never holds up the
+// sequencer; lookups see pending writes too. SQLite runs in WAL mode with synchronous=NORMAL:
+// a commit is atomic but not fsynced, so after a power cut the index may lack the last
+// batches. That is by design: `indexed_size` (stored in the same transactions) tells the
+// sequencer where to resume re-indexing from the entry bundles, which are the durable truth.
+// Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "clearbox/core/result.h"
+#include "clearbox/tlog/storage.h"
+
+struct sqlite3;
+
+namespace clearbox::tlog::internal {
+
+class SqliteEntryIndex {
+ public:
+  // Opens or creates the database at `path`. Errors: kIo naming the path and SQLite's message.
+  static Result<std::unique_ptr<SqliteEntryIndex>> Open(const std::string& path);
+  ~SqliteEntryIndex();  // Flushes pending writes.
+
+  // Queues entries (contiguous, starting at size()). Errors: kInvalidInput (not contiguous),
+  // kIo (an earlier background write failed; the index is then read-only).
+  Status Add(std::span<const IndexedEntry> entries);
+  Result<std::vector<std::optional<uint64_t>>> Lookup(std::span<const Hash> leaf_hashes);
+  // Entries [0, size()) are known (queued or written).
+  uint64_t size();
+  // Waits until queued writes are committed. Errors: kIo.
+  Status Flush();
+  // Drops entries >= size. Errors: kIo.
+  Status Truncate(uint64_t size);
+
+ private:
+  explicit SqliteEntryIndex(sqlite3* db) : db_(db) {}
+  void WriterLoop();
+  Status Commit(const std::vector<IndexedEntry>& entries);  // on the writer thread, db_mu_ held
+  Result<uint64_t> ReadStoredSize();                        // db_mu_ held
+
+  struct HashHasher {
+    size_t operator()(const Hash& h) const {
+      size_t v;
+      std::memcpy(&v, h.data(), sizeof v);  // already uniformly distributed
+      return v;
+    }
+  };
+
+  sqlite3* db_;
+  std::mutex db_mu_;  // serializes use of db_ (lookups and the writer)
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<IndexedEntry>> queue_;             // batches not yet committed
+  std::unordered_map<Hash, uint64_t, HashHasher> pending_;  // the same, for lookups
+  uint64_t size_ = 0;                                       // queued up to here
+  bool writing_ = false;  // the writer holds a batch it took from queue_
+  bool stop_ = false;
+  std::optional<Error> write_error_;
+  std::thread writer_;
+};
+
+}  // namespace clearbox::tlog::internal

@@ -1,0 +1,51 @@
+// A HashReader over the log's own tiles for the sequencer: trusted storage, so no tile is
+// re-verified, and each tile is expanded once into all its interior hashes (511 for a full
+// tile), so that the proofs for a whole batch cost a few lookups each instead of re-hashing
+// up to 255 nodes per proof as a generic tile reader does.
+//
+// Not thread-safe: the sequencer's thread owns it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+#include "clearbox/tlog/merkle.h"
+#include "clearbox/tlog/tiles.h"
+
+namespace clearbox::tlog::internal {
+
+class TileHashCache : public HashReader {
+ public:
+  // `fetcher` must outlive the cache. `max_full_tiles` bounds memory (16 KiB per tile).
+  explicit TileHashCache(TileFetcher& fetcher, size_t max_full_tiles = 1024)
+      : fetcher_(fetcher), max_full_tiles_(max_full_tiles) {}
+
+  // The tree whose hashes ReadHashes returns (its partial tiles are the ones read).
+  void SetTreeSize(uint64_t size);
+  uint64_t tree_size() const { return tree_size_; }
+  // Offers freshly written hash tiles (entry bundles are ignored), sparing a read.
+  void Offer(std::span<const TileData> tiles);
+
+  // Errors: kInvalidInput for an address outside the tree; fetch and parse errors of tiles.
+  Result<std::vector<Hash>> ReadHashes(std::span<const HashAddress> addresses) override;
+
+ private:
+  // levels[h] holds the hashes h levels above the tile's own (W >> h of them).
+  struct Expanded {
+    std::array<std::vector<Hash>, kTileHeight + 1> levels;
+  };
+  static Expanded Expand(std::vector<Hash> hashes);
+  Result<const Expanded*> Load(const TileId& tile);
+  void Trim(const TileId* keep);  // never evicts *keep
+
+  TileFetcher& fetcher_;
+  size_t max_full_tiles_;
+  uint64_t tree_size_ = 0;
+  std::map<TileId, Expanded> tiles_;
+  size_t full_count_ = 0;
+};
+
+}  // namespace clearbox::tlog::internal
