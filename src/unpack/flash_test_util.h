@@ -2,13 +2,16 @@
 // jffs2, ubi): a temp directory, running the Debian tools that build test images, files.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include "clearbox/core/bytes.h"
@@ -226,5 +229,162 @@ class FakeWalker : public internal::Walker {
 };
 
 inline std::string Sha256Of(ByteView b) { return Sha256Hex(b); }
+
+// What a filesystem parser should report for one path, compared field by field.
+struct TreeEntry {
+  NodeType type = NodeType::kFile;
+  uint32_t mode = 0;  // 07777
+  uint32_t uid = 0, gid = 0;
+  int64_t mtime = 0;
+  std::string link_target;  // symlinks: as stored; hard links: the first path
+  std::string sha256;       // files only
+  uint32_t dev_major = 0, dev_minor = 0;
+};
+using Tree = std::map<std::string, TreeEntry>;
+
+// Builds the tree every flash filesystem test packs: nested directories, files of several
+// sizes (empty, one byte, many pages, incompressible), setuid and private modes, relative
+// and absolute symlinks, a hard link pair, a FIFO and names with spaces and UTF-8.
+// Device nodes come from the device table DeviceTable() (mkfs.jffs2 -D, mkfs.ubifs -D).
+inline void BuildSampleTree(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  auto file = [&](const std::string& rel, ByteView content, fs::perms mode) {
+    WriteBytes((root / rel).string(), content);
+    fs::permissions(root / rel, mode);
+  };
+  using P = fs::perms;
+  fs::create_directories(root / "bin");
+  fs::create_directories(root / "sbin");
+  fs::create_directories(root / "etc/init.d");
+  fs::create_directories(root / "lib");
+  fs::create_directories(root / "var/empty-dir");
+  fs::create_directories(root / "a/b/c/d/e/f");
+  fs::create_directories(root / "data");
+  file("bin/busybox", TestData(300'000, 31),
+       P::owner_all | P::group_read | P::group_exec | P::others_read | P::others_exec | P::set_uid);
+  fs::create_symlink("busybox", root / "bin/sh");
+  fs::create_symlink("../bin/busybox", root / "sbin/init");
+  fs::create_symlink("/tmp/nowhere/../../etc/shadow", root / "etc/dangling");
+  file("etc/passwd",
+       AsBytes("root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n"),
+       P::owner_read | P::owner_write | P::group_read | P::others_read);
+  file("etc/shadow", AsBytes("root:$6$salt$hash:19000:0:99999:7:::\n"),
+       P::owner_read | P::owner_write);
+  file("etc/empty", ByteView(), P::owner_read | P::owner_write);
+  file("etc/one", AsBytes("x"), P::owner_read);
+  file("etc/init.d/rcS", AsBytes("#!/bin/sh\nmount -a\n/sbin/telnetd -l /bin/sh\n"), P::owner_all);
+  Bytes mixed = TestData(20'000, 41);
+  mixed.resize(90'000, 0);  // a long run of zeros after the text
+  Bytes noise(50'000);
+  uint32_t x = 7;
+  for (auto& b : noise) b = static_cast<uint8_t>((x = x * 1664525u + 1013904223u) >> 24);
+  mixed.insert(mixed.end(), noise.begin(), noise.end());
+  file("var/mixed.bin", mixed, P::owner_read | P::owner_write | P::group_read);
+  file("lib/libc.so.1", TestData(40'000, 51), P::owner_all | P::group_read | P::others_read);
+  fs::create_hard_link(root / "lib/libc.so.1", root / "lib/libc.so.1-hardlink");
+  file("a/b/c/d/e/f/deep.txt", AsBytes("deep\n"), P::owner_read | P::owner_write);
+  file("data/\xc3\xbc name with spaces.txt", AsBytes("umlaut\n"), P::owner_read | P::owner_write);
+  mkfifo((root / "var/fifo").c_str(), 0640);
+  // Fixed times, so that the test does not depend on the clock.
+  for (auto& e : fs::recursive_directory_iterator(root)) {
+    struct timespec times[2] = {{1600000000, 0}, {1600000000, 0}};
+    utimensat(AT_FDCWD, e.path().c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+}
+
+// Device nodes for mkfs.jffs2/mkfs.ubifs -D (name type mode uid gid major minor start inc
+// count), and what they must unpack to.
+inline std::string DeviceTable() {
+  return "/dev d 755 0 0 - - - - -\n"
+         "/dev/console c 600 0 0 5 1 - - -\n"
+         "/dev/mtdblock0 b 640 0 6 31 0 - - -\n";
+}
+inline void AddDeviceEntries(Tree& tree) {
+  tree["/dev/console"] = TreeEntry{NodeType::kCharDevice, 0600, 0, 0, 0, "", "", 5, 1};
+  tree["/dev/mtdblock0"] = TreeEntry{NodeType::kBlockDevice, 0640, 0, 6, 0, "", "", 31, 0};
+}
+
+// The tree as the host sees it (lstat, never following links), in the order a filesystem
+// walk reports it: hard links after the first path of their inode in sorted depth-first
+// order.
+inline Tree ReadHostTree(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  Tree tree;
+  std::map<std::pair<dev_t, ino_t>, std::string> first_path;
+  std::vector<std::pair<fs::path, std::string>> stack = {{root, ""}};
+  while (!stack.empty()) {
+    auto [dir, prefix] = stack.back();
+    stack.pop_back();
+    std::vector<std::string> names;
+    for (auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    std::vector<std::pair<fs::path, std::string>> subdirs;
+    for (const std::string& name : names) {
+      fs::path p = dir / name;
+      std::string path = prefix + "/" + name;
+      struct stat st;
+      lstat(p.c_str(), &st);
+      TreeEntry e;
+      e.mode = st.st_mode & 07777;
+      e.uid = st.st_uid;
+      e.gid = st.st_gid;
+      e.mtime = st.st_mtime;
+      if (S_ISDIR(st.st_mode)) {
+        e.type = NodeType::kDirectory;
+        subdirs.push_back({p, path});
+      } else if (S_ISLNK(st.st_mode)) {
+        e.type = NodeType::kSymlink;
+        e.link_target = fs::read_symlink(p).string();
+      } else if (S_ISFIFO(st.st_mode)) {
+        e.type = NodeType::kFifo;
+      } else {
+        auto key = std::make_pair(st.st_dev, st.st_ino);
+        if (auto it = first_path.find(key); it != first_path.end()) {
+          e.type = NodeType::kHardLink;
+          e.link_target = it->second;
+        } else {
+          first_path[key] = path;
+          e.sha256 = Sha256Of(ReadBytes(p.string()));
+        }
+      }
+      tree[path] = e;
+    }
+    // Depth-first, in name order: the first subdirectory is walked first.
+    for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
+  }
+  return tree;
+}
+
+inline std::string TypeName(NodeType t) { return std::to_string(static_cast<int>(t)); }
+
+// Compares every field of every path; `check_owner_time` off for formats that squash them.
+inline void ExpectSameTree(const Tree& expected, const Tree& actual, bool check_owner_time = true) {
+  for (const auto& [path, want] : expected) {
+    auto it = actual.find(path);
+    if (it == actual.end()) {
+      ADD_FAILURE() << "missing: " << path;
+      continue;
+    }
+    const TreeEntry& got = it->second;
+    EXPECT_EQ(TypeName(got.type), TypeName(want.type)) << path;
+    if (want.type != NodeType::kHardLink) {
+      EXPECT_EQ(got.mode, want.mode) << path;
+    }
+    if (check_owner_time) {
+      EXPECT_EQ(got.uid, want.uid) << path;
+      EXPECT_EQ(got.gid, want.gid) << path;
+      if (want.mtime) {
+        EXPECT_EQ(got.mtime, want.mtime) << path;
+      }
+    }
+    EXPECT_EQ(got.link_target, want.link_target) << path;
+    EXPECT_EQ(got.sha256, want.sha256) << path;
+    EXPECT_EQ(got.dev_major, want.dev_major) << path;
+    EXPECT_EQ(got.dev_minor, want.dev_minor) << path;
+  }
+  for (const auto& [path, got] : actual) {
+    if (!expected.contains(path)) ADD_FAILURE() << "unexpected: " << path;
+  }
+}
 
 }  // namespace clearbox::unpack::testing
