@@ -84,6 +84,7 @@ class CosignatureV1Signer : public crypto::NoteSigner {
   Result<Bytes> Sign(ByteView text) const override;
   // Cosigns at a given time. Errors: kInvalidInput if timestamp > 2^63 - 1; kInternal.
   Result<Bytes> SignAt(ByteView text, uint64_t timestamp) const;
+  const crypto::Ed25519PublicKey& public_key() const { return key_.public_key(); }
   // The type-0x04 vkey, and the type-0x04 skey (secret).
   std::string VerifierKeyText() const;
   std::string SignerKeyText() const;
