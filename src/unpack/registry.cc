@@ -10,9 +10,25 @@
 // clang-format off
 #define CLEARBOX_UNPACK_FORMATS(X)                                                \
   /* firmware containers: uimage, trx, ubi (flash-parsers) */                     \
+  X(kUimageFormat)                                                                \
+  X(kTrxFormat)                                                                   \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
-  /* archives via libarchive: tar, cpio, zip, 7z */                               \
-  /* compressed streams: gzip, xz, lzma, bzip2, zstd, lz4 */
+  X(kSquashfsFormat)                                                              \
+  X(kExtFormat)                                                                   \
+  X(kJffs2Format)                                                                 \
+  X(kIso9660Format)                                                               \
+  /* archives via libarchive */                                                   \
+  X(kTarFormat)                                                                   \
+  X(kCpioFormat)                                                                  \
+  X(kZipFormat)                                                                   \
+  X(kSevenZipFormat)                                                              \
+  /* compressed streams */                                                        \
+  X(kGzipFormat)                                                                  \
+  X(kXzFormat)                                                                    \
+  X(kBzip2Format)                                                                 \
+  X(kZstdFormat)                                                                  \
+  X(kLz4Format)                                                                   \
+  X(kLzmaFormat)
 // clang-format on
 
 namespace clearbox::unpack::internal {

@@ -34,7 +34,8 @@ struct Node {
   uint32_t gid = 0;
   int64_t mtime = 0;  // seconds since the epoch
   uint64_t size = 0;  // content size for files, target length for symlinks
-  // Symlink target as stored (never resolved on the host), or a hard link's target path.
+  // Symlink target as stored (never resolved on the host), or a hard link's target: the
+  // normalised path ("/bin/busybox") of an earlier node of the same filesystem.
   std::string link_target;
   uint32_t dev_major = 0, dev_minor = 0;  // device nodes
   // Where it came from, readable by a person: "fw.bin!uimage@0x40!squashfs:/etc/passwd".
@@ -53,12 +54,13 @@ struct Note {
 
 std::string_view NoteKindName(Note::Kind k);
 
-// A container that produced nodes (a filesystem or archive), announced before its nodes.
+// A container the engine opened (a filesystem, an archive, a firmware container or a
+// compressed stream), announced before its nodes and payloads. Nodes name it by provenance.
 struct FilesystemInfo {
   std::string provenance;  // "fw.bin!uimage@0x0!squashfs"
   std::string format;      // "squashfs", "tar", "jffs2", ...
   uint64_t offset = 0;     // inside its parent blob
-  uint64_t length = 0;     // bytes of the parent it spans, 0 if unknown
+  uint64_t length = 0;     // bytes of the parent it spans (as far as known when announced)
 };
 
 }  // namespace clearbox::unpack

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,9 +35,12 @@ namespace clearbox::unpack {
 class ContentReader {
  public:
   virtual ~ContentReader() = default;
+  // The size the container declares (the content may end earlier if it is corrupt).
   virtual uint64_t size() const = 0;
-  // Reads up to out.size() bytes; 0 at the end. Errors name the node and what failed
-  // (a corrupt block, a limit).
+  // Reads up to out.size() bytes; 0 at the end. Errors name the node and what failed: a
+  // corrupt block (kInvalidInput) or a limit (kLimitExceeded). The engine has already
+  // recorded a Note for it; a sink keeps what it read and returns Ok from OnNode (returning
+  // the error stops the whole unpack).
   virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
   // The whole content when it already sits contiguous in memory (a mapped image region or a
   // decompressed buffer), so a sink can write it without copying; nullopt otherwise.
@@ -44,7 +49,10 @@ class ContentReader {
 
 // Receives what the engine finds. OnNode may be called concurrently from several threads
 // (formats with random access are extracted in parallel): implementations must be
-// thread-safe. Returning an error from OnNode stops the unpack (the error is returned).
+// thread-safe. OnFilesystem and OnNote are called one at a time (from any thread).
+// A container is announced by OnFilesystem before any of its nodes; a node's parent
+// directories may come after it (parallel extraction) or not at all (archives that do not
+// store them). Returning an error from OnNode stops the unpack (the error is returned).
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -58,7 +66,7 @@ class Sink {
 
 struct Options {
   Limits limits;
-  int threads = 0;           // 0: one per core
+  int threads = 0;           // 0: one per core (parallel extraction of squashfs)
   bool carve_files = false;  // also carve inside files of unpacked filesystems (slow)
   Progress* progress = nullptr;
 };

@@ -95,6 +95,9 @@ struct Match {
   uint64_t length = 0;
   uint64_t hint = 0;   // handler-private (endianness, variant), passed back to Open
   std::string detail;  // for notes and logs: "big-endian", "v1, 3 partitions"
+  // A recognised variant the handler cannot read (squashfs 3): the engine reports
+  // "not unpacked: NAME at 0xOFF (detail)" without calling Open, and carving skips `length`.
+  bool unsupported = false;
 };
 
 // Bytes with random access that outlive a Walker call: a region of the mapped input, a
@@ -131,14 +134,15 @@ struct Payload {
   // Where the payload starts inside the container (0 for decompressed data); for the
   // FilesystemInfo of what is found inside and for notes.
   uint64_t offset = 0;
-  ByteView view;                      // bytes inside the container's blob (zero-copy)
-  std::shared_ptr<const Blob> blob;   // bytes the handler produced (from a SpillBuffer)
-  ContentReader* stream = nullptr;    // sequential bytes, read only during AddPayload
+  ByteView view;                     // bytes inside the container's blob (zero-copy)
+  std::shared_ptr<const Blob> blob;  // bytes the handler produced (from a SpillBuffer)
+  ContentReader* stream = nullptr;   // sequential bytes, read only during AddPayload
   // Bytes of input behind a stream (for the ratio limit); 0 if unknown.
   uint64_t compressed_size = 0;
   // Names the format of the payload when its header has no magic to identify it by (a
-  // uImage that says "lzma"): the engine opens it as that format at offset 0 without
-  // probing. Empty: identify by magic.
+  // uImage that says "lzma"): the engine opens it as that format at offset 0, with the
+  // Match of its probe when the probe accepts it, else with an empty Match{} (Open must
+  // cope). Empty: identify by magic.
   std::string_view format_hint;
   // Also carve the payload at every offset, not only identify it at 0. Handlers of
   // firmware containers (uImage, TRX, UBI) leave it true; the engine overrides it to false

@@ -1,0 +1,111 @@
+// The manifest of an unpack (DIR/manifest.json, `clearbox ls --json`) and the listing sinks.
+//
+//   {"image": NAME, "sha256": HEX, "partial": BOOL,
+//    "filesystems": [{"provenance", "format", "offset", "length"}],
+//    "nodes": [{"provenance", "filesystem", "path", "raw_path"?, "type", "mode": "0755",
+//               "uid", "gid", "mtime", "size", "link_target"?,
+//               "device": {"major", "minor"}?, "sha256"? (files), "output"? (relative to DIR)}],
+//    "notes": [{"kind", "where", "offset", "message"}]}
+//
+// "filesystem" is the provenance of the container that holds the node. Names that are not
+// valid UTF-8 are written with U+FFFD in place of the bad bytes (raw_path keeps what can be
+// kept). Nodes are streamed to a temp file as they arrive, so memory stays flat however
+// many there are; they appear in arrival order.
+//
+//   CLEARBOX_ASSIGN_OR_RETURN(auto manifest, ManifestWriter::Create());
+//   ManifestSink sink(*manifest, /*hash_contents=*/false);
+//   CLEARBOX_ASSIGN_OR_RETURN(Summary s, UnpackFile(path, options, sink));
+//   CLEARBOX_RETURN_IF_ERROR(manifest->WriteTo(stdout, name, sha256, s.partial));
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearbox/core/result.h"
+#include "clearbox/unpack/node.h"
+#include "clearbox/unpack/unpack.h"
+
+namespace clearbox::unpack {
+
+// Thread-safe. Notes beyond 100000 are counted, not kept (a note says how many were dropped).
+class ManifestWriter {
+ public:
+  // Errors: kIo if the temp file for the nodes cannot be created.
+  static Result<std::unique_ptr<ManifestWriter>> Create();
+  ~ManifestWriter();
+
+  void AddFilesystem(const FilesystemInfo& fs);
+  // `sha256` (hex) and `output` (path relative to the output directory) may be empty.
+  void AddNode(const Node& node, std::string_view sha256, std::string_view output);
+  void AddNote(const Note& note);
+  uint64_t nodes() const;
+  // The notes kept so far (for a summary line).
+  std::vector<Note> notes() const;
+
+  // Writes the whole manifest. Errors: kIo.
+  Status WriteTo(std::FILE* out, const std::string& image, const std::string& sha256, bool partial);
+  // Writes it to `path` atomically (temp file, fsync, rename). Errors: kIo.
+  Status WriteFile(const std::string& path, const std::string& image, const std::string& sha256,
+                   bool partial);
+
+ private:
+  explicit ManifestWriter(std::FILE* nodes);
+  mutable std::mutex mu_;
+  std::FILE* nodes_;  // one JSON object per line, joined with commas when written
+  uint64_t node_count_ = 0;
+  bool write_failed_ = false;
+  std::vector<FilesystemInfo> filesystems_;
+  std::vector<Note> notes_;
+  uint64_t dropped_notes_ = 0;
+};
+
+// A sink that records every node into a ManifestWriter (the fast `ls --json`), optionally
+// hashing file contents.
+class ManifestSink : public Sink {
+ public:
+  ManifestSink(ManifestWriter& manifest, bool hash_contents)
+      : manifest_(manifest), hash_contents_(hash_contents) {}
+  void OnFilesystem(const FilesystemInfo& fs) override { manifest_.AddFilesystem(fs); }
+  Status OnNode(const Node& node, ContentReader* content) override;
+  void OnNote(const Note& note) override { manifest_.AddNote(note); }
+  bool WantsContent() const override { return hash_contents_; }
+
+ private:
+  ManifestWriter& manifest_;
+  bool hash_contents_;
+};
+
+// The provenance of the container holding `node` (its provenance without ":" + path).
+std::string_view NodeFilesystem(const Node& node);
+
+// One line per node for people: "drwxr-xr-x 0/0 1234 2024-01-01 PROVENANCE -> TARGET".
+std::string FormatNodeLine(const Node& node);
+// "0755"-style mode (setuid/setgid/sticky included).
+std::string FormatMode(uint32_t mode);
+
+// Prints a line per container ("# PROVENANCE: FORMAT at 0xOFF, N bytes") and FormatNodeLine
+// of every node to `out` as they arrive (thread-safe), and keeps the notes for a summary.
+class TextListingSink : public Sink {
+ public:
+  explicit TextListingSink(std::FILE* out) : out_(out) {}
+  void OnFilesystem(const FilesystemInfo& fs) override;
+  Status OnNode(const Node& node, ContentReader* content) override;
+  void OnNote(const Note& note) override;
+  bool WantsContent() const override { return false; }
+  std::vector<Note> TakeNotes();
+
+ private:
+  std::FILE* out_;
+  std::mutex mu_;
+  std::vector<Note> notes_;
+};
+
+// Computes the SHA-256 (hex) of a file's content, reading it once. A read error ends the
+// hash early (the engine has noted it).
+std::string HashContent(ContentReader& content);
+
+}  // namespace clearbox::unpack

@@ -1,0 +1,313 @@
+// The engine's outer loop: identification, carving, containers and payloads.
+#include "internal/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "clearbox/core/file.h"
+#include "clearbox/core/progress.h"
+#include "internal/readers.h"
+#include "internal/spill.h"
+#include "internal/walker.h"
+
+namespace clearbox::unpack::internal {
+namespace {
+
+// Carving scans a blob window by window, so that it can jump over what it unpacked.
+constexpr uint64_t kCarveWindow = 4 << 20;
+// Candidate magics kept per window: random data full of short magics cannot exhaust memory.
+constexpr size_t kMaxCandidatesPerWindow = 1 << 18;
+constexpr size_t kCopyChunk = 1 << 20;
+
+bool AllZero(ByteView data) {
+  return std::all_of(data.begin(), data.end(), [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+Engine::Engine(const Options& options, Sink& sink)
+    : options_(options), sink_(sink), scanner_(AllFormats()) {
+  threads_ =
+      options.threads > 0 ? options.threads : std::max(1, int(std::thread::hardware_concurrency()));
+  deadline_ = std::chrono::steady_clock::now() +
+              std::chrono::seconds(std::min<uint64_t>(options.limits.max_seconds, 1ull << 32));
+}
+
+Result<Summary> Engine::Run(ByteView image, const std::string& name) {
+  BlobContext ctx;
+  ctx.provenance = name;
+  ctx.carve = true;
+  Status s = ProcessBlob(image, ctx);
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (sink_failed_ && stop_error_) return *stop_error_;
+  }
+  if (filesystems_.load() == 0 && !stopping()) {
+    AddNote(Note::Kind::kInfo, name, 0,
+            image.empty() ? "empty input" : "no known container format found");
+  }
+  Summary summary;
+  summary.nodes = entries_.load();
+  summary.filesystems = filesystems_.load();
+  summary.bytes = bytes_.load();
+  summary.partial = partial_.load() || stopping();
+  return summary;
+}
+
+Error Engine::Stop(Error error) {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (!stop_error_) stop_error_ = std::move(error);
+  stopping_.store(true);  // only after stop_error_ is set: CheckContinue reads it
+  return *stop_error_;
+}
+
+Status Engine::CheckContinue() {
+  if (stopping()) {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    return *stop_error_;  // set before stopping_ (see Stop)
+  }
+  if (std::chrono::steady_clock::now() > deadline_) {
+    Error e = Error::LimitExceeded(
+        fmt::format("time limit of {} s reached: unpack stopped", limits().max_seconds));
+    if (!time_limit_noted_.exchange(true)) AddNote(Note::Kind::kLimit, "", 0, e.message());
+    return Stop(std::move(e));
+  }
+  return Status::Ok();
+}
+
+Status Engine::ChargeTotal(uint64_t bytes) {
+  uint64_t total = bytes_.fetch_add(bytes) + bytes;
+  if (options_.progress != nullptr) options_.progress->Add(0, bytes);
+  if (total > limits().max_total_bytes) {
+    Error e = Error::LimitExceeded(fmt::format(
+        "total limit of {} unpacked bytes reached: unpack stopped", limits().max_total_bytes));
+    if (!bytes_limit_noted_.exchange(true)) AddNote(Note::Kind::kLimit, "", 0, e.message());
+    return Stop(std::move(e));
+  }
+  return Status::Ok();
+}
+
+void Engine::AddNote(Note::Kind kind, const std::string& where, uint64_t offset,
+                     std::string message) {
+  if (kind != Note::Kind::kInfo) partial_.store(true);
+  Note note;
+  note.kind = kind;
+  note.where = where;
+  note.offset = offset;
+  note.message = std::move(message);
+  std::lock_guard<std::mutex> lock(sink_mu_);
+  sink_.OnNote(note);
+}
+
+std::optional<Identified> Engine::IdentifyAt0(ByteView data) const {
+  const auto& formats = AllFormats();
+  for (uint32_t index : scanner_.MatchAt(data, 0)) {
+    const FormatHandler* handler = formats[index];
+    if (handler->probe == nullptr) continue;
+    if (std::optional<Match> m = handler->probe(data)) return Identified{handler, std::move(*m)};
+  }
+  return std::nullopt;
+}
+
+Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
+  CLEARBOX_RETURN_IF_ERROR(CheckContinue());
+  if (data.empty()) return Status::Ok();
+  if (!ctx.carve) {
+    std::optional<Identified> id = IdentifyAt0(data);
+    if (!id) return Status::Ok();
+    return OpenContainer(*id->handler, data, 0, id->match, ctx).status();
+  }
+  const auto& formats = AllFormats();
+  uint64_t covered = 0;  // carving never looks inside what it unpacked
+  for (uint64_t from = 0; from < data.size();) {
+    uint64_t to = std::min<uint64_t>(data.size(), from + kCarveWindow);
+    bool truncated = false;
+    std::vector<Candidate> candidates =
+        scanner_.Scan(data, from, to, kMaxCandidatesPerWindow, &truncated);
+    if (truncated) {
+      AddNote(Note::Kind::kWarning, ctx.provenance, ctx.base + from,
+              fmt::format("more than {} candidate magics in 0x{:x}..0x{:x}: carved only the "
+                          "first ones",
+                          kMaxCandidatesPerWindow, ctx.base + from, ctx.base + to));
+    }
+    for (const Candidate& c : candidates) {
+      if (c.start < covered) continue;
+      const FormatHandler& handler = *formats[c.format];
+      if ((handler.flags & kFormatOnlyAtStart) && c.start != 0) continue;
+      if (handler.probe == nullptr) continue;
+      std::optional<Match> match = handler.probe(data.subspan(c.start));
+      if (!match) continue;
+      CLEARBOX_ASSIGN_OR_RETURN(uint64_t span, OpenContainer(handler, data, c.start, *match, ctx));
+      covered = c.start + std::max<uint64_t>(span, 1);
+    }
+    from = std::max(to, covered);
+  }
+  return Status::Ok();
+}
+
+std::string Engine::ContainerProvenance(const FormatHandler& handler, uint64_t start,
+                                        const BlobContext& ctx) const {
+  if (start == 0 && ctx.plain_at_zero) return fmt::format("{}!{}", ctx.provenance, handler.name);
+  return fmt::format("{}!{}@0x{:x}", ctx.provenance, handler.name, ctx.base + start);
+}
+
+Status Engine::ReportOpenFailure(const FormatHandler& handler, const std::string& provenance,
+                                 const BlobContext& ctx, uint64_t start, const Error& error) {
+  if (stopping()) return CheckContinue();
+  switch (error.code()) {
+    case ErrorCode::kUnsupported:
+      AddNote(Note::Kind::kUnsupported, ctx.provenance, ctx.base + start,
+              fmt::format("not unpacked: {} at 0x{:x}: {}", handler.name, ctx.base + start,
+                          error.message()));
+      break;
+    case ErrorCode::kLimitExceeded:
+      AddNote(Note::Kind::kLimit, provenance, 0, error.message());
+      break;
+    case ErrorCode::kIo:
+    case ErrorCode::kInternal:
+      AddNote(Note::Kind::kWarning, provenance, 0, error.message());
+      break;
+    default:
+      AddNote(Note::Kind::kCorrupt, provenance, 0, error.message());
+      break;
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> Engine::OpenContainer(const FormatHandler& handler, ByteView data, uint64_t start,
+                                       const Match& match, const BlobContext& ctx) {
+  CLEARBOX_RETURN_IF_ERROR(CheckContinue());
+  const uint64_t offset = ctx.base + start;
+  if (ctx.depth + 1 > limits().max_depth) {
+    AddNote(Note::Kind::kLimit, ctx.provenance, offset,
+            fmt::format("not unpacked: {} at 0x{:x}: depth limit of {} reached", handler.name,
+                        offset, limits().max_depth));
+    return match.length;
+  }
+  if (handler.open == nullptr || match.unsupported) {
+    std::string detail = match.detail.empty() ? "" : " (" + match.detail + ")";
+    AddNote(Note::Kind::kUnsupported, ctx.provenance, offset,
+            fmt::format("not unpacked: {} at 0x{:x}{}", handler.name, offset, detail));
+    return match.length;
+  }
+  std::string provenance = ContainerProvenance(handler, start, ctx);
+  uint64_t available = data.size() - start;
+  uint64_t length = match.length == 0 ? available : match.length;
+  if (length > available) {
+    AddNote(Note::Kind::kCorrupt, provenance, 0,
+            fmt::format("truncated: the header claims {} bytes, only {} are present", match.length,
+                        available));
+    length = available;
+  }
+  filesystems_.fetch_add(1);
+  {
+    FilesystemInfo info{provenance, std::string(handler.name), offset, length};
+    std::lock_guard<std::mutex> lock(sink_mu_);
+    sink_.OnFilesystem(info);
+  }
+  BlobContext inner = ctx;
+  inner.provenance = provenance;
+  inner.depth = ctx.depth + 1;
+  ContainerWalker walker(*this, std::move(inner));
+  Result<uint64_t> spanned = handler.open(data.subspan(start, length), match, walker);
+  if (!spanned.ok()) {
+    CLEARBOX_RETURN_IF_ERROR(ReportOpenFailure(handler, provenance, ctx, start, spanned.error()));
+    return match.length;
+  }
+  return *spanned != 0 ? std::min(*spanned, available) : match.length;
+}
+
+Result<uint64_t> Engine::OpenContainerStream(const FormatHandler& handler, ContentReader& stream,
+                                             const Match& match, const BlobContext& ctx) {
+  CLEARBOX_RETURN_IF_ERROR(CheckContinue());
+  std::string provenance = ContainerProvenance(handler, 0, ctx);
+  filesystems_.fetch_add(1);
+  {
+    FilesystemInfo info{provenance, std::string(handler.name), ctx.base, match.length};
+    std::lock_guard<std::mutex> lock(sink_mu_);
+    sink_.OnFilesystem(info);
+  }
+  BlobContext inner = ctx;
+  inner.provenance = provenance;
+  inner.depth = ctx.depth + 1;
+  ContainerWalker walker(*this, std::move(inner));
+  Result<uint64_t> spanned = handler.open_stream(stream, match, walker);
+  if (!spanned.ok()) {
+    CLEARBOX_RETURN_IF_ERROR(ReportOpenFailure(handler, provenance, ctx, 0, spanned.error()));
+    return uint64_t{0};
+  }
+  return *spanned;
+}
+
+Status Engine::StreamToBlob(ContentReader& stream, ByteView prefix,
+                            std::shared_ptr<const Blob>* out) {
+  // The bytes were charged as they came through the LimitedReader: no second charge.
+  std::unique_ptr<SpillBuffer> spill = NewSpillBuffer(limits().max_in_memory_bytes, nullptr);
+  CLEARBOX_RETURN_IF_ERROR(spill->Append(prefix));
+  Bytes chunk(kCopyChunk);
+  while (true) {
+    Result<size_t> n = stream.Read(chunk);
+    if (!n.ok()) {
+      CLEARBOX_RETURN_IF_ERROR(CheckContinue());
+      break;  // a limit or corruption (noted by the reader): keep what was read
+    }
+    if (*n == 0) break;
+    CLEARBOX_RETURN_IF_ERROR(spill->Append(ByteView(chunk).first(*n)));
+  }
+  CLEARBOX_ASSIGN_OR_RETURN(*out, spill->Finish());
+  return Status::Ok();
+}
+
+Status Engine::ProcessStream(ContentReader& stream, uint64_t compressed, const FormatHandler* hint,
+                             const BlobContext& ctx) {
+  CLEARBOX_RETURN_IF_ERROR(CheckContinue());
+  LimitedReader limited(*this, stream, ctx.provenance, compressed);
+  Bytes prefix(kMaxProbeBytes);
+  Result<size_t> got = ReadFully(limited, prefix);
+  if (!got.ok()) {
+    CLEARBOX_RETURN_IF_ERROR(CheckContinue());
+    return Status::Ok();  // noted by the reader
+  }
+  prefix.resize(*got);
+  const bool complete = *got < kMaxProbeBytes;
+
+  std::optional<Identified> id;
+  if (hint != nullptr) {
+    id = Identified{hint, Match{}};
+  } else {
+    id = IdentifyAt0(prefix);
+  }
+  if (id && ctx.depth + 1 > limits().max_depth) {
+    return OpenContainer(*id->handler, prefix, 0, id->match, ctx).status();  // notes the limit
+  }
+  if (id && id->handler->open_stream != nullptr && id->handler->open != nullptr) {
+    PrefixReader replay(stream.size(), prefix, complete ? nullptr : &limited);
+    CLEARBOX_RETURN_IF_ERROR(OpenContainerStream(*id->handler, replay, id->match, ctx).status());
+    if (!ctx.carve) return Status::Ok();
+    // Whatever follows the container in the stream may hold more: carve it, unless it is
+    // padding.
+    uint64_t resume = replay.position();
+    std::shared_ptr<const Blob> rest;
+    CLEARBOX_RETURN_IF_ERROR(StreamToBlob(replay, {}, &rest));
+    if (rest->bytes().empty() || AllZero(rest->bytes())) return Status::Ok();
+    BlobContext after = ctx;
+    after.base = ctx.base + resume;
+    after.plain_at_zero = false;
+    return ProcessBlob(rest->bytes(), after);
+  }
+  if (!id && !ctx.carve) return Status::Ok();  // nothing to open and no carving wanted
+  std::shared_ptr<const Blob> blob;
+  if (complete) {
+    blob = ViewBlob(prefix);
+  } else {
+    CLEARBOX_RETURN_IF_ERROR(StreamToBlob(limited, prefix, &blob));
+  }
+  if (hint != nullptr) {
+    return OpenContainer(*hint, blob->bytes(), 0, Match{}, ctx).status();
+  }
+  return ProcessBlob(blob->bytes(), ctx);
+}
+
+}  // namespace clearbox::unpack::internal

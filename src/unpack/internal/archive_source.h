@@ -1,0 +1,32 @@
+// libarchive over our inputs: a ByteView (zero-copy, seekable) or a ContentReader (a stream).
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "clearbox/core/bytes.h"
+#include "clearbox/core/result.h"
+#include "clearbox/unpack/unpack.h"
+
+namespace clearbox::unpack::internal {
+
+// The bytes libarchive reads, and how many it has been given (for the ratio limit).
+struct ArchiveSource {
+  ByteView view;                    // memory mode
+  size_t chunk = 0;                 // memory mode: bytes per read (0: all at once)
+  size_t pos = 0;                   // memory mode: next byte to hand out
+  ContentReader* stream = nullptr;  // stream mode
+  Bytes buffer;                     // stream mode
+  uint64_t fed = 0;                 // bytes handed to libarchive so far
+  std::optional<Error> error;       // a stream read error, for the note
+};
+
+// An archive reader with the callbacks for `source` installed (not opened yet).
+// archive_read_open1 must be called after enabling formats.
+void InstallArchiveCallbacks(struct archive* a, ArchiveSource* source);
+
+}  // namespace clearbox::unpack::internal

@@ -1,0 +1,62 @@
+// Content readers the engine wraps around what handlers give it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "clearbox/core/bytes.h"
+#include "clearbox/unpack/unpack.h"
+
+namespace clearbox::unpack::internal {
+
+class Engine;
+
+// Enforces the limits on one stream of content: at most `max_bytes` (the per-file limit, or
+// ratio * compressed size for a decompressed stream), every byte charged against the total,
+// the time budget. Records a note the first time a limit or a read error stops it, naming
+// `where`. Not thread-safe (one reader, one thread).
+class LimitedReader : public ContentReader {
+ public:
+  // `compressed` > 0 applies Limits::max_ratio to it.
+  LimitedReader(Engine& engine, ContentReader& inner, std::string where, uint64_t compressed);
+
+  uint64_t size() const override { return inner_.size(); }
+  Result<size_t> Read(std::span<uint8_t> out) override;
+  std::optional<ByteView> Contiguous() override;
+  uint64_t produced() const { return produced_; }
+
+ private:
+  Error Fail(Note::Kind kind, Error error);
+
+  Engine& engine_;
+  ContentReader& inner_;
+  std::string where_;
+  uint64_t cap_;
+  std::string cap_reason_;
+  uint64_t produced_ = 0;
+  std::optional<Error> failed_;
+};
+
+// Replays `prefix` (bytes already read from `rest` to identify the content), then continues
+// with `rest` (nullptr: the prefix is everything).
+class PrefixReader : public ContentReader {
+ public:
+  PrefixReader(uint64_t size, ByteView prefix, ContentReader* rest)
+      : size_(size), prefix_(prefix), rest_(rest) {}
+  uint64_t size() const override { return size_; }
+  Result<size_t> Read(std::span<uint8_t> out) override;
+  std::optional<ByteView> Contiguous() override;
+  uint64_t position() const { return position_; }
+
+ private:
+  uint64_t size_;
+  ByteView prefix_;
+  ContentReader* rest_;
+  uint64_t position_ = 0;
+};
+
+// Reads until `out` is full or the stream ends. Returns the bytes read.
+Result<size_t> ReadFully(ContentReader& reader, std::span<uint8_t> out);
+
+}  // namespace clearbox::unpack::internal

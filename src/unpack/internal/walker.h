@@ -1,0 +1,36 @@
+// The Walker the engine hands to a format handler for one container.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "unpack/internal/engine.h"
+#include "unpack/internal/format.h"
+
+namespace clearbox::unpack::internal {
+
+class ContainerWalker : public Walker {
+ public:
+  // `ctx` describes the container itself: its provenance and depth.
+  ContainerWalker(Engine& engine, BlobContext ctx) : engine_(engine), ctx_(std::move(ctx)) {}
+
+  const std::string& provenance() const override { return ctx_.provenance; }
+  const Limits& limits() const override { return engine_.limits(); }
+  int threads() const override;
+  bool WantsContent() const override { return engine_.sink().WantsContent(); }
+  Status AddNode(Node node, ContentReader* content) override;
+  Status AddPayload(Payload payload) override;
+  void AddNote(Note::Kind kind, uint64_t offset, std::string message) override;
+  uint64_t OutputBudget(uint64_t compressed_bytes) const override;
+  Status Charge(uint64_t bytes) override { return engine_.ChargeTotal(bytes); }
+  Status CheckContinue() override { return engine_.CheckContinue(); }
+  std::unique_ptr<SpillBuffer> NewSpillBuffer() override;
+
+ private:
+  Engine& engine_;
+  // Mutable only so that threads() can mark the container parallel before the handler
+  // starts its threads (nested containers then extract on one thread).
+  mutable BlobContext ctx_;
+};
+
+}  // namespace clearbox::unpack::internal

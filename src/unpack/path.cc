@@ -1,0 +1,51 @@
+#include "internal/path.h"
+
+#include <vector>
+
+namespace clearbox::unpack::internal {
+
+NormalisedPath NormalisePath(std::string_view stored) {
+  NormalisedPath out;
+  std::string_view rest = stored;
+  // The benign spellings of a relative name: "./a/b", "a/b/", "./".
+  if (rest.starts_with("./")) rest.remove_prefix(2);
+  if (rest.ends_with("/")) rest.remove_suffix(1);
+  if (rest == ".") rest = {};
+
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  if (!rest.empty() && rest[0] == '/') out.unusual = true;  // an absolute stored name
+  while (pos <= rest.size()) {
+    size_t slash = rest.find('/', pos);
+    if (slash == std::string_view::npos) slash = rest.size();
+    std::string_view part = rest.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty()) {
+      if (slash < rest.size() || !rest.empty()) {
+        // "a//b" or a leading "/": only the absolute case is already flagged.
+        if (slash != 0) out.unusual = true;
+      }
+      continue;
+    }
+    if (part == ".") {
+      out.unusual = true;
+      continue;
+    }
+    if (part == "..") {
+      out.unusual = true;
+      if (!parts.empty()) parts.pop_back();  // clamped at the root
+      continue;
+    }
+    if (part.find('\0') != std::string_view::npos) out.unusual = true;
+    parts.push_back(part);
+  }
+  out.path.reserve(rest.size() + 1);
+  for (std::string_view p : parts) {
+    out.path += '/';
+    for (char c : p) out.path += c == '\0' ? '?' : c;
+  }
+  if (out.path.empty()) out.path = "/";
+  return out;
+}
+
+}  // namespace clearbox::unpack::internal

@@ -1,0 +1,144 @@
+#include "internal/spill.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+namespace clearbox::unpack::internal {
+namespace {
+
+class MemoryBlob : public Blob {
+ public:
+  explicit MemoryBlob(Bytes data) : data_(std::move(data)) {}
+  ByteView bytes() const override { return data_; }
+
+ private:
+  Bytes data_;
+};
+
+class MappedBlob : public Blob {
+ public:
+  MappedBlob(void* base, size_t size) : base_(base), size_(size) {}
+  ~MappedBlob() override {
+    if (base_ != nullptr) munmap(base_, size_);
+  }
+  ByteView bytes() const override { return {static_cast<const uint8_t*>(base_), size_}; }
+
+ private:
+  void* base_;
+  size_t size_;
+};
+
+class ViewOnlyBlob : public Blob {
+ public:
+  ViewOnlyBlob(ByteView bytes, std::shared_ptr<const void> owner)
+      : bytes_(bytes), owner_(std::move(owner)) {}
+  ByteView bytes() const override { return bytes_; }
+
+ private:
+  ByteView bytes_;
+  std::shared_ptr<const void> owner_;
+};
+
+std::string TempDir() {
+  const char* dir = std::getenv("TMPDIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
+}
+
+class SpillBufferImpl : public SpillBuffer {
+ public:
+  SpillBufferImpl(uint64_t in_memory_max, ChargeFn charge)
+      : in_memory_max_(in_memory_max), charge_(std::move(charge)) {}
+  ~SpillBufferImpl() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  uint64_t size() const override { return size_; }
+
+  Status Append(ByteView data) override { return WriteAt(size_, data); }
+
+  Status WriteAt(uint64_t offset, ByteView data) override {
+    if (offset > kMaxSize || data.size() > kMaxSize - offset) {
+      return Error::LimitExceeded("spill buffer: write past 2^48 bytes");
+    }
+    uint64_t end = offset + data.size();
+    if (end > size_ && charge_) CLEARBOX_RETURN_IF_ERROR(charge_(end - size_));
+    if (fd_ < 0 && end > in_memory_max_) CLEARBOX_RETURN_IF_ERROR(MoveToFile());
+    if (fd_ < 0) {
+      if (end > memory_.size()) memory_.resize(end);
+      if (!data.empty()) std::memcpy(memory_.data() + offset, data.data(), data.size());
+    } else {
+      size_t done = 0;
+      while (done < data.size()) {
+        ssize_t n = pwrite(fd_, data.data() + done, data.size() - done, off_t(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Error::FromErrno("write spill file", TempDir(), errno);
+        done += size_t(n);
+      }
+      if (end > size_ && ftruncate(fd_, off_t(end)) != 0) {
+        return Error::FromErrno("grow spill file", TempDir(), errno);
+      }
+    }
+    if (end > size_) size_ = end;
+    return Status::Ok();
+  }
+
+  Result<std::shared_ptr<const Blob>> Finish() override {
+    if (fd_ < 0) {
+      memory_.resize(size_);
+      return std::shared_ptr<const Blob>(std::make_shared<MemoryBlob>(std::move(memory_)));
+    }
+    if (size_ == 0) return std::shared_ptr<const Blob>(std::make_shared<MemoryBlob>(Bytes{}));
+    void* base = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
+    if (base == MAP_FAILED) return Error::FromErrno("map spill file", TempDir(), errno);
+    close(fd_);  // the mapping keeps the unlinked file alive
+    fd_ = -1;
+    return std::shared_ptr<const Blob>(std::make_shared<MappedBlob>(base, size_t(size_)));
+  }
+
+ private:
+  static constexpr uint64_t kMaxSize = uint64_t(1) << 48;
+
+  Status MoveToFile() {
+    std::string dir = TempDir();
+    int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {  // filesystems without O_TMPFILE: create and unlink at once
+      std::string tmpl = dir + "/clearbox-spill-XXXXXX";
+      fd = mkostemp(tmpl.data(), O_CLOEXEC);
+      if (fd < 0) return Error::FromErrno("create spill file in", dir, errno);
+      unlink(tmpl.c_str());
+    }
+    fd_ = fd;
+    size_t done = 0;
+    while (done < size_) {
+      ssize_t n = pwrite(fd_, memory_.data() + done, size_ - done, off_t(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Error::FromErrno("write spill file", dir, errno);
+      done += size_t(n);
+    }
+    Bytes().swap(memory_);
+    return Status::Ok();
+  }
+
+  uint64_t in_memory_max_;
+  ChargeFn charge_;
+  Bytes memory_;
+  uint64_t size_ = 0;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<SpillBuffer> NewSpillBuffer(uint64_t in_memory_max, ChargeFn charge) {
+  return std::make_unique<SpillBufferImpl>(in_memory_max, std::move(charge));
+}
+
+std::shared_ptr<const Blob> ViewBlob(ByteView bytes, std::shared_ptr<const void> owner) {
+  return std::make_shared<ViewOnlyBlob>(bytes, std::move(owner));
+}
+
+}  // namespace clearbox::unpack::internal

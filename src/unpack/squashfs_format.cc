@@ -1,0 +1,449 @@
+// SquashFS 4 through libsquashfs (squashfs-tools-ng), every compressor it supports.
+// The directory tree is walked once on one thread (with loop and depth checks of our own);
+// regular files are then extracted in parallel, one libsquashfs data reader and compressor
+// per thread, because squashfs blocks and separate files decompress independently.
+#include <fmt/format.h>
+#include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/error.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/super.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "internal/format.h"
+
+namespace clearbox::unpack::internal {
+namespace {
+
+std::string SqfsErrorText(int err) {
+  switch (err) {
+    case SQFS_ERROR_ALLOC:
+      return "out of memory";
+    case SQFS_ERROR_IO:
+      return "read error";
+    case SQFS_ERROR_COMPRESSOR:
+      return "decompression failed";
+    case SQFS_ERROR_CORRUPTED:
+      return "corrupted";
+    case SQFS_ERROR_UNSUPPORTED:
+      return "unsupported feature";
+    case SQFS_ERROR_OVERFLOW:
+      return "numeric overflow";
+    case SQFS_ERROR_OUT_OF_BOUNDS:
+      return "location out of bounds";
+    case SFQS_ERROR_SUPER_MAGIC:
+      return "bad superblock magic";
+    case SFQS_ERROR_SUPER_VERSION:
+      return "unsupported version";
+    case SQFS_ERROR_SUPER_BLOCK_SIZE:
+      return "bad block size";
+    case SQFS_ERROR_NOT_DIR:
+      return "not a directory";
+    case SQFS_ERROR_LINK_LOOP:
+      return "link loop";
+    default:
+      return fmt::format("libsquashfs error {}", err);
+  }
+}
+
+struct SqfsDeleter {
+  void operator()(void* p) const { sqfs_destroy(p); }
+};
+template <typename T>
+using SqfsPtr = std::unique_ptr<T, SqfsDeleter>;
+struct SqfsFree {
+  void operator()(void* p) const { sqfs_free(p); }
+};
+using InodePtr = std::unique_ptr<sqfs_inode_generic_t, SqfsFree>;
+
+// A read-only sqfs_file_t over the container's bytes. read_at is stateless, so one instance
+// serves every thread.
+struct ViewFile {
+  sqfs_file_t file;  // first member: libsquashfs casts the pointer
+  ByteView data;
+};
+
+int ViewReadAt(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) {
+  auto* v = reinterpret_cast<ViewFile*>(f);
+  if (!FitsIn(v->data, offset, size)) return SQFS_ERROR_OUT_OF_BOUNDS;
+  std::memcpy(buffer, v->data.data() + offset, size);
+  return 0;
+}
+int ViewWriteAt(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_IO; }
+sqfs_u64 ViewSize(const sqfs_file_t* f) {
+  return reinterpret_cast<const ViewFile*>(f)->data.size();
+}
+int ViewTruncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_IO; }
+void ViewDestroy(sqfs_object_t*) {}  // owned by the C++ side
+
+void InitViewFile(ViewFile* v, ByteView data) {
+  std::memset(&v->file, 0, sizeof(v->file));
+  v->file.base.destroy = ViewDestroy;
+  v->file.read_at = ViewReadAt;
+  v->file.write_at = ViewWriteAt;
+  v->file.get_size = ViewSize;
+  v->file.truncate = ViewTruncate;
+  v->data = data;
+}
+
+Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, ViewFile* file) {
+  sqfs_compressor_config_t cfg;
+  int rc = sqfs_compressor_config_init(&cfg, SQFS_COMPRESSOR(super.compression_id),
+                                       super.block_size, SQFS_COMP_FLAG_UNCOMPRESS);
+  if (rc != 0) {
+    return Error::Unsupported(
+        fmt::format("compressor {} ({})", super.compression_id, SqfsErrorText(rc)));
+  }
+  sqfs_compressor_t* raw = nullptr;
+  rc = sqfs_compressor_create(&cfg, &raw);
+  if (rc != 0 || raw == nullptr) {
+    const char* name = sqfs_compressor_name_from_id(SQFS_COMPRESSOR(super.compression_id));
+    return Error::Unsupported(fmt::format("compressor {} not available ({})",
+                                          name ? name : "unknown", SqfsErrorText(rc)));
+  }
+  SqfsPtr<sqfs_compressor_t> cmp(raw);
+  if (super.flags & SQFS_FLAG_COMPRESSOR_OPTIONS) {
+    rc = cmp->read_options(cmp.get(), &file->file);
+    if (rc != 0) return Error::InvalidInput("compressor options: " + SqfsErrorText(rc));
+  }
+  return cmp;
+}
+
+NodeType TypeOf(const sqfs_inode_generic_t& inode) {
+  switch (inode.base.type) {
+    case SQFS_INODE_DIR:
+    case SQFS_INODE_EXT_DIR:
+      return NodeType::kDirectory;
+    case SQFS_INODE_SLINK:
+    case SQFS_INODE_EXT_SLINK:
+      return NodeType::kSymlink;
+    case SQFS_INODE_BDEV:
+    case SQFS_INODE_EXT_BDEV:
+      return NodeType::kBlockDevice;
+    case SQFS_INODE_CDEV:
+    case SQFS_INODE_EXT_CDEV:
+      return NodeType::kCharDevice;
+    case SQFS_INODE_FIFO:
+    case SQFS_INODE_EXT_FIFO:
+      return NodeType::kFifo;
+    case SQFS_INODE_SOCKET:
+    case SQFS_INODE_EXT_SOCKET:
+      return NodeType::kSocket;
+    default:
+      return NodeType::kFile;
+  }
+}
+
+uint32_t LinkCount(const sqfs_inode_generic_t& inode) {
+  switch (inode.base.type) {
+    case SQFS_INODE_EXT_FILE:
+      return inode.data.file_ext.nlink;
+    default:
+      return 1;  // basic file inodes have no link count: never hard-linked
+  }
+}
+
+uint64_t FileSize(const sqfs_inode_generic_t& inode) {
+  sqfs_u64 size = 0;
+  sqfs_inode_get_file_size(&inode, &size);
+  return size;
+}
+
+uint64_t DataStart(const sqfs_inode_generic_t& inode) {
+  sqfs_u64 start = 0;
+  sqfs_inode_get_file_block_start(&inode, &start);
+  return start;
+}
+
+// One file's content through a data reader (owned by the calling worker thread).
+class SquashfsFileReader : public ContentReader {
+ public:
+  SquashfsFileReader(sqfs_data_reader_t* reader, const sqfs_inode_generic_t* inode)
+      : reader_(reader), inode_(inode), size_(FileSize(*inode)) {}
+  uint64_t size() const override { return size_; }
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    if (position_ >= size_ || out.empty()) return size_t{0};
+    sqfs_u32 want = sqfs_u32(std::min<uint64_t>({out.size(), size_ - position_, 1u << 30}));
+    sqfs_s32 n = sqfs_data_reader_read(reader_, inode_, position_, out.data(), want);
+    if (n < 0) {
+      return Error::InvalidInput(
+          fmt::format("squashfs data at file offset {}: {}", position_, SqfsErrorText(n)));
+    }
+    if (n == 0) {
+      return Error::InvalidInput(fmt::format("squashfs data ends at file offset {}", position_));
+    }
+    position_ += sqfs_u32(n);
+    return size_t(n);
+  }
+
+ private:
+  sqfs_data_reader_t* reader_;
+  const sqfs_inode_generic_t* inode_;
+  uint64_t size_;
+  uint64_t position_ = 0;
+};
+
+struct PendingFile {
+  Node node;
+  InodePtr inode;
+};
+
+class SquashfsWalk {
+ public:
+  SquashfsWalk(ByteView container, Walker& walker) : walker_(walker) {
+    InitViewFile(&file_, container);
+  }
+
+  Result<uint64_t> Run() {
+    int rc = sqfs_super_read(&super_, &file_.file);
+    if (rc != 0) return Error::InvalidInput("superblock: " + SqfsErrorText(rc));
+    CLEARBOX_ASSIGN_OR_RETURN(cmp_, MakeCompressor(super_, &file_));
+    ids_.reset(sqfs_id_table_create(0));
+    if (!ids_) return Error::Internal("sqfs_id_table_create failed");
+    rc = sqfs_id_table_read(ids_.get(), &file_.file, &super_, cmp_.get());
+    if (rc != 0) return Error::InvalidInput("id table: " + SqfsErrorText(rc));
+    dirs_.reset(sqfs_dir_reader_create(&super_, cmp_.get(), &file_.file, 0));
+    if (!dirs_) return Error::Internal("sqfs_dir_reader_create failed");
+
+    CLEARBOX_RETURN_IF_ERROR(WalkTree());
+    CLEARBOX_RETURN_IF_ERROR(ExtractFiles());
+    for (Node& link : hard_links_)
+      CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(link), nullptr));
+    return super_.bytes_used;
+  }
+
+ private:
+  Node MakeNode(const sqfs_inode_generic_t& inode, std::string path) {
+    Node node;
+    node.path = std::move(path);
+    node.type = TypeOf(inode);
+    node.mode = inode.base.mode & 07777;
+    sqfs_u32 id = 0;
+    if (sqfs_id_table_index_to_id(ids_.get(), inode.base.uid_idx, &id) == 0) node.uid = id;
+    if (sqfs_id_table_index_to_id(ids_.get(), inode.base.gid_idx, &id) == 0) node.gid = id;
+    node.mtime = inode.base.mod_time;
+    switch (node.type) {
+      case NodeType::kFile:
+        node.size = FileSize(inode);
+        break;
+      case NodeType::kSymlink: {
+        size_t n = std::min<size_t>(inode.data.slink.target_size, inode.payload_bytes_used);
+        node.link_target.assign(reinterpret_cast<const char*>(inode.extra), n);
+        break;
+      }
+      case NodeType::kCharDevice:
+      case NodeType::kBlockDevice: {
+        uint32_t devno = inode.data.dev.devno;  // same position in the extended inode
+        node.dev_major = (devno >> 8) & 0xfff;
+        node.dev_minor = (devno & 0xff) | ((devno >> 12) & 0xfff00);
+        break;
+      }
+      default:
+        break;
+    }
+    return node;
+  }
+
+  // Depth-first over directories with an explicit stack: a hostile image can nest deeply or
+  // loop (a directory entry pointing at an ancestor) without exhausting the C++ stack.
+  Status WalkTree() {
+    sqfs_inode_generic_t* raw_root = nullptr;
+    int rc = sqfs_dir_reader_get_root_inode(dirs_.get(), &raw_root);
+    if (rc != 0) return Error::InvalidInput("root inode: " + SqfsErrorText(rc));
+    struct Dir {
+      InodePtr inode;
+      std::string path;
+    };
+    std::vector<Dir> stack;
+    stack.push_back({InodePtr(raw_root), ""});
+    CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*stack.back().inode, ""), nullptr));
+    std::unordered_set<uint32_t> seen_dirs{stack.back().inode->base.inode_number};
+    std::unordered_map<uint32_t, std::string> file_by_inode;  // for hard links
+
+    while (!stack.empty()) {
+      Dir dir = std::move(stack.back());
+      stack.pop_back();
+      rc = sqfs_dir_reader_open_dir(dirs_.get(), dir.inode.get(), 0);
+      if (rc != 0) {
+        walker_.AddNote(Note::Kind::kCorrupt, 0,
+                        fmt::format("directory /{}: {}", dir.path, SqfsErrorText(rc)));
+        continue;
+      }
+      while (true) {
+        CLEARBOX_RETURN_IF_ERROR(walker_.CheckContinue());
+        sqfs_dir_entry_t* raw_entry = nullptr;
+        rc = sqfs_dir_reader_read(dirs_.get(), &raw_entry);
+        if (rc > 0) break;
+        std::unique_ptr<sqfs_dir_entry_t, SqfsFree> entry(raw_entry);
+        if (rc < 0) {
+          walker_.AddNote(Note::Kind::kCorrupt, 0,
+                          fmt::format("directory /{}: {}", dir.path, SqfsErrorText(rc)));
+          break;
+        }
+        std::string name(reinterpret_cast<const char*>(entry->name), size_t(entry->size) + 1);
+        std::string path = dir.path.empty() ? name : dir.path + "/" + name;
+        sqfs_inode_generic_t* raw_inode = nullptr;
+        rc = sqfs_dir_reader_get_inode(dirs_.get(), &raw_inode);
+        if (rc != 0) {
+          walker_.AddNote(Note::Kind::kCorrupt, 0,
+                          fmt::format("inode of /{}: {}", path, SqfsErrorText(rc)));
+          continue;
+        }
+        InodePtr inode(raw_inode);
+        NodeType type = TypeOf(*inode);
+        if (type == NodeType::kDirectory) {
+          if (!seen_dirs.insert(inode->base.inode_number).second) {
+            walker_.AddNote(Note::Kind::kCorrupt, 0,
+                            fmt::format("directory /{} repeats inode {}: loop not followed", path,
+                                        inode->base.inode_number));
+            continue;
+          }
+          CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
+          if (path.size() < walker_.limits().max_path_length) {
+            stack.push_back({std::move(inode), std::move(path)});
+          }
+          continue;
+        }
+        if (type == NodeType::kFile) {
+          if (LinkCount(*inode) > 1) {
+            auto [it, inserted] = file_by_inode.emplace(inode->base.inode_number, path);
+            if (!inserted) {
+              Node link = MakeNode(*inode, path);
+              link.type = NodeType::kHardLink;
+              link.size = 0;
+              link.link_target = it->second;
+              hard_links_.push_back(std::move(link));  // after their targets are written
+              continue;
+            }
+          }
+          Node node = MakeNode(*inode, path);
+          files_.push_back({std::move(node), std::move(inode)});
+          continue;
+        }
+        CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status ExtractFiles() {
+    if (!walker_.WantsContent()) {
+      // Listing only: no data block is decompressed.
+      for (PendingFile& f : files_)
+        CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(f.node), nullptr));
+      return Status::Ok();
+    }
+    // Files in data order: each thread reads a run of neighbouring blocks and fragments.
+    std::stable_sort(files_.begin(), files_.end(), [](const PendingFile& a, const PendingFile& b) {
+      return DataStart(*a.inode) < DataStart(*b.inode);
+    });
+    int threads = std::clamp<int>(walker_.threads(), 1, 64);
+    if (files_.size() < 64) threads = 1;
+    std::atomic<size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::vector<Status> results(static_cast<size_t>(threads));
+    auto work = [&](int index) { results[size_t(index)] = Worker(next, stop); };
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back(work, i);
+    work(0);
+    for (std::thread& t : pool) t.join();
+    for (Status& s : results) CLEARBOX_RETURN_IF_ERROR(s);
+    return Status::Ok();
+  }
+
+  Status Worker(std::atomic<size_t>& next, std::atomic<bool>& stop) {
+    constexpr size_t kBatch = 16;
+    CLEARBOX_ASSIGN_OR_RETURN(SqfsPtr<sqfs_compressor_t> cmp, MakeCompressor(super_, &file_));
+    SqfsPtr<sqfs_data_reader_t> data(
+        sqfs_data_reader_create(&file_.file, super_.block_size, cmp.get(), 0));
+    if (!data) return Error::Internal("sqfs_data_reader_create failed");
+    int rc = sqfs_data_reader_load_fragment_table(data.get(), &super_);
+    if (rc != 0 && !fragment_table_noted_.exchange(true)) {
+      walker_.AddNote(Note::Kind::kCorrupt, super_.fragment_table_start,
+                      "fragment table: " + SqfsErrorText(rc));
+    }
+    while (!stop.load()) {
+      size_t begin = next.fetch_add(kBatch);
+      if (begin >= files_.size()) break;
+      size_t end = std::min(files_.size(), begin + kBatch);
+      for (size_t i = begin; i < end; ++i) {
+        SquashfsFileReader reader(data.get(), files_[i].inode.get());
+        Status s = walker_.AddNode(std::move(files_[i].node), &reader);
+        if (!s.ok()) {
+          stop = true;
+          return s;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Walker& walker_;
+  ViewFile file_;
+  sqfs_super_t super_{};
+  SqfsPtr<sqfs_compressor_t> cmp_;
+  SqfsPtr<sqfs_id_table_t> ids_;
+  SqfsPtr<sqfs_dir_reader_t> dirs_;
+  std::vector<PendingFile> files_;
+  std::vector<Node> hard_links_;
+  std::atomic<bool> fragment_table_noted_{false};
+};
+
+// Superblock fields (little-endian squashfs 4): see squashfs-tools' squashfs_fs.h.
+std::optional<Match> ProbeSquashfs(ByteView d) {
+  if (d.size() < 96) return std::nullopt;
+  const bool little = std::memcmp(d.data(), "hsqs", 4) == 0;
+  auto u16 = [&](size_t at) { return little ? LoadLE16(d.data() + at) : LoadBE16(d.data() + at); };
+  auto u32 = [&](size_t at) { return little ? LoadLE32(d.data() + at) : LoadBE32(d.data() + at); };
+  auto u64 = [&](size_t at) { return little ? LoadLE64(d.data() + at) : LoadBE64(d.data() + at); };
+  uint16_t major = u16(28);
+  Match m;
+  if (little && major == 4) {
+    uint32_t block_size = u32(12);
+    uint16_t block_log = u16(22);
+    uint16_t compression = u16(20);
+    uint64_t bytes_used = u64(40);
+    if (block_log < 12 || block_log > 20 || block_size != (1u << block_log)) return std::nullopt;
+    if (compression < 1 || compression > 6 || u16(30) != 0) return std::nullopt;
+    if (bytes_used < 96 || bytes_used > (uint64_t(1) << 48)) return std::nullopt;
+    m.length = bytes_used;
+    return m;
+  }
+  // Versions 1 to 3 (either endian) are recognised, not unpacked: their layout differs and
+  // libsquashfs reads only version 4. The length still lets carving skip them.
+  if (major < 1 || major > 3) return std::nullopt;
+  uint16_t minor = u16(30);
+  uint64_t bytes_used = major == 3 ? u64(63) : u32(8);
+  if (bytes_used < 96 || bytes_used > (uint64_t(1) << 40) || minor > 1) return std::nullopt;
+  m.length = bytes_used;
+  m.unsupported = true;
+  m.detail = fmt::format("version {}.{}, {}-endian", major, minor, little ? "little" : "big");
+  return m;
+}
+
+Result<uint64_t> OpenSquashfs(ByteView container, const Match& match, Walker& walker) {
+  SquashfsWalk walk(container, walker);
+  return walk.Run();
+}
+
+}  // namespace
+
+extern const FormatHandler kSquashfsFormat = {.name = "squashfs",
+                                              .magics = {{"hsqs", 0}, {"sqsh", 0}},
+                                              .flags = kFormatFilesystem,
+                                              .probe = ProbeSquashfs,
+                                              .open = OpenSquashfs};
+
+}  // namespace clearbox::unpack::internal

@@ -1,0 +1,80 @@
+// The public entry points and the in-memory TreeCollector.
+#include "clearbox/unpack/unpack.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "clearbox/core/file.h"
+#include "clearbox/unpack/manifest.h"
+#include "internal/engine.h"
+
+namespace clearbox::unpack {
+
+Result<Summary> UnpackBuffer(ByteView data, const std::string& name, const Options& options,
+                             Sink& sink) {
+  internal::Engine engine(options, sink);
+  return engine.Run(data, name);
+}
+
+Result<Summary> UnpackFile(const std::string& path, const Options& options, Sink& sink) {
+  CLEARBOX_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  std::string name = std::filesystem::path(path).filename().string();
+  if (name.empty()) name = path;
+  return UnpackBuffer(file->bytes(), name, options, sink);
+}
+
+struct TreeCollector::State {
+  std::mutex mu;
+  std::vector<Entry> entries;
+  std::vector<FilesystemInfo> filesystems;
+  std::vector<Note> notes;
+};
+
+TreeCollector::TreeCollector(bool hash_contents)
+    : hash_contents_(hash_contents), state_(std::make_unique<State>()) {}
+TreeCollector::~TreeCollector() = default;
+
+void TreeCollector::OnFilesystem(const FilesystemInfo& fs) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->filesystems.push_back(fs);
+}
+
+void TreeCollector::OnNote(const Note& note) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->notes.push_back(note);
+}
+
+Status TreeCollector::OnNode(const Node& node, ContentReader* content) {
+  Entry entry{node, {}};
+  if (hash_contents_ && content != nullptr) entry.sha256 = HashContent(*content);
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->entries.push_back(std::move(entry));
+  return Status::Ok();
+}
+
+std::vector<TreeCollector::Entry> TreeCollector::TakeEntries() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::vector<Entry> out = std::move(state_->entries);
+  state_->entries.clear();
+  std::stable_sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    return a.node.provenance < b.node.provenance;
+  });
+  return out;
+}
+
+std::vector<FilesystemInfo> TreeCollector::TakeFilesystems() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::vector<FilesystemInfo> out = std::move(state_->filesystems);
+  state_->filesystems.clear();
+  return out;
+}
+
+std::vector<Note> TreeCollector::TakeNotes() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::vector<Note> out = std::move(state_->notes);
+  state_->notes.clear();
+  return out;
+}
+
+}  // namespace clearbox::unpack
