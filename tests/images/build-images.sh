@@ -216,6 +216,7 @@ lines += [b"%016x T clearbox_symbol_%05d\n" % (0xffffffff80060000 + 0x40 * i, i)
 open(sys.argv[1], "wb").write(b"".join(lines))
 EOF
 xz --format=lzma -9 -c "$W/vmlinux" >"$W/vmlinux.lzma"
+sha256sum <"$W/vmlinux" | cut -d' ' -f1 >"$I/kernel-lzma.uimg.payload-sha256"
 mkimage -A mips -O linux -T kernel -C lzma -a 0x80060000 -e 0x80060000 -n "Linux-5.10.176" \
   -d "$W/vmlinux.lzma" "$I/kernel-lzma.uimg" >/dev/null
 
@@ -325,13 +326,14 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$E" --format=gnu \
 # --- hostile inputs ------------------------------------------------------------------------
 log "hostile inputs"
 python3 "$HERE/make_hostile.py" "$H"
-truncate_to() { # src percent dst
+truncate_to() { # src percent dst; off any block or erase-block boundary, so the cut is visible
   local size
   size=$(stat -c %s "$1")
-  head -c $((size * $2 / 100)) "$1" >"$3"
+  head -c $((size * $2 / 100 - 777)) "$1" >"$3"
 }
-flip_byte() { # src offset dst: the byte at offset XOR 0xff
+flip_byte() { # src offset dst: XOR 0xff the first byte at or after offset that is data
   python3 -c 'import sys; d = bytearray(open(sys.argv[1], "rb").read()); o = int(sys.argv[2], 0)
+while d[o] in (0x00, 0xff): o += 1  # not erased flash or padding: a flip there is no damage
 d[o] ^= 0xff; open(sys.argv[3], "wb").write(d)' "$@"
 }
 truncate_to "$I/rootfs-squashfs-xz.uimg" 60 "$H/trunc-rootfs-squashfs-xz.uimg"
@@ -348,7 +350,8 @@ uimg=$I/rootfs-squashfs-gzip.uimg
 flip_byte "$uimg" $((64 + ($(stat -c %s "$uimg") - 64) / 2)) "$H/flip-payload-squashfs-gzip.uimg"
 flip_byte "$uimg" 40 "$H/flip-header-squashfs-gzip.uimg" # inside the image name
 for f in rootfs.tar.gz rootfs-le.jffs2 rootfs.squashfs-lzma rootfs.ext2 rootfs-ubifs-lzo.ubi; do
-  flip_byte "$I/$f" $(($(stat -c %s "$I/$f") / 2)) "$H/flip-$f"
+  # Past the middle, off any erase-block start: inside some node's or block's data.
+  flip_byte "$I/$f" $(($(stat -c %s "$I/$f") / 2 + 1000)) "$H/flip-$f"
 done
 
 # A squashfs holding a 4 GiB sparse file: a few KiB that claim gigabytes.

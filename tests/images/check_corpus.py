@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Checks `clearbox unpack` over the real firmware samples in shared/corpus/real.
+
+    check_corpus.py --clearbox BIN --corpus DIR --work DIR [-k REGEX]
+
+What each sample must reach comes from the corpus README (binwalk/file/unsquashfs facts) and
+from independent readers: the contents of FACT's three standard test files are taken from
+the ZIP inside trx_test.img with Python's zipfile, and every other sample that carries them
+(JFFS2, UBIFS, the TP-Link squashfs, cramfs) must yield the same bytes.
+Prints one line per sample and "N passed, N failed"; exits 1 if any failed.
+"""
+import argparse
+import hashlib
+import io
+import os
+import re
+import shutil
+import struct
+import sys
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from unpack_checks import (Result, chain_matches, check_exit, compare_listing,  # noqa: E402
+                           load_manifest, nodes_by_filesystem, notes_text, run_clearbox,
+                           sha256_file, special_files)
+
+TIMEOUT = 120
+FACT_FILES = ("testfile1", "testfile2", "generic folder/test file 3_.txt")
+
+
+def tok(fmt, at=None):
+    return rf"{fmt}(@0x[0-9a-f]+)?(:.*)?" if at is None else rf"{fmt}@{at}(:.*)?"
+
+
+def fact_oracle(corpus):
+    """{relative name: sha256} of FACT's test files, read from the ZIP in trx_test.img."""
+    data = open(os.path.join(corpus, "trx_test.img"), "rb").read()
+    magic, length, crc, flags, first_offset = struct.unpack_from("<4sIIII", data, 0)
+    assert magic == b"HDR0", "trx_test.img is not a TRX"
+    with zipfile.ZipFile(io.BytesIO(data[first_offset:length])) as z:
+        return {name: hashlib.sha256(z.read("get_files_test/" + name)).hexdigest()
+                for name in FACT_FILES}
+
+
+class Case:
+    def __init__(self, ctx, name):
+        self.ctx, self.name = ctx, name
+        self.result = Result(name)
+        self.image = os.path.join(ctx.corpus, name)
+        self.manifest = self.listing = None
+        self.run = None
+
+    def unpack(self, allowed=(0,)):
+        r = self.result
+        out = os.path.join(self.ctx.work, self.name)
+        shutil.rmtree(out, ignore_errors=True)
+        self.run = run_clearbox(self.ctx.clearbox, ["unpack", self.image, "-o", out], TIMEOUT)
+        r.info.append(f"exit {self.run.returncode} in {self.run.seconds:.1f}s")
+        if not check_exit(r, self.run, allowed):
+            return False
+        path = os.path.join(out, "manifest.json")
+        if self.run.returncode == 0 and r.expect(os.path.isfile(path), "no manifest.json"):
+            with open(path, "rb") as f:
+                self.manifest = load_manifest(r, f.read(), "manifest.json")
+        if self.manifest is not None:
+            r.expect(self.manifest["sha256"] == sha256_file(self.image),
+                     "manifest sha256 is not the image's")
+            for problem in special_files(out):
+                r.fail(problem)
+            ls = run_clearbox(self.ctx.clearbox, ["ls", self.image, "--json"], TIMEOUT)
+            if check_exit(r, ls, allowed=(0,)):
+                self.listing = load_manifest(r, ls.stdout, "ls --json")
+                if self.listing is not None:
+                    compare_listing(r, self.manifest, self.listing)
+        shutil.rmtree(out, ignore_errors=True)
+        return self.manifest is not None
+
+    def filesystem(self, chain, fmt):
+        fss = [f for f in self.manifest["filesystems"]
+               if re.fullmatch(fmt, f.get("format", "")) and chain_matches(f["provenance"], chain)]
+        if not fss:
+            self.result.fail(f"no {fmt} reached through {chain}; filesystems: "
+                             f"{[f['provenance'] for f in self.manifest['filesystems']]}")
+            return None
+        return fss[0]
+
+    def expect_fact_files(self, fs, prefix=""):
+        """FACT's three test files, byte for byte, inside the container fs."""
+        nodes = {n["path"]: n for n in nodes_by_filesystem(self.manifest).get(fs["provenance"], [])}
+        for name, sha in self.ctx.oracle.items():
+            path = f"{prefix}/{name}"
+            node = nodes.get(path)
+            if self.result.expect(node is not None, f"{fs['provenance']}:{path} not reached; "
+                                  f"found {sorted(nodes)[:6]}"):
+                self.result.expect(node.get("type") == "file" and node.get("sha256") == sha,
+                                   f"{path}: {node.get('type')} sha256 {node.get('sha256')}, "
+                                   f"want file {sha}")
+        folder = nodes.get(f"{prefix}/generic folder")
+        self.result.expect(folder is not None and folder.get("type") == "dir",
+                           f"{prefix}/generic folder: not a directory")
+
+    def notes(self, kinds=None, where=None, pattern=None):
+        out = []
+        for n in self.manifest["notes"]:
+            if kinds and n.get("kind") not in kinds:
+                continue
+            if where and where not in n.get("where", ""):
+                continue
+            if pattern and not re.search(pattern, n.get("message", ""), re.I):
+                continue
+            out.append(n)
+        return out
+
+
+def trx(case):
+    """TRX v1 (CRC 0xE154686C, verified) wrapping a ZIP of FACT's files."""
+    if not case.unpack():
+        return
+    r = case.result
+    r.expect(case.filesystem([tok("trx", "0x0")], "trx") is not None, "TRX header not parsed")
+    r.expect(not case.notes(kinds=("corrupt",)), f"corrupt notes: {notes_text(case.manifest)}")
+    fs = case.filesystem([tok("trx", "0x0"), tok("zip")], "zip")
+    if fs:
+        case.expect_fact_files(fs, "/get_files_test")
+
+
+def jffs2_be(case):
+    if not case.unpack():
+        return
+    case.result.expect(case.manifest["partial"] is False, f"partial: {notes_text(case.manifest)}")
+    fs = case.filesystem([tok("jffs2", "0x0")], "jffs2")
+    if fs:
+        case.expect_fact_files(fs)
+
+
+def ubi(case):
+    """UBI, one volume "rootfs", UBIFS inside."""
+    if not case.unpack():
+        return
+    case.result.expect(case.manifest["partial"] is False, f"partial: {notes_text(case.manifest)}")
+    fs = case.filesystem([tok("ubi"), tok("ubifs")], "ubifs")
+    if fs:
+        case.expect_fact_files(fs)
+
+
+def uboot_truncated(case):
+    """A uImage ('u-boot image', MIPS, lzma, 32753 bytes; both CRCs right), then a TP-Link
+    header at 0x1C5B0 and an LZMA kernel at 0x1C7B0 that the file cuts short."""
+    if not case.unpack():
+        return
+    r = case.result
+    r.expect(case.filesystem([tok("uimage", "0x0")], "uimage") is not None, "uImage not parsed")
+    r.expect(bool(case.notes(where="uimage@0x0", pattern=r"u-boot image.*mips.*lzma")),
+             f"the header's name/arch/compression not reported: {notes_text(case.manifest)[:3]}")
+    r.expect(not case.notes(where="uimage@0x0", pattern=r"crc.*mismatch|mismatch.*crc"),
+             "a CRC mismatch reported on a uImage whose CRCs are right")
+    r.expect(any(n["offset"] == 0x1C7B0 or "0x1c7b0" in n.get("where", "").lower()
+                 for n in case.notes(kinds=("corrupt", "warning"), pattern="truncat")),
+             f"the truncated LZMA kernel at 0x1C7B0 not reported: {notes_text(case.manifest)}")
+    r.expect(case.manifest["partial"] is True, "truncated input not flagged partial")
+
+
+def tplink_tpl(case):
+    """TP-Link header, uImage at 0x3C80, LZMA kernel at 0x20400, squashfs at 0x120200."""
+    if not case.unpack():
+        return
+    r = case.result
+    r.expect(case.filesystem([tok("uimage", "0x3c80")], "uimage") is not None,
+             "uImage at 0x3C80 not carved")
+    provenances = [f["provenance"] for f in case.manifest["filesystems"]]
+    r.expect(any("@0x20400" in p for p in provenances), f"LZMA kernel at 0x20400 not carved: "
+             f"{provenances}")
+    fs = case.filesystem([tok("squashfs", "0x120200")], "squashfs")
+    if fs:
+        case.expect_fact_files(fs)
+
+
+def broadcom_v2(case):
+    """Squashfs 2.0 big endian with vendor LZMA: unpacked, or reported as not unpacked."""
+    if not case.unpack():
+        return
+    r = case.result
+    fs = [f for f in case.manifest["filesystems"] if f.get("format") == "squashfs"]
+    if fs:  # supported: the README's facts about the tree
+        nodes = {n["path"]: n for n in case.manifest["nodes"]}
+        r.expect(len(nodes) >= 400, f"only {len(nodes)} of 431 inodes")
+        r.expect(nodes.get("/etc/passwd", {}).get("link_target") == "/var/passwd",
+                 "/etc/passwd is not the symlink to /var/passwd")
+        r.expect("/bin/busybox" in nodes, "/bin/busybox missing")
+    else:
+        r.expect(bool(case.notes(kinds=("unsupported",), pattern=r"not unpacked: squashfs")),
+                 f"no 'not unpacked: squashfs' note: {notes_text(case.manifest)}")
+        r.expect(bool(case.notes(pattern=r"version 2|2\.0|v2")), "the version is not named")
+        r.expect(case.manifest["partial"] is True, "not unpacked but not flagged partial")
+
+
+def cramfs(case):
+    """CramFS LE v2: unpacked (FACT's files), or "not unpacked: cramfs"."""
+    if not case.unpack():
+        return
+    fs = [f for f in case.manifest["filesystems"] if f.get("format") == "cramfs"]
+    if fs:
+        case.expect_fact_files(fs[0])
+    else:
+        case.result.expect(bool(case.notes(pattern=r"not unpacked: cramfs")),
+                           f"cramfs neither unpacked nor reported: {notes_text(case.manifest)}")
+
+
+def lancom(case):
+    """LZMA streams at 0x110 and 0x19C07, 7-zip data at 0x6F599 (binwalk)."""
+    if not case.unpack():
+        return
+    r = case.result
+    r.expect(case.filesystem([tok("lzma", "0x110")], "lzma") is not None, "LZMA at 0x110")
+    fs = case.filesystem([tok("7z(ip)?", "0x6f599")], r"7z(ip)?")
+    if fs:
+        files = [n for n in nodes_by_filesystem(case.manifest).get(fs["provenance"], [])
+                 if n.get("type") == "file"]
+        r.expect(len(files) > 10, f"only {len(files)} files in the 7-zip archive")
+
+
+def reported_only(case):
+    """Obfuscated or unknown containers: no crash, and something said about it."""
+    if not case.unpack(allowed=(0, 2)):
+        return
+    if case.manifest is not None:
+        case.result.expect(bool(case.manifest["notes"]), "nothing reported about the input")
+
+
+CASES = {
+    "trx_test.img": trx,
+    "jffs2_be_test.img": jffs2_be,
+    "ubi_test.img": ubi,
+    "tplink_uboot_uimage_mips_truncated.bin": uboot_truncated,
+    "tplink_tl-mr3020_v1_fw.tpl": tplink_tpl,
+    "broadcom_adsl_rootfs_squashfs_v2_be.bin": broadcom_v2,
+    "cramfs_le_test.img": cramfs,
+    "lancom_fw.ros": lancom,
+    "arcadyan_obfuscated_fw.bin": reported_only,
+    "tplink_vxworks_wr.fw": reported_only,
+}
+
+
+class Context:
+    def __init__(self, args):
+        self.clearbox, self.corpus, self.work = args.clearbox, args.corpus, args.work
+        self.oracle = fact_oracle(args.corpus)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clearbox", required=True)
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("-k", "--filter", default="")
+    args = parser.parse_args()
+    ctx = Context(args)
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    samples = sorted(f for f in os.listdir(args.corpus) if f not in ("README.md", "SHA256SUMS"))
+    if set(samples) != set(CASES):
+        sys.exit(f"samples without a check: {sorted(set(samples) - set(CASES))}; checks "
+                 f"without a sample: {sorted(set(CASES) - set(samples))}")
+    passed = failed = 0
+    for name in samples:
+        if not re.search(args.filter, name):
+            continue
+        case = Case(ctx, name)
+        try:
+            CASES[name](case)
+        except Exception as e:  # a defect of the checker: report it, keep going
+            case.result.fail(f"checker error: {type(e).__name__}: {e}")
+        r = case.result
+        info = f" ({', '.join(r.info)})" if r.info else ""
+        if r.ok:
+            passed += 1
+            print(f"ok   {name}{info}", flush=True)
+        else:
+            failed += 1
+            print(f"FAIL {name}{info}", flush=True)
+            for p in r.problems[:15]:
+                print(f"       - {p}", flush=True)
+    shutil.rmtree(args.work, ignore_errors=True)
+    print(f"corpus: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
