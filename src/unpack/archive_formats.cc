@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 
 #include "clearbox/core/digest.h"
 #include "internal/archive_source.h"
@@ -167,6 +168,19 @@ NodeType TypeOf(struct archive_entry* e) {
 Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const ArchiveKind& kind,
                              Walker& walker) {
   int consecutive_failures = 0;
+  // Empty files with more than one link, held back: in cpio newc the data of a set of hard
+  // links travels with its LAST name, which libarchive reports as a hard link (with data)
+  // to the first. Holding the first lets the data-carrying name come out as the file and
+  // the others as hard links to it, in an order a writer can follow.
+  std::unordered_map<std::string, Node> held;
+  auto flush_held = [&]() -> Status {
+    for (auto& [path, node] : held) {
+      ViewReader empty({});
+      CLEARBOX_RETURN_IF_ERROR(walker.AddNode(std::move(node), &empty));
+    }
+    held.clear();
+    return Status::Ok();
+  };
   while (true) {
     CLEARBOX_RETURN_IF_ERROR(walker.CheckContinue());
     struct archive_entry* entry = nullptr;
@@ -180,6 +194,7 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     if (r < ARCHIVE_WARN) {
       if (source.error) return *source.error;  // the input stream failed (a limit)
       // A corrupt header: libarchive cannot resynchronise, the rest is lost.
+      CLEARBOX_RETURN_IF_ERROR(flush_held());
       walker.AddNote(Note::Kind::kCorrupt, uint64_t(archive_read_header_position(a)),
                      fmt::format("{}: {}: the rest of the archive is not readable", kind.name,
                                  msg ? msg : "corrupt header"));
@@ -205,6 +220,22 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
       node.dev_major = uint32_t(archive_entry_rdevmajor(entry));
       node.dev_minor = uint32_t(archive_entry_rdevminor(entry));
     }
+    if (node.type == NodeType::kFile && node.size == 0 && archive_entry_nlink(entry) > 1 &&
+        held.size() < 100000) {
+      held[node.path] = std::move(node);
+      continue;
+    }
+    std::optional<Node> relinked;
+    if (node.type == NodeType::kHardLink && node.size > 0) {
+      if (auto it = held.find(node.link_target); it != held.end()) {
+        relinked = std::move(it->second);
+        held.erase(it);
+        relinked->type = NodeType::kHardLink;
+        relinked->link_target = node.path;
+        node.type = NodeType::kFile;
+        node.link_target.clear();
+      }
+    }
     if (node.type == NodeType::kFile) {
       EntryReader reader(a, source, node.size, walker, kind.compressed_entries);
       Status s = walker.AddNode(std::move(node), &reader);
@@ -216,7 +247,9 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     } else {
       CLEARBOX_RETURN_IF_ERROR(walker.AddNode(std::move(node), nullptr));
     }
+    if (relinked) CLEARBOX_RETURN_IF_ERROR(walker.AddNode(std::move(*relinked), nullptr));
   }
+  CLEARBOX_RETURN_IF_ERROR(flush_held());
   // Bytes the format consumed (libarchive skips the rest of an entry nobody read).
   la_int64_t consumed = archive_filter_bytes(a, 0);
   return consumed > 0 ? uint64_t(consumed) : 0;

@@ -3,6 +3,7 @@
 // regular files are then extracted in parallel, one libsquashfs data reader and compressor
 // per thread, because squashfs blocks and separate files decompress independently.
 #include <fmt/format.h>
+#include <lzo/lzo1x.h>
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -98,7 +100,51 @@ void InitViewFile(ViewFile* v, ByteView data) {
   v->data = data;
 }
 
+// Debian's libsquashfs is built without LZO: decompression needs only lzo1x_decompress_safe,
+// so LZO images get a compressor object of our own.
+struct LzoDecompressor {
+  sqfs_compressor_t cmp;  // first member: libsquashfs casts the pointer
+  sqfs_compressor_config_t cfg;
+};
+
+void LzoDestroy(sqfs_object_t* obj) { delete reinterpret_cast<LzoDecompressor*>(obj); }
+void LzoGetConfiguration(const sqfs_compressor_t* cmp, sqfs_compressor_config_t* cfg) {
+  *cfg = reinterpret_cast<const LzoDecompressor*>(cmp)->cfg;
+}
+int LzoWriteOptions(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
+// The options (algorithm, level) only matter when compressing.
+int LzoReadOptions(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
+sqfs_s32 LzoDoBlock(sqfs_compressor_t*, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                    sqfs_u32 outsize) {
+  lzo_uint out_len = outsize;
+  int rc = lzo1x_decompress_safe(in, size, out, &out_len, nullptr);
+  if (rc != LZO_E_OK) return SQFS_ERROR_COMPRESSOR;
+  return sqfs_s32(out_len);
+}
+
+SqfsPtr<sqfs_compressor_t> MakeLzoDecompressor(const sqfs_super_t& super) {
+  static std::once_flag once;
+  static bool lzo_ready = false;
+  std::call_once(once, [] { lzo_ready = lzo_init() == LZO_E_OK; });
+  if (!lzo_ready) return nullptr;
+  auto* lzo = new LzoDecompressor{};
+  lzo->cmp.base.destroy = LzoDestroy;
+  lzo->cmp.get_configuration = LzoGetConfiguration;
+  lzo->cmp.write_options = LzoWriteOptions;
+  lzo->cmp.read_options = LzoReadOptions;
+  lzo->cmp.do_block = LzoDoBlock;
+  lzo->cfg.id = SQFS_COMP_LZO;
+  lzo->cfg.block_size = super.block_size;
+  lzo->cfg.flags = SQFS_COMP_FLAG_UNCOMPRESS;
+  return SqfsPtr<sqfs_compressor_t>(&lzo->cmp);
+}
+
 Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, ViewFile* file) {
+  if (super.compression_id == SQFS_COMP_LZO) {
+    SqfsPtr<sqfs_compressor_t> lzo = MakeLzoDecompressor(super);
+    if (!lzo) return Error::Internal("lzo_init failed");
+    return lzo;
+  }
   sqfs_compressor_config_t cfg;
   int rc = sqfs_compressor_config_init(&cfg, SQFS_COMPRESSOR(super.compression_id),
                                        super.block_size, SQFS_COMP_FLAG_UNCOMPRESS);
@@ -275,6 +321,7 @@ class SquashfsWalk {
     while (!stack.empty()) {
       Dir dir = std::move(stack.back());
       stack.pop_back();
+      std::vector<Dir> subdirs;
       rc = sqfs_dir_reader_open_dir(dirs_.get(), dir.inode.get(), 0);
       if (rc != 0) {
         walker_.AddNote(Note::Kind::kCorrupt, 0,
@@ -312,7 +359,7 @@ class SquashfsWalk {
           }
           CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
           if (path.size() < walker_.limits().max_path_length) {
-            stack.push_back({std::move(inode), std::move(path)});
+            subdirs.push_back({std::move(inode), std::move(path)});
           }
           continue;
         }
@@ -329,22 +376,23 @@ class SquashfsWalk {
             }
           }
           Node node = MakeNode(*inode, path);
+          if (!walker_.WantsContent()) {
+            // Listing only: no data block is decompressed, nodes come in walk order.
+            CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(node), nullptr));
+            continue;
+          }
           files_.push_back({std::move(node), std::move(inode)});
           continue;
         }
         CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
       }
+      // Depth-first in listing order.
+      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(std::move(*it));
     }
     return Status::Ok();
   }
 
   Status ExtractFiles() {
-    if (!walker_.WantsContent()) {
-      // Listing only: no data block is decompressed.
-      for (PendingFile& f : files_)
-        CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(f.node), nullptr));
-      return Status::Ok();
-    }
     // Files in data order: each thread reads a run of neighbouring blocks and fragments.
     std::stable_sort(files_.begin(), files_.end(), [](const PendingFile& a, const PendingFile& b) {
       return DataStart(*a.inode) < DataStart(*b.inode);

@@ -1,0 +1,218 @@
+// Every library-backed format, built here with the real tools from one small rootfs and
+// unpacked: paths, types, modes, link targets and contents must come through.
+#include <gtest/gtest.h>
+
+#include "engine_test_util.h"
+
+namespace clearbox::unpack::enginetest {
+namespace {
+
+struct Expect {
+  bool setuid = true;     // the format keeps setuid bits
+  bool symlink = true;    // the format stores symlinks
+  bool hardlink = false;  // the format reports hard links as links (else: two files)
+  bool owner = true;      // uid/gid 0 recorded
+};
+
+// Checks the rootfs of MakeRootfs under the container `fs` ("x.tar!tar@0x0").
+void ExpectRootfs(const Unpacked& u, const std::string& fs, Expect expect = {}) {
+  SCOPED_TRACE(fs);
+  // /etc/passwd and /etc/passwd.hard share an inode: whichever the format stores first (or
+  // last, for cpio) carries the data, the other may be a hard link to it.
+  const auto* first = u.Find(fs + ":/etc/passwd");
+  const auto* second = u.Find(fs + ":/etc/passwd.hard");
+  ASSERT_NE(first, nullptr) << u.NotesText();
+  ASSERT_NE(second, nullptr) << u.NotesText();
+  const auto* passwd = first->node.type == NodeType::kFile ? first : second;
+  const auto* other = passwd == first ? second : first;
+  EXPECT_EQ(passwd->node.type, NodeType::kFile);
+  EXPECT_EQ(passwd->sha256, Sha("root:x:0:0:root:/root:/bin/sh\n"));
+  EXPECT_EQ(passwd->node.size, 30u);
+  EXPECT_EQ(passwd->node.raw_path, "");
+  if (expect.hardlink) {
+    EXPECT_EQ(other->node.type, NodeType::kHardLink);
+    EXPECT_EQ(other->node.link_target, passwd->node.path);
+  } else if (other->node.type == NodeType::kFile) {
+    EXPECT_EQ(other->sha256, passwd->sha256);
+  }
+
+  const auto* busybox = u.Find(fs + ":/bin/busybox");
+  ASSERT_NE(busybox, nullptr);
+  EXPECT_GE(busybox->node.size, 300000u);
+  std::string big;
+  for (int i = 0; big.size() < 300000; ++i)
+    big += "line " + std::to_string(i * 7919 % 10007) + "\n";
+  EXPECT_EQ(busybox->sha256, Sha(big));
+  if (expect.setuid) EXPECT_EQ(busybox->node.mode, 04755u);
+
+  const auto* rcs = u.Find(fs + ":/etc/init.d/rcS");
+  ASSERT_NE(rcs, nullptr);
+  EXPECT_EQ(rcs->sha256, Sha("#!/bin/sh\nmount -a\n"));
+
+  const auto* empty = u.Find(fs + ":/empty");
+  ASSERT_NE(empty, nullptr);
+  EXPECT_EQ(empty->node.size, 0u);
+
+  if (expect.symlink) {
+    const auto* sh = u.Find(fs + ":/bin/sh");
+    ASSERT_NE(sh, nullptr);
+    EXPECT_EQ(sh->node.type, NodeType::kSymlink);
+    EXPECT_EQ(sh->node.link_target, "busybox");
+  }
+  if (expect.owner) {
+    EXPECT_EQ(passwd->node.uid, 0u);
+    EXPECT_EQ(passwd->node.gid, 0u);
+  }
+  EXPECT_FALSE(u.summary.partial) << u.NotesText();
+}
+
+class EngineFormatsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeRootfs(scratch_ / "root"); }
+  Scratch scratch_;
+  std::string root() const { return scratch_ / "root"; }
+};
+
+TEST_F(EngineFormatsTest, TarUstarGnuPax) {
+  for (std::string format : {"ustar", "gnu", "posix"}) {
+    ASSERT_TRUE(Sh(root(), "tar --format=" + format + " -cf ../r.tar ."));
+    Unpacked u = UnpackPath(scratch_ / "r.tar");
+    ExpectRootfs(u, "r.tar!tar@0x0", {.hardlink = true});
+    ASSERT_EQ(u.filesystems.size(), 1u);
+    EXPECT_EQ(u.filesystems[0].format, "tar");
+  }
+}
+
+TEST_F(EngineFormatsTest, TarInsideEveryCompressor) {
+  const std::vector<std::pair<std::string, std::string>> codecs = {
+      {"gzip", "gzip -9"}, {"xz", "xz"},      {"bzip2", "bzip2"},
+      {"zstd", "zstd -q"}, {"lz4", "lz4 -q"}, {"lzma", "lzma"}};
+  ASSERT_TRUE(Sh(root(), "tar -cf ../r.tar ."));
+  for (const auto& [name, tool] : codecs) {
+    ASSERT_TRUE(Sh(scratch_.path().string(), tool + " -c r.tar > r.tar.c"));
+    Unpacked u = UnpackPath(scratch_ / "r.tar.c");
+    // The compressed stream holds one payload, identified at its offset 0 as a tar.
+    ExpectRootfs(u, "r.tar.c!" + name + "@0x0!tar", {.hardlink = true});
+    ASSERT_EQ(u.filesystems.size(), 2u) << name;
+    EXPECT_EQ(u.filesystems[0].format, name);
+  }
+}
+
+TEST_F(EngineFormatsTest, CpioNewcCrcOdc) {
+  for (std::string format : {"newc", "crc", "odc"}) {
+    ASSERT_TRUE(Sh(root(), "find . | cpio --quiet -o -H " + format + " > ../r.cpio"));
+    Unpacked u = UnpackPath(scratch_ / "r.cpio");
+    ExpectRootfs(u, "r.cpio!cpio@0x0", {.hardlink = format != "odc"});
+  }
+}
+
+TEST_F(EngineFormatsTest, InitramfsCpioGz) {
+  ASSERT_TRUE(Sh(root(), "find . | cpio --quiet -o -H newc | gzip -9 > ../initrd.img"));
+  Unpacked u = UnpackPath(scratch_ / "initrd.img");
+  ExpectRootfs(u, "initrd.img!gzip@0x0!cpio", {.hardlink = true});
+}
+
+TEST_F(EngineFormatsTest, Zip) {
+  ASSERT_TRUE(Sh(root(), "zip -qry ../r.zip ."));
+  Unpacked u = UnpackPath(scratch_ / "r.zip");
+  ExpectRootfs(u, "r.zip!zip@0x0", {.owner = false});
+}
+
+TEST_F(EngineFormatsTest, SevenZip) {
+  ASSERT_TRUE(Sh(root(), "7z a -snl -bd ../r.7z . >/dev/null"));
+  Unpacked u = UnpackPath(scratch_ / "r.7z");
+  ExpectRootfs(u, "r.7z!7z@0x0", {.setuid = false, .owner = false});
+}
+
+TEST_F(EngineFormatsTest, Iso9660RockRidge) {
+  ASSERT_TRUE(Sh(scratch_.path().string(), "xorriso -as mkisofs -quiet -R -o r.iso root"));
+  Unpacked u = UnpackPath(scratch_ / "r.iso");
+  ExpectRootfs(u, "r.iso!iso9660@0x0", {.setuid = true, .hardlink = false});
+}
+
+TEST_F(EngineFormatsTest, SquashfsEveryCompressor) {
+  for (std::string comp : {"gzip", "xz", "lzo", "lz4", "zstd", "lzma"}) {
+    std::string image = "r-" + comp + ".sqfs";
+    ASSERT_TRUE(Sh(scratch_.path().string(),
+                   "mksquashfs root " + image + " -comp " + comp + " -no-progress -quiet"));
+    Unpacked u = UnpackPath(scratch_ / image);
+    ExpectRootfs(u, image + "!squashfs@0x0", {.hardlink = true});
+  }
+}
+
+TEST_F(EngineFormatsTest, SquashfsInParallelMatchesOneThread) {
+  // Enough files for the parallel path, each with distinct content.
+  for (int i = 0; i < 300; ++i) {
+    WriteText(root() + "/many/f" + std::to_string(i),
+              std::string(size_t(i) * 37, char('a' + i % 26)));
+  }
+  ASSERT_TRUE(Sh(scratch_.path().string(), "mksquashfs root r.sqfs -b 4096 -no-progress -quiet"));
+  Options one;
+  one.threads = 1;
+  Options two;
+  two.threads = 2;
+  Unpacked a = UnpackPath(scratch_ / "r.sqfs", one);
+  Unpacked b = UnpackPath(scratch_ / "r.sqfs", two);
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    EXPECT_EQ(a.entries[i].node.provenance, b.entries[i].node.provenance);
+    EXPECT_EQ(a.entries[i].sha256, b.entries[i].sha256);
+  }
+  const auto* f299 = b.Find("r.sqfs!squashfs@0x0:/many/f299");
+  ASSERT_NE(f299, nullptr);
+  EXPECT_EQ(f299->sha256, Sha(std::string(299 * 37, char('a' + 299 % 26))));
+}
+
+TEST_F(EngineFormatsTest, Ext2AndExt4) {
+  for (std::string type : {"ext2", "ext4"}) {
+    std::string image = "r." + type;
+    ASSERT_TRUE(
+        Sh(scratch_.path().string(), "mke2fs -q -F -t " + type + " -d root " + image + " 4M"));
+    Unpacked u = UnpackPath(scratch_ / image);
+    ExpectRootfs(u, image + "!ext@0x0", {.hardlink = true});
+    // lost+found is part of the filesystem, recorded like any directory.
+    EXPECT_NE(u.Find(image + "!ext@0x0:/lost+found"), nullptr);
+  }
+}
+
+TEST_F(EngineFormatsTest, ExtDeviceNodesAndFifo) {
+  ASSERT_TRUE(Sh(root(), "mknod dev-null c 1 3 && mknod dev-sda b 8 0 && mkfifo pipe"));
+  ASSERT_TRUE(Sh(scratch_.path().string(), "mke2fs -q -F -t ext2 -d root r.ext2 4M"));
+  Unpacked u = UnpackPath(scratch_ / "r.ext2");
+  const auto* null = u.Find("r.ext2!ext@0x0:/dev-null");
+  ASSERT_NE(null, nullptr);
+  EXPECT_EQ(null->node.type, NodeType::kCharDevice);
+  EXPECT_EQ(null->node.dev_major, 1u);
+  EXPECT_EQ(null->node.dev_minor, 3u);
+  const auto* sda = u.Find("r.ext2!ext@0x0:/dev-sda");
+  ASSERT_NE(sda, nullptr);
+  EXPECT_EQ(sda->node.type, NodeType::kBlockDevice);
+  EXPECT_EQ(sda->node.dev_major, 8u);
+  const auto* pipe = u.Find("r.ext2!ext@0x0:/pipe");
+  ASSERT_NE(pipe, nullptr);
+  EXPECT_EQ(pipe->node.type, NodeType::kFifo);
+}
+
+TEST_F(EngineFormatsTest, SquashfsDeviceNodes) {
+  ASSERT_TRUE(Sh(root(), "mknod console c 5 1"));
+  ASSERT_TRUE(Sh(scratch_.path().string(), "mksquashfs root r.sqfs -no-progress -quiet"));
+  Unpacked u = UnpackPath(scratch_ / "r.sqfs");
+  const auto* console = u.Find("r.sqfs!squashfs@0x0:/console");
+  ASSERT_NE(console, nullptr);
+  EXPECT_EQ(console->node.type, NodeType::kCharDevice);
+  EXPECT_EQ(console->node.dev_major, 5u);
+  EXPECT_EQ(console->node.dev_minor, 1u);
+}
+
+TEST_F(EngineFormatsTest, ListingSkipsContentButFindsNestedStreams) {
+  // A sink that does not want content still sees a tar.gz inside a tar (streamed).
+  ASSERT_TRUE(Sh(root(),
+                 "tar -czf ../inner.tgz . && mkdir -p ../outer && mv ../inner.tgz ../outer/"
+                 " && tar -cf ../outer.tar -C ../outer ."));
+  Unpacked u = UnpackPath(scratch_ / "outer.tar", {}, /*hash=*/false);
+  EXPECT_NE(u.Find("outer.tar!tar@0x0:/inner.tgz!gzip!tar:/etc/passwd"), nullptr) << u.NotesText();
+  EXPECT_EQ(u.Find("outer.tar!tar@0x0:/inner.tgz!gzip!tar:/etc/passwd")->sha256, "");
+}
+
+}  // namespace
+}  // namespace clearbox::unpack::enginetest
