@@ -59,10 +59,12 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, const L
     CLEARBOX_ASSIGN_OR_RETURN(
         s->cosigner_, WitnessCosigner::Create(config.witnesses, *transport, s->published_size_));
   }
-  if (s->published_note_.empty()) {
-    // A log without any checkpoint (init did not finish): publish the current tree now.
+  if (s->published_note_.empty() || s->tiler_.size() > s->published_size_) {
+    // A log without any checkpoint (init did not finish), or with recovered entries: publish
+    // the current tree before taking new work. If that fails, the thread keeps retrying.
     if (Status p = s->Publish(false); !p.ok()) {
-      s->Log("warning: could not publish a first checkpoint: " + p.error().message());
+      s->Log("warning: could not publish checkpoint " + std::to_string(s->tiler_.size()) +
+             " yet: " + p.error().message());
     }
   }
   s->last_publish_ = Clock::now();

@@ -66,7 +66,8 @@ class ParallelRunner {
     cv_.notify_all();
     RunTasks(job);
     std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return job.finished == tasks.size(); });
+    // Also wait for workers still inside RunTasks: `job` lives on this stack.
+    done_cv_.wait(lock, [&] { return job.finished == tasks.size() && job.active == 0; });
     job_ = nullptr;
     return job.first_error ? Status(*job.first_error) : Status::Ok();
   }
@@ -76,6 +77,7 @@ class ParallelRunner {
     const std::vector<std::function<Status()>>* tasks = nullptr;
     std::atomic<size_t> next{0};
     size_t finished = 0;  // guarded by mu_
+    int active = 0;       // workers inside RunTasks; guarded by mu_
     std::optional<Error> first_error;
   };
 
@@ -98,9 +100,11 @@ class ParallelRunner {
       });
       if (stop_) return;
       Job* job = job_;
+      ++job->active;
       lock.unlock();
       RunTasks(*job);
       lock.lock();
+      if (--job->active == 0) done_cv_.notify_all();
     }
   }
 
