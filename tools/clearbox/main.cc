@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterUnpackCommands(app);
   clearbox::cli::RegisterKeyCommands(app);
   clearbox::cli::RegisterLogCommands(app);
+  clearbox::cli::RegisterLogClientCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
