@@ -12,10 +12,12 @@
   /* firmware containers: uimage, trx, ubi (flash-parsers) */                     \
   X(kUimageFormat)                                                                \
   X(kTrxFormat)                                                                   \
+  X(kUbiFormat)                                                                   \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
   X(kSquashfsFormat)                                                              \
   X(kExtFormat)                                                                   \
   X(kJffs2Format)                                                                 \
+  X(kUbifsFormat)                                                                 \
   X(kIso9660Format)                                                               \
   /* archives via libarchive */                                                   \
   X(kTarFormat)                                                                   \
