@@ -187,7 +187,12 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     int r = archive_read_next_header(a, &entry);
     if (r == ARCHIVE_EOF) break;
     const char* msg = archive_error_string(a);
-    if (r == ARCHIVE_RETRY && ++consecutive_failures < 8) continue;
+    if (r == ARCHIVE_RETRY && ++consecutive_failures < 64) {
+      // libarchive skipped a damaged header and resynchronises on the next one.
+      walker.AddNote(Note::Kind::kCorrupt, uint64_t(archive_read_header_position(a)),
+                     fmt::format("{}: {}", kind.name, msg ? msg : "damaged header skipped"));
+      continue;
+    }
     if (r == ARCHIVE_WARN && msg != nullptr) {
       walker.AddNote(Note::Kind::kWarning, uint64_t(archive_read_header_position(a)), msg);
     }

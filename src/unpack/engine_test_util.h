@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <zlib.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -74,7 +77,93 @@ inline void MakeRootfs(const std::string& root) {
   std::filesystem::create_hard_link(root + "/etc/passwd", root + "/etc/passwd.hard");
 }
 
+// "prefix0x1c5b0": a provenance with a hex offset.
+inline std::string fmt_prov(std::string_view prefix, uint64_t offset) {
+  char hex[24];
+  std::snprintf(hex, sizeof(hex), "0x%llx", static_cast<unsigned long long>(offset));
+  return std::string(prefix) + hex;
+}
+
 inline std::string Sha(std::string_view text) { return Sha256Hex(AsBytes(text)); }
+
+// A ustar header for a regular file `name` of `size` bytes (size < 8 GiB).
+inline Bytes TarHeader(std::string_view name, uint64_t size) {
+  Bytes h(512, 0);
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 99));
+  std::snprintf(reinterpret_cast<char*>(&h[100]), 8, "%07o", 0644);
+  std::snprintf(reinterpret_cast<char*>(&h[108]), 8, "%07o", 0);
+  std::snprintf(reinterpret_cast<char*>(&h[116]), 8, "%07o", 0);
+  std::snprintf(reinterpret_cast<char*>(&h[124]), 12, "%011llo",
+                static_cast<unsigned long long>(size));
+  std::snprintf(reinterpret_cast<char*>(&h[136]), 12, "%011o", 0);
+  h[156] = '0';
+  std::memcpy(&h[257],
+              "ustar\0"
+              "00",
+              8);
+  std::memset(&h[148], ' ', 8);
+  unsigned sum = 0;
+  for (uint8_t b : h) sum += b;
+  std::snprintf(reinterpret_cast<char*>(&h[148]), 8, "%06o", sum);
+  return h;
+}
+
+// A gzip member of `prefix` followed by `zeros` zero bytes, written directly as one fixed
+// Huffman deflate block (13 bits per 258 zeros), so a 1 GiB bomb costs milliseconds to make
+// instead of compressing a GiB.
+inline Bytes GzipZeroBomb(ByteView prefix, uint64_t zeros) {
+  Bytes out = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+  uint64_t acc = 0;
+  int bits = 0;
+  auto put = [&](uint32_t value, int n) {  // LSB-first, as deflate packs bits
+    acc |= uint64_t(value) << bits;
+    bits += n;
+    while (bits >= 8) {
+      out.push_back(uint8_t(acc));
+      acc >>= 8;
+      bits -= 8;
+    }
+  };
+  auto huff = [&](uint32_t code, int n) {  // Huffman codes go most significant bit first
+    uint32_t r = 0;
+    for (int i = 0; i < n; ++i) r |= ((code >> i) & 1) << (n - 1 - i);
+    put(r, n);
+  };
+  auto literal = [&](uint8_t v) {
+    if (v < 144) {
+      huff(0x30 + v, 8);
+    } else {
+      huff(0x190 + (v - 144), 9);
+    }
+  };
+  put(1, 1);  // BFINAL
+  put(1, 2);  // fixed Huffman
+  for (uint8_t b : prefix) literal(b);
+  uint64_t left = zeros;
+  if (left > 0) {
+    literal(0);
+    --left;
+  }
+  for (; left >= 258; left -= 258) {
+    huff(0xc5, 8);  // length code 285: 258 bytes
+    huff(0, 5);     // distance code 0: distance 1
+  }
+  for (; left > 0; --left) literal(0);
+  huff(0, 7);  // end of block
+  if (bits > 0) put(0, 8 - bits);
+  uint32_t crc = 0;
+  crc = uint32_t(crc32(crc, prefix.data(), uInt(prefix.size())));
+  Bytes chunk(1 << 20, 0);
+  uLong zero_crc = crc32(0, chunk.data(), uInt(chunk.size()));
+  for (left = zeros; left >= chunk.size(); left -= chunk.size()) {
+    crc = uint32_t(crc32_combine(crc, zero_crc, z_off_t(chunk.size())));
+  }
+  crc = uint32_t(crc32(crc, chunk.data(), uInt(left)));
+  uint32_t total = uint32_t(prefix.size() + zeros);
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(crc >> (8 * i)));
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(total >> (8 * i)));
+  return out;
+}
 
 struct Unpacked {
   Summary summary;
