@@ -29,7 +29,8 @@ Result<uint64_t> OpenJffs2(ByteView container, const Match& match, Walker& walke
   for (const jffs2::Entry& e : fs.entries()) {
     if (++count % 1024 == 0) CLEARBOX_RETURN_IF_ERROR(walker.CheckContinue());
     Node node;
-    node.path = e.path;
+    // Names as stored, relative to the file system's root ("" is the root itself).
+    node.path = e.path.substr(1);
     node.type = e.type;
     node.mode = e.mode;
     node.uid = e.uid;

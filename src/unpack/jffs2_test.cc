@@ -75,7 +75,7 @@ TEST(Jffs2Test, HandlerReportsNodesWithContent) {
   ASSERT_TRUE(spanned.ok()) << spanned.error().ToString();
   EXPECT_EQ(*spanned, 612u);
   ASSERT_EQ(w.nodes.size(), 4u);
-  const auto* n = w.FindNode("/testfile2");
+  const auto* n = w.FindNode("testfile2");  // relative to the root, as stored
   ASSERT_NE(n, nullptr);
   ASSERT_TRUE(n->has_content);
   EXPECT_EQ(AsChars(n->content), "This is the second test file");

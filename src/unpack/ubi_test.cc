@@ -112,7 +112,7 @@ TEST(UbiTest, HandlersChainFromUbiToUbifs) {
   ASSERT_TRUE(fs_match.has_value());
   FakeWalker fw;
   ASSERT_TRUE(kUbifsFormat.open(volume, *fs_match, fw).ok());
-  const auto* third = fw.FindNode("/generic folder/test file 3_.txt");
+  const auto* third = fw.FindNode("generic folder/test file 3_.txt");
   ASSERT_NE(third, nullptr);
   EXPECT_EQ(AsChars(third->content), "The third test file!");
 }
