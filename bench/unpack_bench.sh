@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of `clearbox unpack` / `clearbox ls` against the native single-format
+# tools and binwalk, side by side on the same files (see bench/README.md, "## unpack").
+#
+#   bench/unpack_bench.sh [--runs N] [--binwalk-timeout SECONDS] [--no-binwalk]
+#
+# Env: CLEARBOX_BUILD (default build/), CLEARBOX (default $CLEARBOX_BUILD/clearbox),
+#      DEBIAN_MIRROR (default: the first URI of the machine's apt sources).
+# Needs root (debootstrap, binwalk --run-as=root) and scripts/install-deps.sh --bench.
+#
+# Builds once, cached under $CLEARBOX_BUILD/bench-unpack/: a Debian bookworm minbase root
+# filesystem (debootstrap, about 200 MB), packed as squashfs-xz, squashfs-gzip, tar.gz and
+# nested (tar.gz -> uImage -> squashfs-xz). Then, for each image, times (GNU time: wall, user
+# + system CPU, peak RSS) `clearbox unpack`, the native tool (unsquashfs -d; tar -xzf; for the
+# nested image tar -xzf, then the uImage payload cut out and unsquashfs), binwalk -Me on the
+# tar.gz and nested images, and `clearbox ls --json` beside `unsquashfs -l`. Each command runs
+# --runs times (binwalk once) on a warm page cache; the median wall time is reported.
+# Prints a Markdown table and the ratios against the targets: clearbox <= 1.0x native,
+# binwalk/clearbox >= 5 on tar.gz and nested, ls <= 1.2x unsquashfs -l, RSS < 256 MiB.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${CLEARBOX_BUILD:-$ROOT/build}
+CLEARBOX=${CLEARBOX:-$BUILD/clearbox}
+B=$BUILD/bench-unpack
+RUNS=3
+BINWALK_TIMEOUT=1800
+WITH_BINWALK=1
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    --binwalk-timeout) BINWALK_TIMEOUT=$2; shift 2 ;;
+    --no-binwalk) WITH_BINWALK=0; shift ;;
+    *) echo "usage: $0 [--runs N] [--binwalk-timeout SECONDS] [--no-binwalk]" >&2; exit 2 ;;
+  esac
+done
+
+die() {
+  echo "unpack_bench: error: $*" >&2
+  exit 1
+}
+log() { echo "unpack_bench: $*" >&2; }
+[[ -x "$CLEARBOX" ]] || die "$CLEARBOX not built (ninja -C $BUILD clearbox_cli)"
+for tool in debootstrap mksquashfs unsquashfs mkimage tar gzip binwalk /usr/bin/time; do
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh --bench)"
+done
+[[ $(id -u) -eq 0 ]] || die "run as root (debootstrap, binwalk --run-as=root)"
+mkdir -p "$B"
+
+# --- the root filesystem (cached) -----------------------------------------------------------
+if [[ ! -f "$B/rootfs.done" ]]; then
+  mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources \
+    2>/dev/null || true)}
+  mirror=${mirror:-http://deb.debian.org/debian}
+  log "debootstrap --variant=minbase bookworm from $mirror (a few minutes, once)"
+  rm -rf "$B/rootfs" "$B/rootfs.tmp"
+  debootstrap --variant=minbase bookworm "$B/rootfs.tmp" "$mirror" >"$B/debootstrap.log" 2>&1 ||
+    die "debootstrap failed, see $B/debootstrap.log"
+  mv "$B/rootfs.tmp" "$B/rootfs"
+  touch "$B/rootfs.done"
+fi
+
+# --- the images (cached) --------------------------------------------------------------------
+I=$B/images
+if [[ ! -f "$I/done" ]]; then
+  log "packing the images"
+  rm -rf "$I"
+  mkdir -p "$I/nested/firmware"
+  mksquashfs "$B/rootfs" "$I/rootfs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null
+  mksquashfs "$B/rootfs" "$I/rootfs-gzip.squashfs" -comp gzip -noappend -quiet -no-progress \
+    >/dev/null
+  tar -C "$B/rootfs" -cf - . | gzip -6 >"$I/rootfs.tar.gz"
+  mkimage -A mips -O linux -T filesystem -C none -a 0 -e 0 -n "rootfs" \
+    -d "$I/rootfs-xz.squashfs" "$I/nested/firmware/rootfs.uimg" >/dev/null
+  tar -C "$I/nested" -cf - firmware | gzip -6 >"$I/nested.tar.gz"
+  rm -rf "$I/nested"
+  touch "$I/done"
+fi
+IMAGES=(rootfs-xz.squashfs rootfs-gzip.squashfs rootfs.tar.gz nested.tar.gz)
+
+# --- measuring ------------------------------------------------------------------------------
+OUT=$B/out
+TIMES=$B/times
+mkdir -p "$TIMES"
+ROWS=()
+
+# time_once OUTDIR TIMEFILE CMD...: one timed run into a fresh OUTDIR; 0 if it succeeded.
+time_once() {
+  local outdir=$1 tf=$2
+  shift 2
+  rm -rf "$outdir"
+  mkdir -p "$outdir"
+  sync
+  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" >/dev/null 2>"$tf.stderr"
+}
+
+# measure LABEL IMAGE RUNS OUTDIR CMD...: runs CMD, keeps the run of median wall time, and
+# appends a row "image|tool|wall|cpu|rss_mib|files" (files: regular files written).
+measure() {
+  local label=$1 image=$2 runs=$3 outdir=$4
+  shift 4
+  local results=() i status=ok
+  for ((i = 0; i < runs; i++)); do
+    local tf="$TIMES/$image.$label.$i"
+    if ! time_once "$outdir" "$tf" "$@"; then
+      if grep -q "Command terminated by signal 9\|Command exited with non-zero status 124" \
+        "$tf" 2>/dev/null; then
+        status="timeout"
+      else
+        status="failed ($(tail -1 "$tf.stderr" 2>/dev/null | cut -c1-80))"
+      fi
+    fi
+    results+=("$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$tf" | tail -1)")
+  done
+  local median
+  median=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
+  local wall user sys rss files cpu
+  read -r wall user sys rss <<<"$median"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
+  files=$(find "$outdir" -type f ! -name manifest.json 2>/dev/null | wc -l)
+  [[ "$label" == ls* || "$label" == "unsquashfs -l" ]] && files="-"
+  ROWS+=("$image|$label|$wall|$cpu|$((rss / 1024))|$files|$status")
+  log "$image: $label: ${wall}s wall, ${cpu}s cpu, $((rss / 1024)) MiB, $status"
+  rm -rf "$outdir"
+}
+
+native_cmd() { # image outdir -> the native tools' shell command for that image
+  case $1 in
+    *.squashfs) echo "unsquashfs -q -no-progress -f -d '$2/root' '$I/$1'" ;;
+    rootfs.tar.gz) echo "tar -xzf '$I/$1' -C '$2'" ;;
+    # No native tool opens the whole chain: tar, then the uImage's 64-byte header cut off.
+    nested.tar.gz)
+      echo "tar -xzf '$I/$1' -C '$2' && tail -c +65 '$2/firmware/rootfs.uimg' >'$2/rootfs.sqfs'" \
+        "&& unsquashfs -q -no-progress -d '$2/root' '$2/rootfs.sqfs'"
+      ;;
+  esac
+}
+
+for image in "${IMAGES[@]}"; do
+  measure "clearbox unpack" "$image" "$RUNS" "$OUT" \
+    "$CLEARBOX" unpack "$I/$image" -o "$OUT/x" --force
+  measure native "$image" "$RUNS" "$OUT" bash -c "$(native_cmd "$image" "$OUT")"
+  if [[ $WITH_BINWALK -eq 1 && "$image" == *.tar.gz ]]; then
+    measure "binwalk -Me" "$image" 1 "$OUT" \
+      timeout -s KILL "$BINWALK_TIMEOUT" binwalk -Me --run-as=root -q -C "$OUT" "$I/$image"
+  fi
+  if [[ "$image" == *.squashfs ]]; then
+    measure "ls --json" "$image" "$RUNS" "$OUT" bash -c "'$CLEARBOX' ls '$I/$image' --json >/dev/null"
+    measure "unsquashfs -l" "$image" "$RUNS" "$OUT" bash -c "unsquashfs -l '$I/$image' >/dev/null"
+  fi
+done
+
+# --- report ---------------------------------------------------------------------------------
+row_field() { # image label field(3=wall 4=cpu 5=rss)
+  local r
+  for r in "${ROWS[@]}"; do
+    IFS='|' read -r -a f <<<"$r"
+    if [[ "${f[0]}" == "$1" && "${f[1]}" == "$2" ]]; then
+      echo "${f[$3 - 1]}"
+      return
+    fi
+  done
+}
+ratio() { # a b -> a/b with two decimals, "-" when either is missing
+  awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b}'
+}
+
+echo
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "clearbox $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); $(unsquashfs -version 2>&1 | head -1); $(tar --version | head -1); binwalk $(binwalk 2>&1 | grep -m1 -o 'v[0-9.]*')"
+echo "rootfs: debootstrap --variant=minbase bookworm, $(du -s --apparent-size -m "$B/rootfs" | cut -f1) MB, $(find "$B/rootfs" -type f | wc -l) files"
+printf 'images: %s\n' "$(cd "$I" && for f in "${IMAGES[@]}"; do printf '%s %s MB; ' "$f" "$(($(stat -c %s "$f") >> 20))"; done)"
+echo "command: bench/unpack_bench.sh --runs $RUNS (median of $RUNS runs; binwalk once)"
+echo
+echo "| image | tool | wall s | CPU s | peak RSS MiB | files | status |"
+echo "|---|---|---:|---:|---:|---:|---|"
+for r in "${ROWS[@]}"; do
+  IFS='|' read -r -a f <<<"$r"
+  echo "| ${f[0]} | ${f[1]} | ${f[2]} | ${f[3]} | ${f[4]} | ${f[5]} | ${f[6]} |"
+done
+echo
+echo "| image | clearbox / native (target <= 1.0) | binwalk / clearbox (target >= 5) | ls / unsquashfs -l (target <= 1.2) | clearbox RSS MiB (target < 256) |"
+echo "|---|---:|---:|---:|---:|"
+for image in "${IMAGES[@]}"; do
+  cb=$(row_field "$image" "clearbox unpack" 3)
+  echo "| $image | $(ratio "$cb" "$(row_field "$image" native 3)") |" \
+    "$(ratio "$(row_field "$image" "binwalk -Me" 3)" "$cb") |" \
+    "$(ratio "$(row_field "$image" "ls --json" 3)" "$(row_field "$image" "unsquashfs -l" 3)") |" \
+    "$(row_field "$image" "clearbox unpack" 5) |"
+done
