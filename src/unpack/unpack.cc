@@ -8,6 +8,7 @@
 #include "clearbox/core/file.h"
 #include "clearbox/unpack/manifest.h"
 #include "internal/engine.h"
+#include "internal/scanner.h"
 
 namespace clearbox::unpack {
 
@@ -22,6 +23,24 @@ Result<Summary> UnpackFile(const std::string& path, const Options& options, Sink
   std::string name = std::filesystem::path(path).filename().string();
   if (name.empty()) name = path;
   return UnpackBuffer(file->bytes(), name, options, sink);
+}
+
+std::vector<FoundContainer> ScanContainers(ByteView data, size_t max_results) {
+  const auto& formats = internal::AllFormats();
+  internal::MagicScanner scanner(formats);
+  std::vector<FoundContainer> out;
+  bool truncated = false;
+  for (const internal::Candidate& c :
+       scanner.Scan(data, 0, data.size(), max_results * 4, &truncated)) {
+    if (out.size() >= max_results) break;
+    const internal::FormatHandler& handler = *formats[c.format];
+    if (handler.probe == nullptr) continue;
+    std::optional<internal::Match> m = handler.probe(data.subspan(c.start));
+    if (!m) continue;
+    out.push_back({std::string(handler.name), c.start, m->length, m->detail,
+                   handler.open != nullptr && !m->unsupported});
+  }
+  return out;
 }
 
 struct TreeCollector::State {

@@ -86,6 +86,20 @@ Result<Summary> UnpackFile(const std::string& path, const Options& options, Sink
 Result<Summary> UnpackBuffer(ByteView data, const std::string& name, const Options& options,
                              Sink& sink);
 
+// A container found by its magic and a validated header, not opened.
+struct FoundContainer {
+  std::string format;     // "squashfs", "gzip", ...
+  uint64_t offset = 0;    // where it starts in the scanned bytes
+  uint64_t length = 0;    // what its header claims; 0 if it does not say
+  std::string detail;     // "version 2.0, big-endian"
+  bool supported = true;  // false: recognised, but the engine cannot unpack it
+};
+
+// The carving pass alone: every registered magic at every offset of `data`, each header
+// validated. Unlike UnpackBuffer it does not skip the inside of what it finds, so nested
+// and overlapping finds are all listed, in order of offset. At most `max_results`.
+std::vector<FoundContainer> ScanContainers(ByteView data, size_t max_results = 100000);
+
 // Collects nodes and notes in memory (thread-safe). With hash_contents, also the SHA-256
 // of every file (hex), for tests and the SBOM.
 class TreeCollector : public Sink {
