@@ -372,7 +372,8 @@ std::optional<Match> ProbeZip(ByteView d) {
   uint16_t version = LoadLE16(d.data() + 4);
   uint16_t method = LoadLE16(d.data() + 8);
   uint16_t name_len = LoadLE16(d.data() + 26);
-  if (version > 100 || name_len == 0 || name_len > 4096) return std::nullopt;
+  // The low byte is the spec version (some writers put the host OS in the high byte).
+  if ((version & 0xff) > 100 || name_len == 0 || name_len > 4096) return std::nullopt;
   static constexpr uint16_t kMethods[] = {0, 1, 6, 8, 9, 12, 14, 93, 95, 98, 99};
   if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
     return std::nullopt;

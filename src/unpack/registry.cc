@@ -30,7 +30,12 @@
   X(kBzip2Format)                                                                 \
   X(kZstdFormat)                                                                  \
   X(kLz4Format)                                                                   \
-  X(kLzmaFormat)
+  X(kLzmaFormat)                                                                  \
+  /* recognised, not unpacked (recognised_formats.cc): "not unpacked: FORMAT" */  \
+  X(kFdtFormat)                                                                   \
+  X(kAndroidSparseFormat)                                                         \
+  X(kCramfsRecognisedFormat)                                                      \
+  X(kRomfsFormat)
 // clang-format on
 
 namespace clearbox::unpack::internal {
