@@ -45,22 +45,22 @@ std::optional<Bytes> HexDecode(std::string_view hex) {
 }
 
 std::string Base64Encode(ByteView data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
+  // Written in place (no per-character append): proofs and notes encode many hashes.
+  std::string out((data.size() + 2) / 3 * 4, '=');
+  char* o = out.data();
   size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
+  for (; i + 3 <= data.size(); i += 3, o += 4) {
     uint32_t v = uint32_t(data[i]) << 16 | uint32_t(data[i + 1]) << 8 | data[i + 2];
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
+    o[0] = kB64[v >> 18];
+    o[1] = kB64[(v >> 12) & 63];
+    o[2] = kB64[(v >> 6) & 63];
+    o[3] = kB64[v & 63];
   }
   if (size_t rest = data.size() - i; rest > 0) {
     uint32_t v = uint32_t(data[i]) << 16 | (rest == 2 ? uint32_t(data[i + 1]) << 8 : 0);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += rest == 2 ? kB64[(v >> 6) & 63] : '=';
-    out += '=';
+    o[0] = kB64[v >> 18];
+    o[1] = kB64[(v >> 12) & 63];
+    if (rest == 2) o[2] = kB64[(v >> 6) & 63];
   }
   return out;
 }

@@ -55,20 +55,23 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, const L
   std::unique_ptr<Sequencer> s(
       new Sequencer(storage, config, std::move(signer), std::move(options)));
   CLEARBOX_RETURN_IF_ERROR(s->Recover());
+  s->target_size_ = s->tiler_.size();
+  s->target_root_ = s->tiler_.Root();
   if (!config.witnesses.empty()) {
     CLEARBOX_ASSIGN_OR_RETURN(
         s->cosigner_, WitnessCosigner::Create(config.witnesses, *transport, s->published_size_));
   }
-  if (s->published_note_.empty() || s->tiler_.size() > s->published_size_) {
+  if (s->published_note_.empty() || s->target_size_ > s->published_size_) {
     // A log without any checkpoint (init did not finish), or with recovered entries: publish
-    // the current tree before taking new work. If that fails, the thread keeps retrying.
+    // the current tree before taking new work. If that fails, the publisher keeps retrying.
     if (Status p = s->Publish(false); !p.ok()) {
-      s->Log("warning: could not publish checkpoint " + std::to_string(s->tiler_.size()) +
+      s->Log("warning: could not publish checkpoint " + std::to_string(s->target_size_) +
              " yet: " + p.error().message());
     }
   }
   s->last_publish_ = Clock::now();
-  s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
+  s->integrator_ = std::thread([raw = s.get()] { raw->IntegratorLoop(); });
+  s->publisher_ = std::thread([raw = s.get()] { raw->PublisherLoop(); });
   return s;
 }
 
@@ -203,7 +206,7 @@ void Sequencer::AddHashed(Bytes entry, const Hash& leaf_hash, AddCallback done) 
     return;
   }
   std::unique_lock lock(mu_);
-  if (stop_ || stopped_) {
+  if (stop_integrator_ || stopped_) {
     lock.unlock();
     done(Error::Unavailable("the log is shutting down; retry later"));
     return;
@@ -218,17 +221,23 @@ void Sequencer::AddHashed(Bytes entry, const Hash& leaf_hash, AddCallback done) 
   queue_.push_back(Pending{std::move(entry), leaf_hash, std::move(done)});
   const bool wake = queue_.size() == 1 || queue_.size() == config_.batch_max_entries;
   lock.unlock();
-  if (wake) cv_.notify_one();
+  if (wake) integrator_cv_.notify_one();
 }
 
 void Sequencer::Stop() {
   {
     std::lock_guard lock(mu_);
-    if (stop_) return;
-    stop_ = true;
+    if (stop_integrator_) return;
+    stop_integrator_ = true;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  integrator_cv_.notify_all();
+  if (integrator_.joinable()) integrator_.join();  // it hands over its last batch
+  {
+    std::lock_guard lock(mu_);
+    stop_publisher_ = true;
+  }
+  publisher_cv_.notify_all();
+  if (publisher_.joinable()) publisher_.join();
 }
 
 std::shared_ptr<const std::string> Sequencer::checkpoint() const {
@@ -241,74 +250,55 @@ SequencerStats Sequencer::stats() const {
   return stats_;
 }
 
-void Sequencer::Run() {
+// ---- integrator ----
+
+void Sequencer::IntegratorLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    if (stop_) break;
+    if (stop_integrator_) break;
     const auto now = Clock::now();
-    const bool unpublished = !broken_ && tiler_.size() > published_size_;
-    const bool publish_due = unpublished && now >= retry_at_;
-    const bool republish_due =
-        !broken_ && cosigner_ && !unpublished && now - last_publish_ >= config_.republish_interval;
-    const bool batch_due = !queue_.empty() && (queue_.size() >= config_.batch_max_entries ||
-                                               now - first_queued_ >= config_.batch_max_delay);
-    if (batch_due || publish_due || republish_due) {
+    // Back-pressure: do not run ahead of the publisher without bound (witnesses down).
+    const bool publisher_far_behind =
+        tiler_.size() - published_size_ > options_.max_unpublished_entries;
+    const bool batch_due = !queue_.empty() && !publisher_far_behind &&
+                           (queue_.size() >= config_.batch_max_entries ||
+                            now - first_queued_ >= config_.batch_max_delay);
+    if (batch_due) {
+      const size_t n = std::min<size_t>(queue_.size(), config_.batch_max_entries);
       std::vector<Pending> batch;
-      if (batch_due) {
-        const size_t n = std::min<size_t>(queue_.size(), config_.batch_max_entries);
-        batch.reserve(n);
-        for (size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-        if (!queue_.empty()) first_queued_ = now;  // the rest waited at least as long
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
       }
+      if (!queue_.empty()) first_queued_ = now;  // the rest waited at least as long
       lock.unlock();
-      if (!batch.empty()) {
-        ProcessBatch(std::move(batch));
-      } else if (publish_due) {
-        (void)Publish(false);
-        AnswerWaiters();
-      } else {
-        if (Status s = Publish(true); !s.ok()) last_publish_ = Clock::now();  // bounded retry
-      }
+      Integrate(std::move(batch));
       lock.lock();
       continue;
     }
-    // Sleep until the next thing can be due.
-    auto wake = Clock::time_point::max();
-    if (!queue_.empty()) wake = std::min(wake, first_queued_ + config_.batch_max_delay);
-    if (unpublished) wake = std::min(wake, retry_at_);
-    if (cosigner_ && !unpublished)
-      wake = std::min(wake, last_publish_ + config_.republish_interval);
-    if (wake == Clock::time_point::max()) {
-      cv_.wait(lock);
+    if (queue_.empty() || publisher_far_behind) {
+      integrator_cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, wake);
+      integrator_cv_.wait_until(lock, first_queued_ + config_.batch_max_delay);
     }
   }
   std::deque<Pending> queued = std::move(queue_);
+  queue_.clear();
   stopped_ = true;
   lock.unlock();
-  std::vector<Pending> rest(std::make_move_iterator(queued.begin()),
-                            std::make_move_iterator(queued.end()));
-  FailAll(Error::Unavailable("the log is shutting down; retry later (the entry may already be "
-                             "durable: resubmitting returns its index)"),
-          std::move(rest));
-}
-
-void Sequencer::FailAll(const Error& error, std::vector<Pending> queued) {
+  const Error error = Error::Unavailable(
+      "the log is shutting down; retry later (resubmitting an entry that became durable "
+      "returns its index)");
   for (Pending& p : queued) p.done(error);
-  std::deque<Waiter> waiters = std::move(waiters_);
-  waiters_.clear();
-  for (Waiter& w : waiters) w.done(error);
 }
 
-void Sequencer::ProcessBatch(std::vector<Pending> batch) {
+void Sequencer::Integrate(std::vector<Pending> batch) {
   if (broken_) {
     for (Pending& p : batch) p.done(*broken_);
     return;
   }
+  const auto t0 = Clock::now();
   std::vector<Hash> leaf_hashes;
   leaf_hashes.reserve(batch.size());
   for (const Pending& p : batch) leaf_hashes.push_back(p.leaf_hash);
@@ -318,25 +308,28 @@ void Sequencer::ProcessBatch(std::vector<Pending> batch) {
     for (Pending& p : batch) p.done(error);
     return;
   }
+  const auto t1 = Clock::now();
 
+  Staged staged;
+  staged.waiters.reserve(batch.size());
   std::unordered_map<Hash, uint64_t, HashHasher> in_batch;
   std::vector<IndexedEntry> fresh;
+  fresh.reserve(batch.size());
   uint64_t duplicates = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = batch[i];
     if (auto it = in_batch.find(p.leaf_hash); it != in_batch.end()) {
-      waiters_.push_back({it->second, true, std::move(p.done)});
+      staged.waiters.push_back({it->second, true, std::move(p.done)});
       ++duplicates;
       continue;
     }
     if ((*known)[i]) {
-      waiters_.push_back({*(*known)[i], true, std::move(p.done)});
+      staged.waiters.push_back({*(*known)[i], true, std::move(p.done)});
       ++duplicates;
       continue;
     }
     const uint64_t index = tiler_.size();
-    // Both appends are checked up front (size limit at Add, tree size here) so that the two
-    // builders cannot get out of step.
+    // The size limit was checked at Add, so the bundler cannot refuse what the tiler took.
     if (Status s = tiler_.Append(p.leaf_hash); !s.ok()) {
       p.done(s.error());
       continue;
@@ -348,8 +341,9 @@ void Sequencer::ProcessBatch(std::vector<Pending> batch) {
     }
     in_batch.emplace(p.leaf_hash, index);
     fresh.push_back({p.leaf_hash, index});
-    waiters_.push_back({index, false, std::move(p.done)});
+    staged.waiters.push_back({index, false, std::move(p.done)});
   }
+  const auto t2 = Clock::now();
 
   if (!fresh.empty() && !broken_) {
     std::vector<TileData> tiles = tiler_.TakeChangedTiles();
@@ -360,40 +354,105 @@ void Sequencer::ProcessBatch(std::vector<Pending> batch) {
     Status written = storage_.WriteTiles(tiles);
     if (written.ok()) written = storage_.IndexEntries(fresh);
     if (!written.ok()) {
-      // The tree in memory is now ahead of what is durable. Stop here; a restart recovers
+      // The tree in memory is now ahead of what is durable: stop here. A restart recovers
       // from what the storage holds.
       broken_ = written.error().WithContext("storage failed; restart the log server to recover");
       Log("error: " + broken_->message());
     } else {
-      hashes_->Offer(std::span<const TileData>(tiles).first(hash_tiles));
       for (const TileData& t : tiles) {
-        if (t.tile.full()) unpublished_full_.push_back(PathOnly(t));
+        if (t.tile.full()) staged.full_tiles.push_back(PathOnly(t));
       }
+      tiles.resize(hash_tiles);
+      staged.hash_tiles = std::move(tiles);
     }
   }
+  if (broken_) {
+    // Nothing of this batch may be handed over: its tiles are not all durable.
+    for (Waiter& w : staged.waiters) w.done(*broken_);
+    return;
+  }
+  const auto t3 = Clock::now();
+  staged.size = tiler_.size();
+  staged.root = tiler_.Root();
   {
     std::lock_guard lock(mu_);
+    staged_.push_back(std::move(staged));
     stats_.duplicates += duplicates;
     if (!fresh.empty()) {
       stats_.entries += fresh.size();
       ++stats_.batches;
     }
+    stats_.lookup_time += t1 - t0;
+    stats_.integrate_time += t2 - t1;
+    stats_.write_time += t3 - t2;
   }
-  if (!broken_ && tiler_.size() > published_size_ && Clock::now() >= retry_at_) {
-    (void)Publish(false);
+  publisher_cv_.notify_one();
+}
+
+// ---- publisher ----
+
+void Sequencer::PublisherLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    const auto now = Clock::now();
+    const bool stopping = stop_publisher_;
+    std::deque<Staged> staged = std::move(staged_);
+    staged_.clear();
+    const bool unpublished = target_size_ > published_size_ || !staged.empty();
+    const bool republish_due =
+        cosigner_ && !unpublished && now - last_publish_ >= config_.republish_interval;
+    if (!staged.empty() || (unpublished && now >= retry_at_) || republish_due || stopping) {
+      lock.unlock();
+      TakeStaged(std::move(staged));
+      if (target_size_ > published_size_ && (now >= retry_at_ || stopping)) {
+        (void)Publish(false);
+      } else if (republish_due) {
+        if (Status s = Publish(true); !s.ok()) last_publish_ = Clock::now();  // bounded retry
+      }
+      AnswerWaiters();
+      lock.lock();
+      if (stopping) break;
+      continue;
+    }
+    auto wake = Clock::time_point::max();
+    if (unpublished) wake = retry_at_;
+    if (cosigner_ && !unpublished) wake = last_publish_ + config_.republish_interval;
+    if (wake == Clock::time_point::max()) {
+      publisher_cv_.wait(lock);
+    } else {
+      publisher_cv_.wait_until(lock, wake);
+    }
   }
-  AnswerWaiters();
+  lock.unlock();
+  const Error error = Error::Unavailable(
+      "the log is shutting down before this entry was published; retry later (resubmitting "
+      "returns its index once it is)");
+  std::deque<Waiter> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (Waiter& w : waiters) w.done(error);
+}
+
+void Sequencer::TakeStaged(std::deque<Staged> staged) {
+  for (Staged& s : staged) {
+    hashes_->Offer(s.hash_tiles);
+    unpublished_full_.insert(unpublished_full_.end(), std::make_move_iterator(s.full_tiles.begin()),
+                             std::make_move_iterator(s.full_tiles.end()));
+    for (Waiter& w : s.waiters) waiters_.push_back(std::move(w));
+    target_size_ = s.size;  // handed over in order: the last is the newest
+    target_root_ = s.root;
+  }
 }
 
 Status Sequencer::Publish(bool republish) {
-  Checkpoint checkpoint{config_.origin, tiler_.size(), tiler_.Root(), {}};
+  const auto start = Clock::now();
+  Checkpoint checkpoint{config_.origin, target_size_, target_root_, {}};
   const crypto::NoteSigner* signers[] = {signer_.get()};
   auto signed_note = SignCheckpoint(checkpoint, signers);
   if (!signed_note.ok()) return signed_note.error();
   std::string note = *signed_note;
 
   if (cosigner_) {
-    hashes_->SetTreeSize(checkpoint.size);
+    hashes_->SetTreeSize(checkpoint.size);  // the witnesses' consistency proofs
     std::vector<WitnessOutcome> outcomes = cosigner_->Cosign(*signed_note, checkpoint, *hashes_);
     auto parsed = crypto::ParseNote(*signed_note);
     if (!parsed.ok()) return parsed.error();
@@ -425,15 +484,17 @@ Status Sequencer::Publish(bool republish) {
     return s;
   }
   const auto now = Clock::now();
-  published_size_ = checkpoint.size;
   published_note_ = note;
   last_publish_ = now;
   {
     std::lock_guard lock(mu_);
+    published_size_ = checkpoint.size;
     checkpoint_ = std::make_shared<const std::string>(note);
-    stats_.tree_size = published_size_;
+    stats_.tree_size = checkpoint.size;
     ++stats_.checkpoints;
+    stats_.publish_time += now - start;
   }
+  integrator_cv_.notify_one();  // it may be waiting for us to catch up
   // Partial tiles superseded by now-published full tiles go after a grace period, so that a
   // client holding a slightly older checkpoint still finds them.
   if (!unpublished_full_.empty()) {
@@ -451,35 +512,39 @@ Status Sequencer::Publish(bool republish) {
 
 void Sequencer::AnswerWaiters() {
   if (waiters_.empty()) return;
-  hashes_->SetTreeSize(published_size_);
+  const auto start = Clock::now();
+  uint64_t published;
+  {
+    std::lock_guard lock(mu_);
+    published = published_size_;
+  }
+  hashes_->SetTreeSize(published);
   std::deque<Waiter> keep;
+  TlogProof tlog_proof;
+  tlog_proof.checkpoint = published_note_;
   for (Waiter& w : waiters_) {
-    if (w.index >= published_size_) {
-      if (broken_) {
-        w.done(*broken_);
-      } else {
-        keep.push_back(std::move(w));
-      }
+    if (w.index >= published) {
+      keep.push_back(std::move(w));
       continue;
     }
     AddResult result;
     result.index = w.index;
     result.duplicate = w.duplicate;
     if (options_.compute_proofs) {
-      auto proof = ProveInclusion(w.index, published_size_, *hashes_);
+      auto proof = ProveInclusion(w.index, published, *hashes_);
       if (!proof.ok()) {
         w.done(proof.error().WithContext("inclusion proof"));
         continue;
       }
-      TlogProof tlog_proof;
       tlog_proof.index = w.index;
       tlog_proof.inclusion_proof = std::move(*proof);
-      tlog_proof.checkpoint = published_note_;
       result.proof = FormatTlogProof(tlog_proof);
     }
     w.done(std::move(result));
   }
   waiters_ = std::move(keep);
+  std::lock_guard lock(mu_);
+  stats_.answer_time += Clock::now() - start;
 }
 
 }  // namespace clearbox::tlog

@@ -76,6 +76,12 @@ class LocalWitnessTransport : public WitnessTransport {
   Witness& witness_;
 };
 
+SequencerOptions QuickRetry() {
+  SequencerOptions options;
+  options.publish_retry = 50ms;
+  return options;
+}
+
 class SequencerTest : public ::testing::Test {
  protected:
   SequencerTest() : keys_(testing::NewLogKeys()) {}
@@ -194,8 +200,11 @@ TEST_F(SequencerTest, BatchesHoldAtMostMaxEntries) {
   for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
   SequencerStats stats = sequencer->stats();
   EXPECT_EQ(stats.entries, 35u);
-  EXPECT_EQ(stats.batches, 4u);      // 10 + 10 + 10 + 5
-  EXPECT_EQ(stats.checkpoints, 5u);  // the empty tree's at start, then one per batch
+  EXPECT_EQ(stats.batches, 4u);  // 10 + 10 + 10 + 5
+  // The empty tree's at start, then at most one per batch (fewer when the publisher
+  // covers two batches with one checkpoint).
+  EXPECT_GE(stats.checkpoints, 2u);
+  EXPECT_LE(stats.checkpoints, 5u);
   // Every batch left a partial level-0 tile of its size.
   for (int w : {10, 20, 30, 35}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ / ("tile/0/000.p/" + std::to_string(w)))) << w;
@@ -237,7 +246,7 @@ TEST_F(SequencerTest, NothingIsAnsweredBeforeItIsPublished) {
   LogConfig config = testing::NewConfig(keys_);
   auto real = testing::NewLogStorage(dir_.path(), config);
   FaultyStorage storage(*real);
-  auto sequencer = Start(storage, config, nullptr, SequencerOptions{.publish_retry = 50ms});
+  auto sequencer = Start(storage, config, nullptr, QuickRetry());
   ASSERT_TRUE(AddAndWait(*sequencer, Entry("a")).ok());
   storage.fail_publish = true;
   std::promise<Result<AddResult>> p;
@@ -452,7 +461,7 @@ TEST_F(SequencerWitnessTest, WithoutTheQuorumNothingIsPublished) {
   LogConfig config = Config();
   auto storage = testing::NewLogStorage(dir_.path(), config);
   LocalWitnessTransport transport(*witness_);
-  auto sequencer = Start(*storage, config, &transport, SequencerOptions{.publish_retry = 50ms});
+  auto sequencer = Start(*storage, config, &transport, QuickRetry());
   ASSERT_TRUE(AddAndWait(*sequencer, Entry("a")).ok());
   transport.online = false;
   std::promise<Result<AddResult>> p;

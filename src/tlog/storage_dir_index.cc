@@ -38,7 +38,34 @@ Status Exec(sqlite3* db, const char* sql) {
   return Status::Ok();
 }
 
+constexpr int kBloomProbes = 7;
+constexpr uint64_t kMinBloomCapacity = 1 << 20;
+
 }  // namespace
+
+LeafBloomFilter::LeafBloomFilter(uint64_t capacity) : capacity_(capacity) {
+  uint64_t bits = 64;
+  while (bits < capacity * 10) bits <<= 1;
+  mask_ = bits - 1;
+  words_.assign(bits / 64, 0);
+}
+
+void LeafBloomFilter::Insert(const Hash& h) {
+  const uint64_t a = LoadLE64(h.data()), b = LoadLE64(h.data() + 8) | 1;
+  for (int i = 0; i < kBloomProbes; ++i) {
+    const uint64_t bit = (a + uint64_t(i) * b) & mask_;
+    words_[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
+}
+
+bool LeafBloomFilter::MayContain(const Hash& h) const {
+  const uint64_t a = LoadLE64(h.data()), b = LoadLE64(h.data() + 8) | 1;
+  for (int i = 0; i < kBloomProbes; ++i) {
+    const uint64_t bit = (a + uint64_t(i) * b) & mask_;
+    if (!(words_[bit >> 6] & (uint64_t{1} << (bit & 63)))) return false;
+  }
+  return true;
+}
 
 Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::string& path) {
   sqlite3* db = nullptr;
@@ -51,8 +78,12 @@ Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::stri
   }
   std::unique_ptr<SqliteEntryIndex> index(new SqliteEntryIndex(db));
   sqlite3_busy_timeout(db, 5000);
+  // The log directory's lock already keeps other processes out, so SQLite need not take
+  // file locks for every statement (exclusive mode), and WAL then needs no shared memory.
+  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA locking_mode=EXCLUSIVE"));
   CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
+  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-32768"));  // 32 MiB of pages
   CLEARBOX_RETURN_IF_ERROR(Exec(db,
                                 "CREATE TABLE IF NOT EXISTS entries ("
                                 " leaf_hash BLOB PRIMARY KEY, idx INTEGER NOT NULL"
@@ -65,6 +96,10 @@ Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::stri
     CLEARBOX_ASSIGN_OR_RETURN(index->size_, index->ReadStoredSize());
   }
   index->writer_ = std::thread([raw = index.get()] { raw->WriterLoop(); });
+  {
+    std::unique_lock lock(index->mu_);
+    CLEARBOX_RETURN_IF_ERROR(index->RebuildFilter(lock, index->size_));
+  }
   return index;
 }
 
@@ -91,7 +126,7 @@ Result<uint64_t> SqliteEntryIndex::ReadStoredSize() {
 
 Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
   if (entries.empty()) return Status::Ok();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (write_error_) return *write_error_;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].index != size_ + i) {
@@ -99,10 +134,37 @@ Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
                                  " is not the next one (" + std::to_string(size_ + i) + ")");
     }
   }
-  for (const auto& e : entries) pending_.emplace(e.leaf_hash, e.index);
+  for (const auto& e : entries) {
+    pending_.emplace(e.leaf_hash, e.index);
+    filter_.Insert(e.leaf_hash);
+  }
   queue_.emplace_back(entries.begin(), entries.end());
   size_ += entries.size();
   cv_.notify_all();
+  // Past its design load a filter's false positives climb: size it up (rare, x2 each time).
+  if (size_ > filter_.capacity()) return RebuildFilter(lock, size_);
+  return Status::Ok();
+}
+
+Status SqliteEntryIndex::RebuildFilter(std::unique_lock<std::mutex>& lock, uint64_t entries) {
+  cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
+  if (write_error_) return *write_error_;
+  LeafBloomFilter filter(std::max(kMinBloomCapacity, 2 * entries));
+  {
+    std::lock_guard db_lock(db_mu_);
+    Statement scan(db_, "SELECT leaf_hash FROM entries");
+    if (!scan.ok()) return SqliteError(db_, "scan");
+    int rc;
+    while ((rc = sqlite3_step(scan.get())) == SQLITE_ROW) {
+      if (sqlite3_column_bytes(scan.get(), 0) != int(kHashSize)) continue;
+      Hash h;
+      std::memcpy(h.data(), sqlite3_column_blob(scan.get(), 0), kHashSize);
+      filter.Insert(h);
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_, "scan");
+  }
+  for (const auto& [h, unused] : pending_) filter.Insert(h);
+  filter_ = std::move(filter);
   return Status::Ok();
 }
 
@@ -118,6 +180,7 @@ Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
   {
     std::lock_guard lock(mu_);
     for (size_t i = 0; i < leaf_hashes.size(); ++i) {
+      if (!filter_.MayContain(leaf_hashes[i])) continue;  // certainly new: the common case
       auto it = pending_.find(leaf_hashes[i]);
       if (it != pending_.end()) {
         out[i] = it->second;

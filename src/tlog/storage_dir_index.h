@@ -28,6 +28,22 @@ struct sqlite3;
 
 namespace clearbox::tlog::internal {
 
+// A Bloom filter over leaf hashes (already uniformly random, so their bytes are the hash
+// functions): 10 bits and 7 probes per entry, about 1% false positives. Lets the index answer
+// "not in the log" for a new entry, the common case, without touching SQLite.
+class LeafBloomFilter {
+ public:
+  explicit LeafBloomFilter(uint64_t capacity);
+  void Insert(const Hash& h);
+  bool MayContain(const Hash& h) const;
+  uint64_t capacity() const { return capacity_; }
+
+ private:
+  uint64_t capacity_;
+  uint64_t mask_;
+  std::vector<uint64_t> words_;
+};
+
 class SqliteEntryIndex {
  public:
   // Opens or creates the database at `path`. Errors: kIo naming the path and SQLite's message.
@@ -50,6 +66,9 @@ class SqliteEntryIndex {
   void WriterLoop();
   Status Commit(const std::vector<IndexedEntry>& entries);  // on the writer thread, db_mu_ held
   Result<uint64_t> ReadStoredSize();                        // db_mu_ held
+  // Sizes the filter for at least `entries` and fills it from the database and pending_.
+  // mu_ held; waits for the writer to be idle.
+  Status RebuildFilter(std::unique_lock<std::mutex>& lock, uint64_t entries);
 
   struct HashHasher {
     size_t operator()(const Hash& h) const {
@@ -66,8 +85,9 @@ class SqliteEntryIndex {
   std::condition_variable cv_;
   std::deque<std::vector<IndexedEntry>> queue_;             // batches not yet committed
   std::unordered_map<Hash, uint64_t, HashHasher> pending_;  // the same, for lookups
-  uint64_t size_ = 0;                                       // queued up to here
-  bool writing_ = false;  // the writer holds a batch it took from queue_
+  LeafBloomFilter filter_{0};  // every entry queued or stored; guarded by mu_
+  uint64_t size_ = 0;          // queued up to here
+  bool writing_ = false;       // the writer holds a batch it took from queue_
   bool stop_ = false;
   std::optional<Error> write_error_;
   std::thread writer_;

@@ -6,21 +6,23 @@
 //   ...
 //   sequencer->Stop();
 //
-// One thread integrates batches (up to batch_max_entries, waiting at most batch_max_delay for
-// a batch to fill):
-//   1. deduplicate (an entry already in the log gets its existing index back),
-//   2. append the new entries to the tree and entry bundles (tlog-core's TreeTiler and
-//      EntryBundler) and write the changed tiles durably (LogStorage::WriteTiles),
-//   3. sign a checkpoint for the new size, collect witness cosignatures (when witnesses are
-//      configured, at least the quorum of them), publish it atomically,
-//   4. answer each entry with a c2sp.org/tlog-proof@v1 (index, inclusion proof, checkpoint).
+// Two threads form a pipeline, so that the disk waits of one batch overlap the next:
+//   integrator: takes a batch (up to batch_max_entries, waiting at most batch_max_delay for
+//     it to fill), deduplicates it (an entry already in the log gets its existing index back),
+//     appends the new entries to the tree and entry bundles (tlog-core's TreeTiler and
+//     EntryBundler), writes the changed tiles durably (LogStorage::WriteTiles) and hands the
+//     new tree head to the publisher; then goes on with the next batch.
+//   publisher: takes the newest tree head handed over (several batches become one checkpoint
+//     when it falls behind), signs a checkpoint, collects witness cosignatures (when witnesses
+//     are configured, at least the quorum), publishes it atomically, and answers each covered
+//     entry with a c2sp.org/tlog-proof@v1 (index, inclusion proof, checkpoint).
 // An entry is answered only once it is durable and covered by a published checkpoint. A
 // checkpoint is published only when the tree grew, except that with witnesses a quiet log
 // asks for fresh cosignatures every republish_interval.
 //
 // Crash safety: tiles are durable before any checkpoint (or witness request) names them. On
 // Start the sequencer verifies the published checkpoint against the tiles and rolls forward
-// over entries that are durable but were never published (a crash between steps 2 and 3):
+// over entries that are durable but were never published (a crash between the stages):
 // it re-derives their tiles, re-indexes them and publishes. Since every checkpoint the log
 // ever signed covers only durable entries, and recovery keeps every durable entry, the log
 // can never sign two different trees of one size or an inconsistent pair.
@@ -66,6 +68,7 @@ using AddCallback = std::function<void(Result<AddResult>)>;
 // Settings that are not part of the log's config.
 struct SequencerOptions {
   size_t max_queued_entries = 1 << 20;           // beyond: kUnavailable (back-pressure)
+  uint64_t max_unpublished_entries = 1 << 20;    // integrator waits for the publisher
   std::chrono::milliseconds publish_retry{500};  // after the witnesses failed us
   std::chrono::seconds partial_grace{60};        // keep superseded partial tiles this long
   bool compute_proofs = true;                    // false: AddResult::proof stays empty
@@ -79,6 +82,12 @@ struct SequencerStats {
   uint64_t duplicates = 0;
   uint64_t checkpoints = 0;        // checkpoints published since start
   uint64_t recovered_entries = 0;  // rolled forward at start
+  // Where the sequencer thread's time went (for benchmarks and tuning).
+  std::chrono::nanoseconds lookup_time{0};     // deduplication lookups
+  std::chrono::nanoseconds integrate_time{0};  // tree and bundle building
+  std::chrono::nanoseconds write_time{0};      // durable tile writes and indexing
+  std::chrono::nanoseconds publish_time{0};    // signing, witnesses, checkpoint write
+  std::chrono::nanoseconds answer_time{0};     // proofs and callbacks
 };
 
 class Sequencer {
@@ -98,14 +107,14 @@ class Sequencer {
   Sequencer& operator=(const Sequencer&) = delete;
 
   // Submits an entry. `done` is called exactly once: inline for an immediate refusal, else on
-  // the sequencer thread. Thread-safe.
+  // one of the sequencer's threads. Thread-safe.
   void Add(Bytes entry, AddCallback done);
   // As Add, with the leaf hash already computed by the caller (spreads hashing over the
   // callers' threads). `leaf_hash` must be LeafHash(entry).
   void AddHashed(Bytes entry, const Hash& leaf_hash, AddCallback done);
 
-  // Finishes the batch in progress, then fails queued and unpublished entries with
-  // kUnavailable. Idempotent.
+  // Finishes the batch in progress and tries once to publish what is durable, then fails
+  // queued and unpublished entries with kUnavailable. Idempotent.
   void Stop();
 
   // The latest published checkpoint (signed note with cosignatures). Thread-safe.
@@ -123,48 +132,63 @@ class Sequencer {
     bool duplicate;
     AddCallback done;
   };
+  // What the integrator hands the publisher after a batch.
+  struct Staged {
+    uint64_t size = 0;  // the tree after the batch
+    Hash root{};
+    std::vector<TileData> hash_tiles;  // written by the batch (for the publisher's cache)
+    std::vector<TileData> full_tiles;  // paths of tiles that became full
+    std::vector<Waiter> waiters;
+  };
 
   Sequencer(LogStorage& storage, LogConfig config, std::unique_ptr<crypto::NoteSigner> signer,
             SequencerOptions options);
   Status Recover();
-  void Run();
-  void ProcessBatch(std::vector<Pending> batch);
+  void IntegratorLoop();
+  void Integrate(std::vector<Pending> batch);
+  void PublisherLoop();
+  void TakeStaged(std::deque<Staged> staged);
   Status Publish(bool republish);
   void AnswerWaiters();
-  void FailAll(const Error& error, std::vector<Pending> queued);
   void Log(const std::string& message) const;
 
   LogStorage& storage_;
   const LogConfig config_;
   std::unique_ptr<crypto::NoteSigner> signer_;
   SequencerOptions options_;
-  std::unique_ptr<WitnessCosigner> cosigner_;
-  std::unique_ptr<internal::TileHashCache> hashes_;
 
-  // Sequencer-thread state.
+  // Integrator thread.
   TreeTiler tiler_;
   EntryBundler bundler_;
-  uint64_t published_size_ = 0;
+  std::optional<Error> broken_;
+
+  // Publisher thread.
+  std::unique_ptr<WitnessCosigner> cosigner_;
+  std::unique_ptr<internal::TileHashCache> hashes_;
+  uint64_t target_size_ = 0;  // the newest durable tree handed over
+  Hash target_root_{};
   std::string published_note_;
   std::chrono::steady_clock::time_point last_publish_;
   std::chrono::steady_clock::time_point retry_at_;
-  std::deque<Waiter> waiters_;  // ascending index order is not required
-  // Full tiles (path only) written since the last publish, and those published, whose
-  // partial versions may be deleted once the grace period is over.
+  std::deque<Waiter> waiters_;
+  // Full tiles (path only) not yet covered by a checkpoint, and those covered, whose partial
+  // versions may be deleted once the grace period is over.
   std::vector<TileData> unpublished_full_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::vector<TileData>>> superseded_;
-  std::optional<Error> broken_;
 
-  // Shared with submitters.
+  // Shared, guarded by mu_.
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable integrator_cv_, publisher_cv_;
   std::deque<Pending> queue_;
   std::chrono::steady_clock::time_point first_queued_;
-  bool stop_ = false;
-  bool stopped_ = false;
+  std::deque<Staged> staged_;
+  uint64_t published_size_ = 0;  // written by the publisher (and Start)
+  bool stop_integrator_ = false;
+  bool stop_publisher_ = false;
+  bool stopped_ = false;  // Add refuses from now on
   std::shared_ptr<const std::string> checkpoint_;
   SequencerStats stats_;
-  std::thread thread_;
+  std::thread integrator_, publisher_;
 };
 
 }  // namespace clearbox::tlog

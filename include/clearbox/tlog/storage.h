@@ -17,7 +17,9 @@
 // tiles after a crash (IndexedSize says how far it got); the sequencer re-indexes the rest.
 //
 // Thread-safety: Fetch/ReadCheckpoint/LookupEntries may be called from any thread at any
-// time; the write calls come from one thread (the sequencer) at a time.
+// time. The sequencer's integrator calls WriteTiles/IndexEntries/LookupEntries while its
+// publisher calls PublishCheckpoint/DeleteSupersededPartials: those two groups may run at
+// once, but each group is called from one thread at a time.
 #pragma once
 
 #include <cstdint>

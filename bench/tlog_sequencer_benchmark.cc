@@ -1,0 +1,294 @@
+// Sequencing throughput of the transparency log, beside its bounds, in one run.
+//
+// Workloads (all over the same N leaves of 256 bytes; leaf i is SHA-256("clearbox-bench-leaf"
+// || uint64be(i)) repeated 8 times, as bench/go/tlog_hashes generates them):
+//   hashing bound     OpenSSL SHA-256 alone: every leaf hash and every interior node of the
+//                     tree (what any RFC 6962 log must compute at least), one thread
+//   go reference      golang.org/x/mod/sumdb/tlog.StoredHashes over the same leaves, in memory
+//                     (run as a child process, --go PATH); its root must equal ours
+//   tiles in memory   tlog-core's TreeTiler + EntryBundler, no I/O: the integration work
+//   disk bound        the bytes the directory backend writes (bundles + level-0 tiles), one
+//                     file, fdatasync every 4096 entries: what this disk can absorb
+//   sequencer B       Sequencer on the directory backend, batches of B entries, each batch's
+//                     tiles fsynced and a signed checkpoint published, every entry answered
+//                     with a tlog-proof (as POST /add does). Entries are submitted from this
+//                     thread (which computes the leaf hashes) with a window of 4 batches.
+//
+//   tlog_sequencer_benchmark --dir DIR [--entries 1000000] [--batch 1:20000 --batch 256 ...]
+//                            [--go PATH]
+// --batch B[:N] runs batch size B over the first N leaves (default: all).
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "clearbox/core/encoding.h"
+#include "clearbox/crypto/note.h"
+#include "clearbox/tlog/sequencer.h"
+#include "clearbox/tlog/storage.h"
+#include "clearbox/tlog/tiles.h"
+
+namespace clearbox::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kLeafSize = 256;
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::vector<Bytes> MakeLeaves(uint64_t n) {
+  std::vector<Bytes> leaves(n);
+  uint8_t seed[27];
+  std::memcpy(seed, "clearbox-bench-leaf", 19);
+  for (uint64_t i = 0; i < n; ++i) {
+    StoreBE64(seed + 19, i);
+    Sha256Digest block = Sha256(ByteView(seed, sizeof seed));
+    leaves[i].reserve(kLeafSize);
+    for (int k = 0; k < 8; ++k) leaves[i].insert(leaves[i].end(), block.begin(), block.end());
+  }
+  return leaves;
+}
+
+// The hashing bound: SHA-256 of every leaf (0x00 || leaf) and every interior node
+// (0x01 || left || right) of the tree, with OpenSSL's EVP interface and nothing else.
+// Returns the root (as a check) and the time.
+std::pair<tlog::Hash, double> HashingBound(const std::vector<Bytes>& leaves) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const EVP_MD* sha256 = EVP_sha256();
+  auto start = Clock::now();
+  std::vector<tlog::Hash> level(leaves.size());
+  const uint8_t leaf_prefix = 0, node_prefix = 1;
+  unsigned int len = 0;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    EVP_DigestInit_ex(ctx, sha256, nullptr);
+    EVP_DigestUpdate(ctx, &leaf_prefix, 1);
+    EVP_DigestUpdate(ctx, leaves[i].data(), leaves[i].size());
+    EVP_DigestFinal_ex(ctx, level[i].data(), &len);
+  }
+  // RFC 6962 tree: pair complete subtrees level by level; an odd last node moves up as is
+  // (its parent is formed further up, as MTH's split at the largest power of two does).
+  while (level.size() > 1) {
+    std::vector<tlog::Hash> up((level.size() + 1) / 2);
+    for (size_t i = 0; i + 1 < level.size(); i += 2) {
+      EVP_DigestInit_ex(ctx, sha256, nullptr);
+      EVP_DigestUpdate(ctx, &node_prefix, 1);
+      EVP_DigestUpdate(ctx, level[i].data(), 32);
+      EVP_DigestUpdate(ctx, level[i + 1].data(), 32);
+      EVP_DigestFinal_ex(ctx, up[i / 2].data(), &len);
+    }
+    if (level.size() % 2) up.back() = level.back();
+    level = std::move(up);
+  }
+  double seconds = Seconds(start);
+  EVP_MD_CTX_free(ctx);
+  return {level.empty() ? tlog::EmptyRootHash() : level[0], seconds};
+}
+
+std::pair<tlog::Hash, double> TilesInMemory(const std::vector<Bytes>& leaves) {
+  auto start = Clock::now();
+  tlog::TreeTiler tiler;
+  tlog::EntryBundler bundler;
+  size_t bytes = 0;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    (void)tiler.Append(tlog::LeafHash(leaves[i]));
+    (void)bundler.Append(leaves[i]);
+    if ((i + 1) % 4096 == 0 || i + 1 == leaves.size()) {
+      for (const auto& t : tiler.TakeChangedTiles()) bytes += t.data.size();
+      for (const auto& t : bundler.TakeChangedBundles()) bytes += t.data.size();
+    }
+  }
+  double seconds = Seconds(start);
+  return {tiler.Root(), seconds};
+}
+
+double DiskBound(const std::string& dir, uint64_t n) {
+  const std::string path = dir + "/disk-bound.bin";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  // Per 4096 entries: 16 full bundles of 256 * (2 + 256) bytes and 16 level-0 tiles.
+  Bytes chunk(16 * (256 * (2 + kLeafSize) + tlog::kFullTileSize), 0x5a);
+  auto start = Clock::now();
+  for (uint64_t done = 0; done < n; done += 4096) {
+    size_t part = chunk.size() * std::min<uint64_t>(4096, n - done) / 4096;
+    if (::write(fd, chunk.data(), part) != ssize_t(part)) break;
+    ::fdatasync(fd);
+  }
+  double seconds = Seconds(start);
+  ::close(fd);
+  std::filesystem::remove(path);
+  return seconds;
+}
+
+struct SequencerRun {
+  double seconds = 0;
+  tlog::Hash root{};
+  uint64_t batches = 0;
+  uint64_t failures = 0;
+};
+
+SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leaves, uint64_t n,
+                          uint32_t batch) {
+  std::filesystem::remove_all(dir);
+  auto key = crypto::GenerateNoteKey("bench.example/log").value();
+  auto signer = crypto::Ed25519NoteSigner::FromSignerKey(key.signer_key).value();
+  tlog::LogConfig config;
+  config.origin = "bench.example/log";
+  config.log_key = key.verifier_key;
+  config.batch_max_entries = batch;
+  config.batch_max_delay = std::chrono::milliseconds(1000);  // batches are always full
+  auto storage = tlog::OpenDirectoryStorage(dir, true).value();
+  (void)storage->WriteConfig(config);
+  tlog::SequencerOptions options;
+  options.max_queued_entries = size_t(1) << 24;
+  auto sequencer =
+      tlog::Sequencer::Start(*storage, config, std::move(signer), nullptr, options).value();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<uint64_t> answered{0}, failures{0};
+  const uint64_t window = std::max<uint64_t>(4ull * batch, 64);
+  auto start = Clock::now();
+  for (uint64_t i = 0; i < n; ++i) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return i - answered < window; });
+    }
+    sequencer->Add(leaves[i], [&](Result<tlog::AddResult> r) {
+      if (!r.ok()) ++failures;
+      // Wake the producer now and then, not on every answer (the window is >= 64).
+      uint64_t done = ++answered;
+      if (done % 64 == 0 || done == n) {
+        std::lock_guard lock(mu);
+        cv.notify_all();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == n; });
+  }
+  SequencerRun run;
+  run.seconds = Seconds(start);
+  tlog::SequencerStats stats = sequencer->stats();
+  run.batches = stats.batches;
+  auto ms = [](std::chrono::nanoseconds d) { return d.count() / 1e6; };
+  std::fprintf(stderr,
+               "  %.3f s, %llu batches; sequencer thread ms: lookup %.0f, integrate %.0f, "
+               "write %.0f, publish %.0f, answer %.0f\n",
+               run.seconds, (unsigned long long)stats.batches, ms(stats.lookup_time),
+               ms(stats.integrate_time), ms(stats.write_time), ms(stats.publish_time),
+               ms(stats.answer_time));
+  run.failures = failures;
+  sequencer->Stop();
+  run.root = tlog::TreeTiler::Resume(n, *storage).value().Root();
+  storage.reset();
+  std::filesystem::remove_all(dir);
+  return run;
+}
+
+struct Row {
+  std::string name;
+  uint64_t entries;
+  double seconds;
+};
+
+int Main(int argc, char** argv) {
+  std::string dir, go;
+  uint64_t entries = 1000000;
+  std::vector<std::pair<uint32_t, uint64_t>> batches;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--dir") {
+      dir = value();
+    } else if (a == "--entries") {
+      entries = std::stoull(value());
+    } else if (a == "--go") {
+      go = value();
+    } else if (a == "--batch") {
+      std::string spec = value();
+      size_t colon = spec.find(':');
+      uint32_t b = uint32_t(std::stoul(spec.substr(0, colon)));
+      uint64_t n = colon == std::string::npos ? 0 : std::stoull(spec.substr(colon + 1));
+      batches.emplace_back(b, n);
+    } else {
+      std::fprintf(stderr, "usage: %s --dir DIR [--entries N] [--batch B[:N]]... [--go PATH]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "--dir is required (a scratch directory on the disk to measure)\n");
+    return 2;
+  }
+  if (batches.empty()) batches = {{1, 20000}, {256, 0}, {4096, 0}};
+  std::filesystem::create_directories(dir);
+
+  std::fprintf(stderr, "generating %llu leaves...\n", (unsigned long long)entries);
+  std::vector<Bytes> leaves = MakeLeaves(entries);
+  std::vector<Row> rows;
+  bool roots_agree = true;
+
+  auto [bound_root, bound_seconds] = HashingBound(leaves);
+  rows.push_back({"hashing bound (OpenSSL SHA-256, 1 thread)", entries, bound_seconds});
+  auto [tiles_root, tiles_seconds] = TilesInMemory(leaves);
+  rows.push_back({"tiles in memory (TreeTiler+EntryBundler)", entries, tiles_seconds});
+  roots_agree &= tiles_root == bound_root;
+
+  double go_seconds = 0;
+  if (!go.empty()) {
+    std::string command = go + " -entries " + std::to_string(entries);
+    FILE* p = ::popen(command.c_str(), "r");
+    char line[512] = {0};
+    if (p && std::fgets(line, sizeof line, p)) {
+      unsigned long long n = 0;
+      char root[128] = {0};
+      if (std::sscanf(line, "entries %llu seconds %lf root %127s", &n, &go_seconds, root) == 3) {
+        rows.push_back({"Go x/mod tlog.StoredHashes (in memory)", n, go_seconds});
+        roots_agree &= std::string(root) == Base64Encode(bound_root);
+      }
+    }
+    if (p) ::pclose(p);
+  }
+  rows.push_back({"disk bound (same bytes, fdatasync/4096)", entries, DiskBound(dir, entries)});
+
+  for (auto [batch, n] : batches) {
+    if (n == 0 || n > entries) n = entries;
+    std::fprintf(stderr, "sequencer, batch %u, %llu entries...\n", batch, (unsigned long long)n);
+    SequencerRun run = RunSequencer(dir + "/log-" + std::to_string(batch), leaves, n, batch);
+    if (run.failures)
+      std::fprintf(stderr, "  %llu adds failed!\n", (unsigned long long)run.failures);
+    rows.push_back({"sequencer, batch " + std::to_string(batch) + ", fsync/batch", n, run.seconds});
+    if (n == entries) roots_agree &= run.root == bound_root;
+  }
+
+  const double bound_rate = double(entries) / bound_seconds;
+  const double go_rate = go_seconds > 0 ? double(entries) / go_seconds : 0;
+  std::printf("%-46s %9s %9s %12s %10s %8s\n", "workload", "entries", "seconds", "entries/s",
+              "vs bound", "vs Go");
+  for (const Row& r : rows) {
+    double rate = double(r.entries) / r.seconds;
+    char vs_go[16] = "-";
+    if (go_rate > 0) std::snprintf(vs_go, sizeof vs_go, "%.2fx", rate / go_rate);
+    std::printf("%-46s %9llu %9.3f %12.0f %9.1f%% %8s\n", r.name.c_str(),
+                (unsigned long long)r.entries, r.seconds, rate, 100.0 * rate / bound_rate, vs_go);
+  }
+  std::printf("roots %s (OpenSSL bound, tiles, sequencer%s)\n", roots_agree ? "agree" : "DISAGREE",
+              go.empty() ? "" : ", Go");
+  return roots_agree ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace clearbox::bench
+
+int main(int argc, char** argv) { return clearbox::bench::Main(argc, argv); }
