@@ -159,6 +159,31 @@ TEST_F(SequencerTest, SequencesEntriesAcrossTilesWithValidProofs) {
   EXPECT_EQ(bundle[0], Entry("entry 256"));
 }
 
+TEST_F(SequencerTest, PartialTilesGoOnceTheFullTileIsPublished) {
+  LogConfig config = testing::NewConfig(keys_, 100);
+  auto storage = testing::NewLogStorage(dir_.path(), config);
+  SequencerOptions options;
+  options.partial_grace = std::chrono::seconds(0);
+  auto sequencer = Start(*storage, config, nullptr, options);
+  for (int round = 0; round < 3; ++round) {  // 100 entries at a time: sizes 100, 200, 300
+    std::vector<std::promise<Result<AddResult>>> promises(100);
+    for (int i = 0; i < 100; ++i) {
+      sequencer->Add(Entry("e" + std::to_string(round * 100 + i)),
+                     [&promises, i](Result<AddResult> r) { promises[i].set_value(std::move(r)); });
+    }
+    for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
+    if (round == 1) EXPECT_TRUE(std::filesystem::exists(dir_ / "tile/0/000.p/200"));
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "tile/0/000"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "tile/0/000.p"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "tile/entries/000.p"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "tile/0/001.p/44"));
+  // What remains is enough to resume.
+  sequencer.reset();
+  sequencer = Start(*storage, config);
+  EXPECT_EQ(AddAndWait(*sequencer, Entry("e299")).value().index, 299u);
+}
+
 TEST_F(SequencerTest, IdenticalEntriesGetTheSameIndex) {
   LogConfig config = testing::NewConfig(keys_, 64, 50ms);
   auto storage = testing::NewLogStorage(dir_.path(), config);
