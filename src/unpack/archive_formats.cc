@@ -193,7 +193,8 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
                      fmt::format("{}: {}", kind.name, msg ? msg : "damaged header skipped"));
       continue;
     }
-    if (r == ARCHIVE_WARN && msg != nullptr) {
+    if (r == ARCHIVE_WARN && msg != nullptr &&
+        std::string_view(msg).find("cannot be converted") == std::string_view::npos) {
       walker.AddNote(Note::Kind::kWarning, uint64_t(archive_read_header_position(a)), msg);
     }
     if (r < ARCHIVE_WARN) {
@@ -208,7 +209,9 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     consecutive_failures = 0;
 
     Node node;
-    const char* path = archive_entry_pathname(entry);
+    // UTF-8 names whatever the process locale (libarchive converts to it otherwise).
+    const char* path = archive_entry_pathname_utf8(entry);
+    if (path == nullptr) path = archive_entry_pathname(entry);
     node.path = path != nullptr ? path : "";
     node.type = TypeOf(entry);
     node.mode = uint32_t(archive_entry_perm(entry)) & 07777;
@@ -217,9 +220,11 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     node.mtime = archive_entry_mtime(entry);
     node.size = archive_entry_size_is_set(entry) ? uint64_t(archive_entry_size(entry)) : 0;
     if (node.type == NodeType::kHardLink) {
-      node.link_target = archive_entry_hardlink(entry);
+      const char* target = archive_entry_hardlink_utf8(entry);
+      node.link_target = target != nullptr ? target : archive_entry_hardlink(entry);
     } else if (node.type == NodeType::kSymlink) {
-      const char* target = archive_entry_symlink(entry);
+      const char* target = archive_entry_symlink_utf8(entry);
+      if (target == nullptr) target = archive_entry_symlink(entry);
       node.link_target = target != nullptr ? target : "";
     } else if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
       node.dev_major = uint32_t(archive_entry_rdevmajor(entry));

@@ -25,7 +25,21 @@ std::optional<Match> ProbeGzip(ByteView d) {
   if (d.size() < 18 || (d[3] & 0xe0) != 0) return std::nullopt;
   if (d[8] != 0 && d[8] != 2 && d[8] != 4) return std::nullopt;
   if (d[9] > 13 && d[9] != 255) return std::nullopt;
-  if (!TrialDecode(StreamCodec::kGzip, d)) return std::nullopt;
+  // The header is strong enough (no trial decode: a root filesystem holds thousands of .gz
+  // files, each probed): skip its optional fields and check the first deflate block type.
+  size_t at = 10;
+  uint8_t flags = d[3];
+  if (flags & 0x04) {  // FEXTRA
+    if (!FitsIn(d, at, 2)) return std::nullopt;
+    at += 2 + LoadLE16(d.data() + at);
+  }
+  for (uint8_t bit : {uint8_t(0x08), uint8_t(0x10)}) {  // FNAME, FCOMMENT: NUL-terminated
+    if (!(flags & bit)) continue;
+    while (at < d.size() && d[at] != 0) ++at;
+    ++at;
+  }
+  if (flags & 0x02) at += 2;                                           // FHCRC
+  if (at >= d.size() || ((d[at] >> 1) & 3) == 3) return std::nullopt;  // BTYPE 11 is invalid
   return Match{};
 }
 Result<uint64_t> OpenGzip(ByteView c, const Match&, Walker& w) {

@@ -91,7 +91,12 @@ Status Engine::ChargeTotal(uint64_t bytes) {
 
 void Engine::AddNote(Note::Kind kind, const std::string& where, uint64_t offset,
                      std::string message) {
-  if (kind != Note::Kind::kInfo) partial_.store(true);
+  // Something was not read (corrupt, unsupported, a limit): the tree is partial. Info and
+  // warnings describe what was read.
+  if (kind == Note::Kind::kCorrupt || kind == Note::Kind::kUnsupported ||
+      kind == Note::Kind::kLimit) {
+    partial_.store(true);
+  }
   Note note;
   note.kind = kind;
   note.where = where;
@@ -201,16 +206,12 @@ Result<uint64_t> Engine::OpenContainer(const FormatHandler& handler, ByteView da
                         available));
     length = available;
   }
-  filesystems_.fetch_add(1);
-  {
-    FilesystemInfo info{provenance, std::string(handler.name), offset, length};
-    std::lock_guard<std::mutex> lock(sink_mu_);
-    sink_.OnFilesystem(info);
-  }
   BlobContext inner = ctx;
   inner.provenance = provenance;
   inner.depth = ctx.depth + 1;
-  ContainerWalker walker(*this, std::move(inner));
+  ContainerWalker walker(*this, std::move(inner),
+                         {provenance, std::string(handler.name), offset, length});
+  if (!ctx.from_file) walker.Announce();
   Result<uint64_t> spanned = handler.open(data.subspan(start, length), match, walker);
   if (!spanned.ok()) {
     CLEARBOX_RETURN_IF_ERROR(ReportOpenFailure(handler, provenance, ctx, start, spanned.error()));
@@ -223,16 +224,12 @@ Result<uint64_t> Engine::OpenContainerStream(const FormatHandler& handler, Conte
                                              const Match& match, const BlobContext& ctx) {
   CLEARBOX_RETURN_IF_ERROR(CheckContinue());
   std::string provenance = ContainerProvenance(handler, 0, ctx);
-  filesystems_.fetch_add(1);
-  {
-    FilesystemInfo info{provenance, std::string(handler.name), ctx.base, match.length};
-    std::lock_guard<std::mutex> lock(sink_mu_);
-    sink_.OnFilesystem(info);
-  }
   BlobContext inner = ctx;
   inner.provenance = provenance;
   inner.depth = ctx.depth + 1;
-  ContainerWalker walker(*this, std::move(inner));
+  ContainerWalker walker(*this, std::move(inner),
+                         {provenance, std::string(handler.name), ctx.base, match.length});
+  if (!ctx.from_file) walker.Announce();
   Result<uint64_t> spanned = handler.open_stream(stream, match, walker);
   if (!spanned.ok()) {
     CLEARBOX_RETURN_IF_ERROR(ReportOpenFailure(handler, provenance, ctx, 0, spanned.error()));
@@ -246,7 +243,8 @@ Status Engine::StreamToBlob(ContentReader& stream, ByteView prefix,
   // The bytes were charged as they came through the LimitedReader: no second charge.
   std::unique_ptr<SpillBuffer> spill = NewSpillBuffer(limits().max_in_memory_bytes, nullptr);
   CLEARBOX_RETURN_IF_ERROR(spill->Append(prefix));
-  Bytes chunk(kCopyChunk);
+  std::unique_ptr<uint8_t[]> buffer = std::make_unique_for_overwrite<uint8_t[]>(kCopyChunk);
+  std::span<uint8_t> chunk(buffer.get(), kCopyChunk);
   while (true) {
     Result<size_t> n = stream.Read(chunk);
     if (!n.ok()) {
@@ -254,7 +252,7 @@ Status Engine::StreamToBlob(ContentReader& stream, ByteView prefix,
       break;  // a limit or corruption (noted by the reader): keep what was read
     }
     if (*n == 0) break;
-    CLEARBOX_RETURN_IF_ERROR(spill->Append(ByteView(chunk).first(*n)));
+    CLEARBOX_RETURN_IF_ERROR(spill->Append(chunk.first(*n)));
   }
   CLEARBOX_ASSIGN_OR_RETURN(*out, spill->Finish());
   return Status::Ok();
@@ -264,13 +262,14 @@ Status Engine::ProcessStream(ContentReader& stream, uint64_t compressed, const F
                              const BlobContext& ctx) {
   CLEARBOX_RETURN_IF_ERROR(CheckContinue());
   LimitedReader limited(*this, stream, ctx.provenance, compressed);
-  Bytes prefix(kMaxProbeBytes);
+  std::unique_ptr<uint8_t[]> buffer = std::make_unique_for_overwrite<uint8_t[]>(kMaxProbeBytes);
+  std::span<uint8_t> prefix(buffer.get(), kMaxProbeBytes);
   Result<size_t> got = ReadFully(limited, prefix);
   if (!got.ok()) {
     CLEARBOX_RETURN_IF_ERROR(CheckContinue());
     return Status::Ok();  // noted by the reader
   }
-  prefix.resize(*got);
+  prefix = prefix.first(*got);
   const bool complete = *got < kMaxProbeBytes;
 
   std::optional<Identified> id;

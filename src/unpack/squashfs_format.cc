@@ -4,11 +4,13 @@
 // per thread, because squashfs blocks and separate files decompress independently.
 #include <fmt/format.h>
 #include <lzo/lzo1x.h>
+#include <sqfs/block.h>
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
 #include <sqfs/dir_reader.h>
 #include <sqfs/error.h>
+#include <sqfs/frag_table.h>
 #include <sqfs/id_table.h>
 #include <sqfs/inode.h>
 #include <sqfs/io.h>
@@ -392,17 +394,52 @@ class SquashfsWalk {
     return Status::Ok();
   }
 
+  // Where a file's data starts on disk: its first block, or for a file that is only a tail,
+  // the fragment block holding it. Sorting by it makes each thread read the image forward
+  // and decompress each fragment block once.
+  std::vector<uint64_t> DataOrderKeys() {
+    std::vector<uint64_t> keys(files_.size(), 0);
+    SqfsPtr<sqfs_frag_table_t> fragments(sqfs_frag_table_create(0));
+    bool have_fragments =
+        fragments && super_.fragment_entry_count > 0 &&
+        sqfs_frag_table_read(fragments.get(), &file_.file, &super_, cmp_.get()) == 0;
+    for (size_t i = 0; i < files_.size(); ++i) {
+      const sqfs_inode_generic_t& inode = *files_[i].inode;
+      keys[i] = DataStart(inode);
+      sqfs_u32 index = 0, offset = 0;
+      sqfs_inode_get_frag_location(&inode, &index, &offset);
+      sqfs_fragment_t fragment{};
+      if (sqfs_inode_get_file_block_count(&inode) == 0 && index != 0xffffffff && have_fragments &&
+          sqfs_frag_table_lookup(fragments.get(), index, &fragment) == 0) {
+        keys[i] = fragment.start_offset;
+      }
+    }
+    return keys;
+  }
+
   Status ExtractFiles() {
-    // Files in data order: each thread reads a run of neighbouring blocks and fragments.
-    std::stable_sort(files_.begin(), files_.end(), [](const PendingFile& a, const PendingFile& b) {
-      return DataStart(*a.inode) < DataStart(*b.inode);
-    });
+    std::vector<uint64_t> keys = DataOrderKeys();
+    std::vector<size_t> order(files_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+    // Work units: runs of at least kMinUnit files, never splitting the files that share a
+    // fragment block (same key) between two threads.
+    constexpr size_t kMinUnit = 8;
+    std::vector<size_t> unit_starts;
+    for (size_t i = 0; i < order.size(); ++i) {
+      bool new_unit = unit_starts.empty() ||
+                      (i - unit_starts.back() >= kMinUnit && keys[order[i]] != keys[order[i - 1]]);
+      if (new_unit) unit_starts.push_back(i);
+    }
+    unit_starts.push_back(order.size());
+
     int threads = std::clamp<int>(walker_.threads(), 1, 64);
     if (files_.size() < 64) threads = 1;
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::vector<Status> results(static_cast<size_t>(threads));
-    auto work = [&](int index) { results[size_t(index)] = Worker(next, stop); };
+    auto work = [&](int index) { results[size_t(index)] = Worker(order, unit_starts, next, stop); };
     std::vector<std::thread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back(work, i);
     work(0);
@@ -411,8 +448,8 @@ class SquashfsWalk {
     return Status::Ok();
   }
 
-  Status Worker(std::atomic<size_t>& next, std::atomic<bool>& stop) {
-    constexpr size_t kBatch = 16;
+  Status Worker(const std::vector<size_t>& order, const std::vector<size_t>& unit_starts,
+                std::atomic<size_t>& next, std::atomic<bool>& stop) {
     CLEARBOX_ASSIGN_OR_RETURN(SqfsPtr<sqfs_compressor_t> cmp, MakeCompressor(super_, &file_));
     SqfsPtr<sqfs_data_reader_t> data(
         sqfs_data_reader_create(&file_.file, super_.block_size, cmp.get(), 0));
@@ -423,12 +460,12 @@ class SquashfsWalk {
                       "fragment table: " + SqfsErrorText(rc));
     }
     while (!stop.load()) {
-      size_t begin = next.fetch_add(kBatch);
-      if (begin >= files_.size()) break;
-      size_t end = std::min(files_.size(), begin + kBatch);
-      for (size_t i = begin; i < end; ++i) {
-        SquashfsFileReader reader(data.get(), files_[i].inode.get());
-        Status s = walker_.AddNode(std::move(files_[i].node), &reader);
+      size_t unit = next.fetch_add(1);
+      if (unit + 1 >= unit_starts.size()) break;
+      for (size_t k = unit_starts[unit]; k < unit_starts[unit + 1]; ++k) {
+        PendingFile& file = files_[order[k]];
+        SquashfsFileReader reader(data.get(), file.inode.get());
+        Status s = walker_.AddNode(std::move(file.node), &reader);
         if (!s.ok()) {
           stop = true;
           return s;

@@ -63,7 +63,18 @@ std::unique_ptr<SpillBuffer> ContainerWalker::NewSpillBuffer() {
       });
 }
 
+void ContainerWalker::Announce() {
+  if (announced_.load(std::memory_order_acquire)) return;
+  if (parent_ != nullptr) parent_->Announce();
+  std::lock_guard<std::mutex> lock(engine_.sink_mu_);
+  if (announced_.load(std::memory_order_relaxed)) return;
+  engine_.filesystems_.fetch_add(1);
+  engine_.sink_.OnFilesystem(info_);
+  announced_.store(true, std::memory_order_release);
+}
+
 Status ContainerWalker::AddNode(Node node, ContentReader* content) {
+  Announce();
   return engine_.DeliverNode(std::move(node), content, ctx_);
 }
 
@@ -153,6 +164,7 @@ Status Engine::DeliverFile(Node& node, ContentReader& content, const BlobContext
   file_ctx.carve = options_.carve_files;
   file_ctx.plain_at_zero = true;
   file_ctx.base = 0;
+  file_ctx.from_file = true;
 
   if (std::optional<ByteView> view = content.Contiguous()) {
     // Zero-copy: the sink writes the bytes where they lie, the engine looks inside them.
@@ -162,11 +174,13 @@ Status Engine::DeliverFile(Node& node, ContentReader& content, const BlobContext
 
   // Read the first bytes to identify a container, then replay them to the sink.
   const size_t want = size_t(std::clamp<uint64_t>(node.size, 1, uint64_t(kMaxProbeBytes)));
-  Bytes prefix(want);
+  // Not zero-filled: every file passes here, and the bytes are overwritten by the read.
+  std::unique_ptr<uint8_t[]> buffer = std::make_unique_for_overwrite<uint8_t[]>(want);
+  std::span<uint8_t> prefix(buffer.get(), want);
   size_t got = 0;
   bool failed = false;
   while (got < want) {
-    Result<size_t> n = limited.Read(std::span<uint8_t>(prefix).subspan(got));
+    Result<size_t> n = limited.Read(prefix.subspan(got));
     if (!n.ok()) {
       CLEARBOX_RETURN_IF_ERROR(CheckContinue());
       failed = true;  // noted by the reader; deliver what was read
@@ -175,7 +189,7 @@ Status Engine::DeliverFile(Node& node, ContentReader& content, const BlobContext
     if (*n == 0) break;
     got += *n;
   }
-  prefix.resize(got);
+  prefix = prefix.first(got);
   const bool complete = failed || got < want;
 
   std::optional<Identified> id;

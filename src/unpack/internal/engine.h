@@ -18,6 +18,8 @@
 
 namespace clearbox::unpack::internal {
 
+class ContainerWalker;
+
 // Where a blob sits and how to treat it.
 struct BlobContext {
   std::string provenance;      // of the blob: "fw.bin", "fw.bin!uimage@0x0", "...:/boot/x.gz"
@@ -26,6 +28,10 @@ struct BlobContext {
   bool plain_at_zero = false;  // a container at offset 0 is named "!fmt" (payloads, files)
   bool in_parallel = false;    // an enclosing container already extracts in parallel
   uint64_t base = 0;           // offset of this blob's first byte in what provenance names
+  // Inside a file of an unpacked filesystem: containers found here are announced to the
+  // sink only once they produce something (a .gz man page holding text is not listed).
+  bool from_file = false;
+  ContainerWalker* container = nullptr;  // the container this blob belongs to, if any
 };
 
 // A container identified by its magic and a validated header.

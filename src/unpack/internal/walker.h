@@ -1,6 +1,7 @@
 // The Walker the engine hands to a format handler for one container.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -11,8 +12,15 @@ namespace clearbox::unpack::internal {
 
 class ContainerWalker : public Walker {
  public:
-  // `ctx` describes the container itself: its provenance and depth.
-  ContainerWalker(Engine& engine, BlobContext ctx) : engine_(engine), ctx_(std::move(ctx)) {}
+  // `ctx` describes the container itself: its provenance and depth. `info` is announced to
+  // the sink by Announce(), after the enclosing containers (`ctx.container`).
+  ContainerWalker(Engine& engine, BlobContext ctx, FilesystemInfo info)
+      : engine_(engine), ctx_(std::move(ctx)), info_(std::move(info)), parent_(ctx_.container) {
+    ctx_.container = this;
+  }
+
+  // Announces the container (and the containers around it) to the sink, once.
+  void Announce();
 
   const std::string& provenance() const override { return ctx_.provenance; }
   const Limits& limits() const override { return engine_.limits(); }
@@ -31,6 +39,9 @@ class ContainerWalker : public Walker {
   // Mutable only so that threads() can mark the container parallel before the handler
   // starts its threads (nested containers then extract on one thread).
   mutable BlobContext ctx_;
+  FilesystemInfo info_;
+  ContainerWalker* parent_;
+  std::atomic<bool> announced_{false};
 };
 
 }  // namespace clearbox::unpack::internal
