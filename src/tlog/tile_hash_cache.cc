@@ -18,6 +18,7 @@ TileHashCache::Expanded TileHashCache::Expand(std::vector<Hash> hashes) {
 
 void TileHashCache::SetTreeSize(uint64_t size) {
   tree_size_ = size;
+  memo_ = {};
   // Partial tiles of other widths will not be asked for again.
   for (auto it = tiles_.begin(); it != tiles_.end();) {
     const TileId& t = it->first;
@@ -43,6 +44,7 @@ void TileHashCache::Offer(std::span<const TileData> tiles) {
 
 void TileHashCache::Trim(const TileId* keep) {
   if (full_count_ <= max_full_tiles_) return;
+  memo_ = {};
   // Proofs for new entries touch the right edge; the lowest full tiles are the coldest.
   // Evict down to 3/4 of the cap at once so that trimming is rare.
   std::vector<TileId> full;
@@ -59,6 +61,14 @@ void TileHashCache::Trim(const TileId* keep) {
 }
 
 Result<const TileHashCache::Expanded*> TileHashCache::Load(const TileId& tile) {
+  Memo& memo = memo_[tile.level & 7];
+  if (memo.expanded && memo.tile == tile) return memo.expanded;
+  CLEARBOX_ASSIGN_OR_RETURN(const Expanded* e, LoadSlow(tile));
+  memo_[tile.level & 7] = Memo{tile, e};  // after LoadSlow: a trim there clears memo_
+  return e;
+}
+
+Result<const TileHashCache::Expanded*> TileHashCache::LoadSlow(const TileId& tile) {
   auto it = tiles_.find(tile);
   if (it != tiles_.end()) return &it->second;
   CLEARBOX_ASSIGN_OR_RETURN(Bytes data, fetcher_.Fetch(TilePath(tile), kFullTileSize));

@@ -39,7 +39,16 @@ class TileHashCache : public HashReader {
   };
   static Expanded Expand(std::vector<Hash> hashes);
   Result<const Expanded*> Load(const TileId& tile);
+  Result<const Expanded*> LoadSlow(const TileId& tile);
   void Trim(const TileId* keep);  // never evicts *keep
+
+  // The last tile used at each tile level: consecutive proofs mostly need the same ones.
+  // Cleared whenever tiles_ loses an element.
+  struct Memo {
+    TileId tile;
+    const Expanded* expanded = nullptr;
+  };
+  std::array<Memo, 8> memo_{};
 
   TileFetcher& fetcher_;
   size_t max_full_tiles_;
