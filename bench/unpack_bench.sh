@@ -99,7 +99,8 @@ time_once() {
 measure() {
   local label=$1 image=$2 runs=$3 outdir=$4
   shift 4
-  local results=() i status=ok
+  local results=() i status=ok load
+  load=$(cut -d' ' -f1 /proc/loadavg) # the machine may be shared: say how busy it was
   for ((i = 0; i < runs; i++)); do
     local tf="$TIMES/$image.$label.$i"
     if ! time_once "$outdir" "$tf" "$@"; then
@@ -119,7 +120,7 @@ measure() {
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
   files=$(find "$outdir" -type f ! -name manifest.json 2>/dev/null | wc -l)
   [[ "$label" == ls* || "$label" == "unsquashfs -l" ]] && files="-"
-  ROWS+=("$image|$label|$wall|$cpu|$((rss / 1024))|$files|$status")
+  ROWS+=("$image|$label|$wall|$cpu|$((rss / 1024))|$files|$load|$status")
   log "$image: $label: ${wall}s wall, ${cpu}s cpu, $((rss / 1024)) MiB, $status"
   rm -rf "$outdir"
 }
@@ -172,18 +173,19 @@ echo "rootfs: debootstrap --variant=minbase bookworm, $(du -s --apparent-size -m
 printf 'images: %s\n' "$(cd "$I" && for f in "${IMAGES[@]}"; do printf '%s %s MB; ' "$f" "$(($(stat -c %s "$f") >> 20))"; done)"
 echo "command: bench/unpack_bench.sh --runs $RUNS (median of $RUNS runs; binwalk once)"
 echo
-echo "| image | tool | wall s | CPU s | peak RSS MiB | files | status |"
-echo "|---|---|---:|---:|---:|---:|---|"
+echo "| image | tool | wall s | CPU s | peak RSS MiB | files | load | status |"
+echo "|---|---|---:|---:|---:|---:|---:|---|"
 for r in "${ROWS[@]}"; do
   IFS='|' read -r -a f <<<"$r"
-  echo "| ${f[0]} | ${f[1]} | ${f[2]} | ${f[3]} | ${f[4]} | ${f[5]} | ${f[6]} |"
+  echo "| ${f[0]} | ${f[1]} | ${f[2]} | ${f[3]} | ${f[4]} | ${f[5]} | ${f[6]} | ${f[7]} |"
 done
 echo
-echo "| image | clearbox / native (target <= 1.0) | binwalk / clearbox (target >= 5) | ls / unsquashfs -l (target <= 1.2) | clearbox RSS MiB (target < 256) |"
-echo "|---|---:|---:|---:|---:|"
+echo "| image | clearbox / native wall (target <= 1.0) | same, CPU | binwalk / clearbox wall (target >= 5) | ls / unsquashfs -l wall (target <= 1.2) | clearbox RSS MiB (target < 256) |"
+echo "|---|---:|---:|---:|---:|---:|"
 for image in "${IMAGES[@]}"; do
   cb=$(row_field "$image" "clearbox unpack" 3)
   echo "| $image | $(ratio "$cb" "$(row_field "$image" native 3)") |" \
+    "$(ratio "$(row_field "$image" "clearbox unpack" 4)" "$(row_field "$image" native 4)") |" \
     "$(ratio "$(row_field "$image" "binwalk -Me" 3)" "$cb") |" \
     "$(ratio "$(row_field "$image" "ls --json" 3)" "$(row_field "$image" "unsquashfs -l" 3)") |" \
     "$(row_field "$image" "clearbox unpack" 5) |"
