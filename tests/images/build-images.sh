@@ -297,8 +297,9 @@ done
 # --- zip, 7z, ISO ----------------------------------------------------------------------------
 log "zip, 7z, iso"
 (cd "$R" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | zip -q -X -y -@ "$I/rootfs.zip")
+mapfile -t top_level < <(cd "$R" && ls -A | LC_ALL=C sort)
 (cd "$R" && 7z a -t7z -mmt=1 -mx=3 -mtc=off -mta=off -bd -bso0 -bsp0 "$I/rootfs.7z" \
-  $(ls -A | LC_ALL=C sort) >/dev/null)
+  "${top_level[@]}" >/dev/null)
 # Without --hardlinks: with it, Rock Ridge inode numbers come from the host's.
 pinned xorriso -as mkisofs -quiet -R -V ROOTFS -o "$I/rootfs.iso" "$R" 2>/dev/null
 

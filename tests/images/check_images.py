@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import sys
 import time
 
@@ -699,6 +698,7 @@ def main():
         passed += 1
         print(f"ok   nothing written to {ABS_DIR}")
     shutil.rmtree(ABS_DIR, ignore_errors=True)
+    print(f"{len(jobs)} cases in {time.monotonic() - start:.0f}s")
     print(f"images: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
