@@ -75,14 +75,12 @@ Status LogClient::ForEachEntry(uint64_t begin, uint64_t end, const VerifiedCheck
     TileId tile = TileForStoredHash(0, index, cp.size);
     CLEARBOX_ASSIGN_OR_RETURN(std::vector<Hash> hashes, reader.ReadTile(tile));
     std::string path = EntryBundlePath(tile.index, tile.width);
-    auto data = fetcher_->Fetch(path, kMaxEntryBundleSize);
-    if (!data.ok()) return data.error().WithContext("fetching " + path);
-    auto entries = ParseEntryBundle(*data, tile.width);
-    if (!entries.ok()) return entries.error().WithContext(path);
+    CLEARBOX_ASSIGN_OR_RETURN(std::vector<Bytes> entries,
+                              FetchEntryBundle(*fetcher_, tile.index, tile.width));
     uint64_t first = tile.index << kTileHeight;
     uint64_t stop = std::min(end, first + tile.width);
     for (; index < stop; ++index) {
-      const Bytes& entry = (*entries)[index - first];
+      const Bytes& entry = entries[index - first];
       if (LeafHash(entry) != hashes[index - first]) {
         return Error::VerificationFailed(path + ": entry " + std::to_string(index) +
                                          " does not match its hash in " + TilePath(tile));

@@ -160,6 +160,22 @@ TEST_F(ClientTest, HonestLogAcrossTileBoundaries) {
   EXPECT_EQ(client->ForEachEntry(0, 601, cp, {}).error().code(), ErrorCode::kInvalidInput);
 }
 
+TEST_F(ClientTest, DeletedPartialBundleAndTileAreReadFromFullOnes) {
+  auto log = std::make_unique<TestLog>(dir_ / "log");
+  for (int i = 0; i < 200; ++i) log->Append("entry " + std::to_string(i));
+  log->Publish();
+  auto client = Client(*log);
+  auto at_200 = client->FetchCheckpoint().value();
+  for (int i = 200; i < 300; ++i) log->Append("entry " + std::to_string(i));
+  log->Publish();
+  // The log has grown past 256 and deleted the partial tile and bundle of size 200.
+  fs::remove(dir_ / "log/tile/0/000.p/200");
+  fs::remove(dir_ / "log/tile/entries/000.p/200");
+  EXPECT_EQ(AsChars(client->ReadEntry(199, at_200).value()), "entry 199");
+  auto proof = client->ProveInclusion(150, at_200);
+  ASSERT_TRUE(proof.ok()) << proof.error().ToString();
+}
+
 TEST_F(ClientTest, BadCheckpointSignatureIsRejected) {
   auto log = MakeLog(10);
   std::string note(AsChars(log->Read("checkpoint")));

@@ -210,6 +210,49 @@ Result<std::vector<Bytes>> ParseEntryBundle(ByteView data, uint16_t width) {
   return out;
 }
 
+Result<Bytes> FetchTile(TileFetcher& fetcher, const TileId& tile) {
+  std::string path = TilePath(tile);
+  auto data = fetcher.Fetch(path, 2 * kFullTileSize);
+  if (data.ok() || tile.full() || data.error().code() != ErrorCode::kNotFound) {
+    if (!data.ok()) return data.error().WithContext(path);
+    return data;
+  }
+  TileId full{tile.level, tile.index, static_cast<uint16_t>(kTileWidth)};
+  std::string full_path = TilePath(full);
+  auto full_data = fetcher.Fetch(full_path, 2 * kFullTileSize);
+  if (!full_data.ok()) {
+    return full_data.error().WithContext(path + " is gone and its full tile " + full_path);
+  }
+  if (full_data->size() != kFullTileSize) {
+    return Error::InvalidInput(full_path + " (for the missing " + path +
+                               "): " + std::to_string(full_data->size()) + " bytes, want 8192");
+  }
+  full_data->resize(size_t(tile.width) * kHashSize);
+  return full_data;
+}
+
+Result<std::vector<Bytes>> FetchEntryBundle(TileFetcher& fetcher, uint64_t index, uint16_t width) {
+  std::string path = EntryBundlePath(index, width);
+  auto data = fetcher.Fetch(path, kMaxEntryBundleSize);
+  if (data.ok()) {
+    auto entries = ParseEntryBundle(*data, width);
+    if (!entries.ok()) return entries.error().WithContext(path);
+    return entries;
+  }
+  if (width == kTileWidth || data.error().code() != ErrorCode::kNotFound) {
+    return data.error().WithContext(path);
+  }
+  std::string full_path = EntryBundlePath(index);
+  auto full_data = fetcher.Fetch(full_path, kMaxEntryBundleSize);
+  if (!full_data.ok()) {
+    return full_data.error().WithContext(path + " is gone and its full bundle " + full_path);
+  }
+  auto entries = ParseEntryBundle(*full_data, kTileWidth);
+  if (!entries.ok()) return entries.error().WithContext(full_path);
+  entries->resize(width);
+  return entries;
+}
+
 // --- TileHashReader ---
 
 TileHashReader::TileHashReader(uint64_t tree_size, const Hash& root, TileFetcher& fetcher,
@@ -220,8 +263,7 @@ Status TileHashReader::VerifyRightEdge() {
   std::vector<Hash> range;
   std::map<TileId, std::vector<Hash>> loaded;
   for (const TileId& t : PartialTiles(tree_size_)) {
-    std::string path = TilePath(t);
-    CLEARBOX_ASSIGN_OR_RETURN(Bytes data, fetcher_.Fetch(path, 2 * kFullTileSize));
+    CLEARBOX_ASSIGN_OR_RETURN(Bytes data, FetchTile(fetcher_, t));
     CLEARBOX_ASSIGN_OR_RETURN(std::vector<Hash> hashes, ParseTileData(data, t));
     AppendTileRange(hashes, range);
     loaded.emplace(t, std::move(hashes));
@@ -257,7 +299,7 @@ Result<const std::vector<Hash>*> TileHashReader::LoadTile(const TileId& tile, in
     if (auto it = cache_.find(tile); it != cache_.end()) return &it->second;
   }
   std::string path = TilePath(tile);
-  CLEARBOX_ASSIGN_OR_RETURN(Bytes data, fetcher_.Fetch(path, 2 * kFullTileSize));
+  CLEARBOX_ASSIGN_OR_RETURN(Bytes data, FetchTile(fetcher_, tile));
   CLEARBOX_ASSIGN_OR_RETURN(std::vector<Hash> hashes, ParseTileData(data, tile));
   if (verify_) {
     // A full tile's Merkle hash is one entry of the tile above, which is checked in turn up

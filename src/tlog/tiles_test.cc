@@ -291,6 +291,34 @@ TEST_F(TiledTree, ProofsFromTilesEqualProofsFromMemory) {
   EXPECT_EQ(*old_proof, ProveInclusion(9000, old_size, memory_).value());
 }
 
+// tlog-tiles lets a log delete partial tiles once the full tile exists; a reader of an older
+// checkpoint then uses the full tile's first W hashes.
+TEST_F(TiledTree, DeletedPartialTileIsReadFromTheFullTile) {
+  const uint64_t old_size = 4099 * 4 + 1;  // 64 * 256 + 13: tile/0/064.p/13
+  ASSERT_EQ(store_.files.erase("tile/0/064.p/13"), 1u);
+  Hash old_root = TreeRoot(old_size, memory_).value();
+  TileHashReader reader(old_size, old_root, store_);
+  auto proof = ProveInclusion(old_size - 1, old_size, reader);
+  ASSERT_TRUE(proof.ok()) << proof.error().ToString();
+  EXPECT_EQ(*proof, ProveInclusion(old_size - 1, old_size, memory_).value());
+  // A full tile of the wrong length standing in for the partial is refused, named.
+  store_.files["tile/0/064"].pop_back();
+  TileHashReader again(old_size, old_root, store_);
+  auto bad = ProveInclusion(old_size - 1, old_size, again);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("tile/0/064 (for the missing tile/0/064.p/13): 8191 bytes"),
+            std::string::npos)
+      << bad.error().message();
+  // Without either, the error names both.
+  store_.files.erase("tile/0/064");
+  TileHashReader gone(old_size, old_root, store_);
+  auto missing = ProveInclusion(old_size - 1, old_size, gone);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("tile/0/064.p/13 is gone and its full tile tile/0/064"),
+            std::string::npos)
+      << missing.error().message();
+}
+
 TEST_F(TiledTree, TilesAreFetchedOnce) {
   TileHashReader reader(kSize, root_, store_);
   ASSERT_TRUE(ProveInclusion(1000, kSize, reader).ok());

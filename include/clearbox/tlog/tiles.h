@@ -110,6 +110,15 @@ class TileFetcher {
   virtual Result<Bytes> Fetch(const std::string& path, size_t max_size) = 0;
 };
 
+// The bytes of a tile. tlog-tiles lets a log delete a partial tile once the full tile exists,
+// so a partial tile that is gone (kNotFound) is read from the full tile, cut to its width.
+// The length is not checked here (ParseTileData does), except that a full tile used in place
+// of a partial one must be exactly 8192 bytes. Errors: the fetcher's, with the path.
+Result<Bytes> FetchTile(TileFetcher& fetcher, const TileId& tile);
+// The `width` entries of entry bundle `index`, read like FetchTile (a full bundle stands in
+// for a deleted partial one). Errors: the fetcher's and ParseEntryBundle's, with the path.
+Result<std::vector<Bytes>> FetchEntryBundle(TileFetcher& fetcher, uint64_t index, uint16_t width);
+
 // A HashReader over the tiles of one tree (size, root). Every tile is verified before any of
 // its hashes is used: the right-edge partial tiles must hash to `root`, and each full tile
 // must hash to its entry in the tile above. Tiles are fetched once and cached. Not
