@@ -274,7 +274,7 @@ struct Filesystem::Builder {
   void Scan() {
     uint64_t pos = 0, nodes = 0;
     const uint64_t size = image.size();
-    while (size - pos >= kNodeHeaderSize) {
+    while (FitsIn(size, pos, kNodeHeaderSize)) {  // pos may pass size after a last odd node
       const uint8_t* p = image.data() + pos;
       if (Load16(p, e) != kMagic) {
         pos += 4;  // erased flash (0xFF), or garbage between nodes

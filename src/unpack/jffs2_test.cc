@@ -442,6 +442,20 @@ TEST(Jffs2Test, RubinDataIsUnsupported) {
   EXPECT_EQ(content.error().code(), ErrorCode::kUnsupported);
 }
 
+// Regression (fuzz/corpus/jffs2/crash-odd-last-node-overrun): a last node whose length is
+// not a multiple of 4 ending exactly at the end of the image moved the scan past the end.
+TEST(Jffs2Test, LastNodeWithOddLengthAtTheEndOfTheImage) {
+  NodeWriter w(Endian::kLittle);
+  w.Inode(2, 1, kFile, 1, 0, AsBytes("x"));
+  w.Dirent(1, 1, 2, kDtReg, "odd");  // 43 bytes
+  w.image().resize(w.last_node() + 43);
+  Result<jffs2::Filesystem> fs = ParseLe(w.image());
+  ASSERT_TRUE(fs.ok());
+  ASSERT_EQ(fs->entries().size(), 1u);
+  EXPECT_EQ(fs->entries()[0].path, "/odd");
+  EXPECT_EQ(fs->extent(), w.image().size());
+}
+
 TEST(Jffs2Test, ProbeRejectsBadMagicAndBadHeaderCrc) {
   NodeWriter w(Endian::kLittle);
   w.Dirent(1, 1, 2, kDtReg, "a");

@@ -18,6 +18,7 @@
   X(kExtFormat)                                                                   \
   X(kJffs2Format)                                                                 \
   X(kUbifsFormat)                                                                 \
+  X(kCramfsFormat)                                                                \
   X(kIso9660Format)                                                               \
   /* archives via libarchive */                                                   \
   X(kTarFormat)                                                                   \
