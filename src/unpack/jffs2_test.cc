@@ -442,7 +442,7 @@ TEST(Jffs2Test, RubinDataIsUnsupported) {
   EXPECT_EQ(content.error().code(), ErrorCode::kUnsupported);
 }
 
-// Regression (fuzz/corpus/jffs2/crash-odd-last-node-overrun): a last node whose length is
+// Regression (fuzz/corpus/jffs2/regression-odd-last-node-overrun.bin): a last node whose length is
 // not a multiple of 4 ending exactly at the end of the image moved the scan past the end.
 TEST(Jffs2Test, LastNodeWithOddLengthAtTheEndOfTheImage) {
   NodeWriter w(Endian::kLittle);
