@@ -9,7 +9,7 @@
 #           nginx serving the same directory, same connections and duration
 #   steady  POST /add at a steady rate (bench/go/tlog_load) while wrk reads tiles
 # Usage: bench/tlog_bench.sh [seq] [http] [read] [steady]      (default: all)
-# Environment: BUILD (build dir with CLEARBOX_BUILD_BENCHMARKS=ON, default build),
+# Environment: CLEARBOX_BUILD (build dir with CLEARBOX_BUILD_BENCHMARKS=ON, default build/),
 #   ENTRIES (1000000), BATCH1_ENTRIES (20000: batch size 1 costs an fsync round per entry),
 #   DURATION (seconds per wrk run, 10), ADD_CONNECTIONS (2048), READ_CONNECTIONS (64),
 #   RATE (steady adds/s, 2000). Needs: wrk, nginx, golang-go, golang-golang-x-mod-dev
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 SOURCE=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "${BUILD:-$SOURCE/build}" && pwd)
+BUILD=$(cd "${CLEARBOX_BUILD:-$SOURCE/build}" && pwd)
 CLEARBOX=$BUILD/clearbox
 ENTRIES=${ENTRIES:-1000000}
 BATCH1_ENTRIES=${BATCH1_ENTRIES:-20000}

@@ -217,8 +217,9 @@ void Sequencer::AddHashed(Bytes entry, const Hash& leaf_hash, AddCallback done) 
                             " entries queued); retry later"));
     return;
   }
-  if (queue_.empty()) first_queued_ = Clock::now();
-  queue_.push_back(Pending{std::move(entry), leaf_hash, std::move(done)});
+  const auto now = Clock::now();
+  if (queue_.empty()) first_queued_ = now;
+  queue_.push_back(Pending{std::move(entry), leaf_hash, std::move(done), now});
   const bool wake = queue_.size() == 1 || queue_.size() == config_.batch_max_entries;
   lock.unlock();
   if (wake) integrator_cv_.notify_one();
@@ -271,7 +272,7 @@ void Sequencer::IntegratorLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (!queue_.empty()) first_queued_ = now;  // the rest waited at least as long
+      if (!queue_.empty()) first_queued_ = queue_.front().queued_at;
       lock.unlock();
       Integrate(std::move(batch));
       lock.lock();
@@ -313,6 +314,7 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
   Staged staged;
   staged.waiters.reserve(batch.size());
   std::unordered_map<Hash, uint64_t, HashHasher> in_batch;
+  in_batch.reserve(batch.size());
   std::vector<IndexedEntry> fresh;
   fresh.reserve(batch.size());
   uint64_t duplicates = 0;

@@ -126,6 +126,7 @@ class Sequencer {
     Bytes entry;
     Hash leaf_hash;
     AddCallback done;
+    std::chrono::steady_clock::time_point queued_at;
   };
   struct Waiter {
     uint64_t index;
@@ -180,7 +181,7 @@ class Sequencer {
   mutable std::mutex mu_;
   std::condition_variable integrator_cv_, publisher_cv_;
   std::deque<Pending> queue_;
-  std::chrono::steady_clock::time_point first_queued_;
+  std::chrono::steady_clock::time_point first_queued_;  // queued_at of queue_.front()
   std::deque<Staged> staged_;
   uint64_t published_size_ = 0;  // written by the publisher (and Start)
   bool stop_integrator_ = false;
