@@ -32,7 +32,7 @@ echo "== a transparency log with a witness in clearbox-data/"
 DATA=clearbox-data
 rm -rf "$DATA" && mkdir -p "$DATA/keys"
 LOG_VKEY=$("$CB" key generate demo.example/log -o "$DATA/keys/log.key")
-WIT_VKEY=$("$CB" key generate demo.example/witness -o "$DATA/keys/witness.key")
+WIT_VKEY=$("$CB" key generate --cosigner demo.example/witness -o "$DATA/keys/witness.key")
 SUB_VKEY=$("$CB" key generate demo.example/vendor -o "$DATA/keys/vendor.key")
 echo "log $LOG_VKEY" >"$DATA/witness-logs.conf"
 
