@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "clearbox/core/file.h"
@@ -212,6 +213,44 @@ TEST_F(WitnessTest, ConcurrentRequestsNeverRollTheLogBack) {
   Reopen();
   uint64_t final_size = witness_->CosignedSize("example.com/log").value();
   EXPECT_GE(final_size, 17u);  // the largest successful request stays
+}
+
+TEST(WitnessVectors, FollowsTheTesseraTestLogWithGoDerivedProofs) {
+  // Real signed checkpoints of the tessera test log and consistency proofs computed by Go's
+  // x/mod sumdb/tlog (shared/vectors/tlog/tessera-testdata-log).
+  const std::string dir = std::string(CLEARBOX_SHARED_DIR) + "/vectors/tlog/tessera-testdata-log/";
+  auto log = nlohmann::json::parse(ReadTextFile(dir + "log.json").value());
+  testing::TempDir state;
+  auto witness = Witness::Open(state.path(),
+                               CosignatureV1Signer::FromSignerKey(
+                                   crypto::GenerateNoteKey("w.example").value().signer_key)
+                                   .value(),
+                               {{"example.com/log/testdata", {log["vkey"].get<std::string>()}}})
+                     .value();
+  auto checkpoint = [&](int n) {
+    return ReadTextFile(dir + "checkpoint." + std::to_string(n)).value();
+  };
+  auto proof = [&](int a, int b) {
+    auto proofs = nlohmann::json::parse(ReadTextFile(dir + "derived-proofs.json").value());
+    for (const auto& c : proofs["consistency"]) {
+      if (c["size1"] == a && c["size2"] == b) {
+        std::vector<Hash> out;
+        for (const auto& h : c["proof"])
+          out.push_back(HashFromBase64(h.get<std::string>()).value());
+        return out;
+      }
+    }
+    return std::vector<Hash>{};
+  };
+  EXPECT_EQ(witness->AddCheckpoint(FormatAddCheckpointRequest({0, {}, checkpoint(5)})).status, 200);
+  std::vector<Hash> bad = proof(5, 15);
+  bad[0] = bad[1];
+  EXPECT_EQ(witness->AddCheckpoint(FormatAddCheckpointRequest({5, bad, checkpoint(15)})).status,
+            422);
+  WitnessAnswer good =
+      witness->AddCheckpoint(FormatAddCheckpointRequest({5, proof(5, 15), checkpoint(15)}));
+  EXPECT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(witness->CosignedSize("example.com/log/testdata").value(), 15u);
 }
 
 TEST(AddCheckpointRequestFormat, ParsesTheSpecExample) {
