@@ -72,7 +72,7 @@ echo "# tlog benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, commit $(g
 if want seq; then
   echo "## (a) sequencing $ENTRIES entries of 256 bytes"
   GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=$SCRATCH/gocache \
-    go build -o "$SCRATCH/tlog_hashes" "$SOURCE/bench/go/tlog_hashes"
+    go build -o "$SCRATCH/tlog_hashes" "$SOURCE/bench/go/tlog_hashes/main.go"
   $NICE "$BUILD/bench/tlog_sequencer_benchmark" --dir "$SCRATCH/seq" --entries "$ENTRIES" \
     --batch "1:$BATCH1_ENTRIES" --batch 256 --batch 4096 --go "$SCRATCH/tlog_hashes"
 fi
@@ -152,7 +152,7 @@ fi
 if want steady; then
   echo "## (d) POST /add at $RATE/s for ${DURATION}s while wrk reads tiles ($READ_CONNECTIONS connections)"
   GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=$SCRATCH/gocache \
-    go build -o "$SCRATCH/tlog_load" "$SOURCE/bench/go/tlog_load"
+    go build -o "$SCRATCH/tlog_load" "$SOURCE/bench/go/tlog_load/main.go"
   start_log "$SCRATCH/log"
   wrk -t1 -c"$READ_CONNECTIONS" -d"$((DURATION + 2))s" -s "$SOURCE/bench/tlog_read.lua" \
     "$SERVE_URL" -- "$SCRATCH/tile-paths.txt" >"$SCRATCH/wrk-steady-read.txt" &
