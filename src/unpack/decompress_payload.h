@@ -1,5 +1,5 @@
-// Decompresses a container's payload and hands it to the engine, for format handlers whose
-// header names the codec (uImage, and any other container of this kind).
+// Hands a firmware container's payloads (a uImage's kernel, a TRX partition, a UBI volume)
+// to the engine, decompressing them first when the container's header names a codec.
 #pragma once
 
 #include <string>
@@ -11,16 +11,33 @@
 
 namespace clearbox::unpack::internal {
 
+// How a payload shows up as a file when no format recognises it.
+struct PayloadFile {
+  std::string name;  // node path, relative to the container: "kernel", "part1", "rootfs"
+  int64_t mtime = 0;
+};
+
 // A payload of bytes inside the container (zero-copy), identified by magic and carved.
 Payload StoredPayload(const std::string& label, uint64_t offset, ByteView data);
 
-// Decompresses `data` with `codec` within walker.OutputBudget() and passes the result to
-// walker.AddPayload() as (label, offset). What decoded before a truncation or corruption is
-// still handed on, with a kCorrupt note. When nothing decodes, the stored bytes are handed
-// on instead (so carving can still look inside), with a kCorrupt note when
-// `fault_is_corruption`, else a kInfo note. Output over the budget is a kLimit note and no
-// payload. Errors: only those of the Walker (limits, the sink), to be returned unchanged.
+// Whether a registered format recognises `data` at offset 0 (its magic and its probe).
+bool IdentifiedAtStart(ByteView data);
+
+// Hands `data` on. When a format recognises it at offset 0 it goes to walker.AddPayload()
+// as (label, offset) to be opened. Otherwise (a kernel, a raw partition) it is first
+// reported as the file node `file`, so that its bytes are listed, hashed and written, and
+// then passed to AddPayload() to be carved. `data` must stay valid during the call.
+// Errors: only those of the Walker (limits, the sink), to be returned unchanged.
+Status HandOn(Walker& walker, ByteView data, const std::string& label, uint64_t offset,
+              const PayloadFile& file, uint64_t compressed_size = 0);
+
+// Decompresses `data` with `codec` within walker.OutputBudget() and hands the result on
+// (HandOn). What decoded before a truncation or corruption is still handed on, with a
+// kCorrupt note. When nothing decodes, the stored bytes are handed on instead (carving can
+// still look inside), with a kCorrupt note when `fault_is_corruption`, else a kInfo note.
+// Output over the budget is a kLimit note and no payload.
+// Errors: only those of the Walker, to be returned unchanged.
 Status AddDecompressedPayload(Walker& walker, Codec codec, ByteView data, const std::string& label,
-                              uint64_t offset, bool fault_is_corruption);
+                              uint64_t offset, const PayloadFile& file, bool fault_is_corruption);
 
 }  // namespace clearbox::unpack::internal

@@ -1,5 +1,6 @@
-// The TRX format handler: each partition becomes a payload (zero-copy views of the image);
-// CRC mismatches, truncation and bad offsets become notes.
+// The TRX format handler: each partition becomes a payload (zero-copy views of the image),
+// listed as a file "partN" too when no format recognises it (a raw kernel); CRC mismatches,
+// truncation and bad offsets become notes.
 #include <fmt/format.h>
 
 #include "decompress_payload.h"
@@ -29,7 +30,7 @@ Result<uint64_t> OpenTrx(ByteView container, const Match& match, Walker& walker)
   for (Note& note : image.notes) walker.AddNote(note.kind, note.offset, std::move(note.message));
   for (const trx::Partition& p : image.partitions) {
     if (p.data.empty()) continue;
-    CLEARBOX_RETURN_IF_ERROR(walker.AddPayload(StoredPayload(p.label, p.offset, p.data)));
+    CLEARBOX_RETURN_IF_ERROR(HandOn(walker, p.data, p.label, p.offset, PayloadFile{p.label, 0}));
   }
   return std::min<uint64_t>(image.header.length, container.size());
 }

@@ -70,6 +70,7 @@ TEST(TrxTest, RealSampleHeaderCrcAndZipPartition) {
   EXPECT_EQ(w.payloads[0].offset, 28u);
   ASSERT_GE(w.payloads[0].bytes.size(), 4u);
   EXPECT_EQ(AsChars(ByteView(w.payloads[0].bytes).first(4)), std::string_view("PK\x03\x04", 4));
+  EXPECT_TRUE(w.nodes.empty());  // a ZIP: opened by the engine, not listed as a file
   EXPECT_NE(
       w.FindNote(Note::Kind::kInfo, "TRX v1, 4096 bytes, flags 0x0000, CRC 0xe154686c (verified)"),
       nullptr)
@@ -98,6 +99,10 @@ TEST(TrxTest, VersionOneWithThreePartitions) {
   EXPECT_EQ(w.payloads[2].bytes.size(), 65536u - w.payloads[2].offset);
   EXPECT_EQ(Bytes(w.payloads[2].bytes.begin(), w.payloads[2].bytes.begin() + 30'000), parts[2]);
   EXPECT_EQ(w.FindNote(Note::Kind::kCorrupt, ""), nullptr) << w.AllNotes();
+  // Raw partitions no format claims are listed as files too.
+  ASSERT_EQ(w.nodes.size(), 3u);
+  EXPECT_EQ(w.nodes[1].node.path, "part1");
+  EXPECT_EQ(w.nodes[1].content, w.payloads[1].bytes);
 }
 
 TEST(TrxTest, VersionTwoWithFourPartitions) {

@@ -3,6 +3,7 @@
 // superblock). Bad headers, lost blocks and a damaged volume table become notes.
 #include <fmt/format.h>
 
+#include "decompress_payload.h"
 #include "internal/format.h"
 #include "ubi.h"
 
@@ -58,11 +59,9 @@ Result<uint64_t> OpenUbi(ByteView container, const Match& match, Walker& walker)
         container, image, v,
         [&](uint64_t offset, ByteView bytes) { return spill->WriteAt(offset, bytes); }));
     CLEARBOX_ASSIGN_OR_RETURN(std::shared_ptr<const Blob> blob, spill->Finish());
-    Payload payload;
-    payload.label = Label(v);
-    payload.offset = v.lebs.begin()->second.data_offset;
-    payload.blob = std::move(blob);
-    CLEARBOX_RETURN_IF_ERROR(walker.AddPayload(std::move(payload)));
+    // A volume no format recognises (a kernel, raw data) is listed as a file as well.
+    CLEARBOX_RETURN_IF_ERROR(HandOn(walker, blob->bytes(), Label(v),
+                                    v.lebs.begin()->second.data_offset, PayloadFile{Label(v), 0}));
   }
   return std::min<uint64_t>(image.extent(), container.size());
 }

@@ -165,6 +165,18 @@ TEST_P(UbinizeTest, EveryPathModeTargetAndContentMatches) {
   ASSERT_TRUE(fs.ok()) << fs.error().ToString();
   EXPECT_TRUE(fs->notes().empty()) << NotesOf(fs->notes());
 
+  // Through the handler: both volumes are payloads; the raw one is also listed as a file.
+  std::optional<internal::Match> m = kUbiFormat.probe(image);
+  ASSERT_TRUE(m.has_value());
+  FakeWalker w;
+  ASSERT_TRUE(kUbiFormat.open(image, *m, w).ok());
+  ASSERT_EQ(w.payloads.size(), 2u);
+  EXPECT_EQ(w.payloads[0].label, "kernel");
+  EXPECT_EQ(w.payloads[1].label, "rootfs");
+  ASSERT_EQ(w.nodes.size(), 1u);
+  EXPECT_EQ(w.nodes[0].node.path, "kernel");
+  EXPECT_EQ(w.nodes[0].content, kernel);
+
   Tree expected = testing::ReadHostTree(dir.path() / "root");
   expected["/"] = TreeEntry{NodeType::kDirectory, 0, 0, 0, 0, "", "", 0, 0};
   expected["/dev"] = TreeEntry{NodeType::kDirectory, 0755, 0, 0, 0, "", "", 0, 0};

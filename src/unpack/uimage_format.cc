@@ -1,8 +1,9 @@
 // The uImage format handler: the engine's adapter over uimage::Parse.
 //
 // Each part becomes a payload: decompressed when the header names a codec (what exists of a
-// truncated stream is still handed on), as stored otherwise. Header and data CRC mismatches,
-// truncation and decoding failures become notes; the header itself an info note.
+// truncated stream is still handed on), as stored otherwise; a part no format recognises (a
+// kernel) is also listed as a file named after the image type. Header and data CRC
+// mismatches, truncation and decoding failures become notes; the header an info note.
 #include <fmt/format.h>
 
 #include "decompress_payload.h"
@@ -39,13 +40,15 @@ Result<uint64_t> OpenUimage(ByteView container, const Match& match, Walker& walk
   for (size_t i = 0; i < image.parts.size(); ++i) {
     const uimage::Part& part = image.parts[i];
     if (part.data.empty()) continue;
+    // Unrecognised payloads (a kernel) become files named after their type or part.
+    PayloadFile file{part.label.empty() ? uimage::TypeName(image.header.type) : part.label,
+                     image.header.time};
     if (!codec) {
-      CLEARBOX_RETURN_IF_ERROR(
-          walker.AddPayload(StoredPayload(part.label, part.offset, part.data)));
+      CLEARBOX_RETURN_IF_ERROR(HandOn(walker, part.data, part.label, part.offset, file));
       continue;
     }
     CLEARBOX_RETURN_IF_ERROR(AddDecompressedPayload(walker, *codec, part.data, part.label,
-                                                    part.offset,
+                                                    part.offset, file,
                                                     /*fault_is_corruption=*/!multi || i == 0));
   }
   return std::min<uint64_t>(image.total_size(), container.size());

@@ -71,6 +71,23 @@ TEST(UimageTest, RealTplinkImageDecompressesItsLzmaPayload) {
   EXPECT_NE(w.FindNote(Note::Kind::kInfo, "firmware 'u-boot image' (linux/mips, lzma"), nullptr)
       << w.AllNotes();
   EXPECT_EQ(w.FindNote(Note::Kind::kCorrupt, ""), nullptr) << w.AllNotes();
+  // No format claims a bare U-Boot binary: it is listed as a file named after the type.
+  ASSERT_EQ(w.nodes.size(), 1u);
+  EXPECT_EQ(w.nodes[0].node.path, "firmware");
+  EXPECT_EQ(w.nodes[0].node.mtime, 0x541fe20b);  // the header's timestamp
+  EXPECT_EQ(w.nodes[0].content, w.payloads[0].bytes);
+}
+
+TEST(UimageTest, PayloadThatIsAContainerIsNotAlsoAFile) {
+  TempDir dir;
+  WriteBytes(dir / "data", TestData(5000, 2));
+  ASSERT_TRUE(RunCommand("gzip -n " + (dir / "data")));
+  // Stored (-C none): the payload is a gzip stream, which the engine opens itself.
+  ASSERT_TRUE(RunCommand("mkimage -A arm -O linux -T ramdisk -C none -n r -d " + (dir / "data.gz") +
+                         " " + (dir / "image") + " > /dev/null"));
+  FakeWalker w = OpenWithHandler(ReadBytes(dir / "image"));
+  EXPECT_EQ(w.payloads.size(), 1u);
+  EXPECT_TRUE(w.nodes.empty());
 }
 
 TEST(UimageTest, ProbeGivesTheLengthFromTheHeader) {
@@ -118,6 +135,9 @@ TEST_P(MkimageTest, PayloadRoundTripsAndCrcsVerify) {
   ASSERT_EQ(w.payloads.size(), 1u) << w.AllNotes();
   EXPECT_EQ(w.payloads[0].bytes, data);
   EXPECT_EQ(w.FindNote(Note::Kind::kCorrupt, ""), nullptr) << w.AllNotes();
+  ASSERT_EQ(w.nodes.size(), 1u);  // plain data: listed as a file named after the type
+  EXPECT_EQ(w.nodes[0].node.path, c.type);
+  EXPECT_EQ(w.nodes[0].content, data);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -159,6 +179,8 @@ TEST(UimageTest, MultiFileImageHandsOnEveryPart) {
   for (size_t i = 0; i < parts.size(); ++i) {
     EXPECT_EQ(w.payloads[i].label, "part" + std::to_string(i));
     EXPECT_EQ(w.payloads[i].bytes, parts[i]);
+    ASSERT_EQ(w.nodes.size(), parts.size());
+    EXPECT_EQ(w.nodes[i].node.path, "part" + std::to_string(i));
   }
   EXPECT_TRUE(w.notes.size() == 1) << w.AllNotes();  // the header's description only
 }
