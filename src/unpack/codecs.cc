@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 
 namespace clearbox::unpack::internal {
 namespace {
@@ -38,10 +39,17 @@ namespace {
 // zlib's avail_in/avail_out are 32-bit: feed at most this much per call.
 constexpr size_t kMaxChunk = 1u << 30;
 
+// zlib's default allocator is calloc; inflate never reads memory it has not written, and a
+// root filesystem has thousands of .gz files, each needing a 32 KiB window: skip the zeroing.
+voidpf ZlibAlloc(voidpf, uInt items, uInt size) { return std::malloc(size_t(items) * size); }
+void ZlibFree(voidpf, voidpf address) { std::free(address); }
+
 class GzipCodec : public StreamDecoderReader::Codec {
  public:
   GzipCodec() {
     zs_ = {};
+    zs_.zalloc = ZlibAlloc;
+    zs_.zfree = ZlibFree;
     ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;  // gzip wrapper only, one member
   }
   ~GzipCodec() override {

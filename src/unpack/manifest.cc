@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "clearbox/core/digest.h"
@@ -23,27 +22,87 @@ std::string Dump(const ordered_json& j) {
   return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-ordered_json NodeJson(const Node& node, std::string_view sha256, std::string_view output) {
-  ordered_json j;
-  j["provenance"] = node.provenance;
-  j["filesystem"] = NodeFilesystem(node);
-  j["path"] = node.path;
-  if (!node.raw_path.empty()) j["raw_path"] = node.raw_path;
-  j["type"] = NodeTypeName(node.type);
-  j["mode"] = FormatMode(node.mode);
-  j["uid"] = node.uid;
-  j["gid"] = node.gid;
-  j["mtime"] = node.mtime;
-  j["size"] = node.size;
+// A JSON string: escapes as RFC 8259 requires, and replaces bytes that are not valid UTF-8
+// with U+FFFD, as nlohmann's error_handler_t::replace does (names in images are hostile).
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += char(c);
+      } else if (c < 0x20) {
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += char(c);
+      }
+      ++i;
+      continue;
+    }
+    size_t len = c >= 0xf5 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (ok && len >= 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      // No overlong forms, no surrogates, nothing past U+10FFFF.
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+          (c == 0xf4 && c1 >= 0x90)) {
+        ok = false;
+      }
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+// One node as a JSON object, written by hand: the manifest of a root filesystem has tens of
+// thousands of them and a DOM per node would cost more than the rest of the bookkeeping.
+std::string NodeJsonLine(const Node& node, std::string_view sha256, std::string_view output) {
+  std::string out;
+  out.reserve(256 + 2 * node.provenance.size());
+  out += "{\"provenance\":";
+  AppendJsonString(out, node.provenance);
+  out += ",\"filesystem\":";
+  AppendJsonString(out, NodeFilesystem(node));
+  out += ",\"path\":";
+  AppendJsonString(out, node.path);
+  if (!node.raw_path.empty()) {
+    out += ",\"raw_path\":";
+    AppendJsonString(out, node.raw_path);
+  }
+  fmt::format_to(std::back_inserter(out),
+                 ",\"type\":\"{}\",\"mode\":\"{}\",\"uid\":{},\"gid\":{},\"mtime\":{},\"size\":{}",
+                 NodeTypeName(node.type), FormatMode(node.mode), node.uid, node.gid, node.mtime,
+                 node.size);
   if (node.type == NodeType::kSymlink || node.type == NodeType::kHardLink) {
-    j["link_target"] = node.link_target;
+    out += ",\"link_target\":";
+    AppendJsonString(out, node.link_target);
   }
   if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
-    j["device"] = {{"major", node.dev_major}, {"minor", node.dev_minor}};
+    fmt::format_to(std::back_inserter(out), ",\"device\":{{\"major\":{},\"minor\":{}}}",
+                   node.dev_major, node.dev_minor);
   }
-  if (!sha256.empty()) j["sha256"] = sha256;
-  if (!output.empty()) j["output"] = output;
-  return j;
+  if (!sha256.empty()) {
+    out += ",\"sha256\":";
+    AppendJsonString(out, sha256);
+  }
+  if (!output.empty()) {
+    out += ",\"output\":";
+    AppendJsonString(out, output);
+  }
+  out += "}\n";
+  return out;
 }
 
 }  // namespace
@@ -89,8 +148,7 @@ void ManifestWriter::AddFilesystem(const FilesystemInfo& fs) {
 }
 
 void ManifestWriter::AddNode(const Node& node, std::string_view sha256, std::string_view output) {
-  std::string line = Dump(NodeJson(node, sha256, output));
-  line += '\n';
+  std::string line = NodeJsonLine(node, sha256, output);
   std::lock_guard<std::mutex> lock(mu_);
   if (std::fwrite(line.data(), 1, line.size(), nodes_) != line.size()) write_failed_ = true;
   ++node_count_;
@@ -202,27 +260,73 @@ Status ManifestSink::OnNode(const Node& node, ContentReader* content) {
   return Status::Ok();
 }
 
+namespace {
+
+// "2024-01-31 23:59" (UTC) from seconds since the epoch, without the locale machinery of
+// strftime (a listing formats one per node). Days to civil date: H. Hinnant's algorithm.
+void AppendDate(std::string& out, int64_t seconds) {
+  int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+  int64_t rest = seconds - days * 86400;
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2);
+  auto two = [&out](int64_t v) {
+    out += char('0' + v / 10 % 10);
+    out += char('0' + v % 10);
+  };
+  if (year < 0 || year > 9999) {
+    out += fmt::format("{:04}", year);
+  } else {
+    two(year / 100);
+    two(year % 100);
+  }
+  out += '-';
+  two(month);
+  out += '-';
+  two(day);
+  out += ' ';
+  two(rest / 3600);
+  out += ':';
+  two(rest / 60 % 60);
+}
+
+void AppendPadded(std::string& out, std::string_view text, size_t width) {
+  if (text.size() < width) out.append(width - text.size(), ' ');
+  out += text;
+}
+
+}  // namespace
+
 std::string FormatNodeLine(const Node& node) {
   static constexpr char kTypes[] = {'-', 'd', 'l', 'h', 'c', 'b', 'p', 's'};
-  char type = kTypes[static_cast<int>(node.type)];
-  std::string perms(9, '-');
+  std::string line;
+  line.reserve(64 + node.provenance.size() + node.link_target.size());
+  line += kTypes[static_cast<int>(node.type)];
   static constexpr char kRwx[] = "rwxrwxrwx";
-  for (int i = 0; i < 9; ++i) {
-    if (node.mode & (0400u >> i)) perms[size_t(i)] = kRwx[i];
-  }
-  if (node.mode & 04000) perms[2] = (node.mode & 0100) ? 's' : 'S';
-  if (node.mode & 02000) perms[5] = (node.mode & 0010) ? 's' : 'S';
-  if (node.mode & 01000) perms[8] = (node.mode & 0001) ? 't' : 'T';
-  std::time_t t = std::time_t(node.mtime);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char date[32];
-  std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm);
+  size_t perms = line.size();
+  for (int i = 0; i < 9; ++i) line += (node.mode & (0400u >> i)) ? kRwx[i] : '-';
+  if (node.mode & 04000) line[perms + 2] = (node.mode & 0100) ? 's' : 'S';
+  if (node.mode & 02000) line[perms + 5] = (node.mode & 0010) ? 's' : 'S';
+  if (node.mode & 01000) line[perms + 8] = (node.mode & 0001) ? 't' : 'T';
+  line += ' ';
+  line += std::to_string(node.uid);
+  line += '/';
+  line += std::to_string(node.gid);
+  line += ' ';
   std::string size = (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice)
-                         ? fmt::format("{},{}", node.dev_major, node.dev_minor)
-                         : fmt::format("{}", node.size);
-  std::string line = fmt::format("{}{} {}/{} {:>10} {} {}", type, perms, node.uid, node.gid, size,
-                                 date, node.provenance);
+                         ? std::to_string(node.dev_major) + "," + std::to_string(node.dev_minor)
+                         : std::to_string(node.size);
+  AppendPadded(line, size, 10);
+  line += ' ';
+  AppendDate(line, node.mtime);
+  line += ' ';
+  line += node.provenance;
   if (node.type == NodeType::kSymlink) line += " -> " + node.link_target;
   if (node.type == NodeType::kHardLink) line += " link to " + node.link_target;
   if (!node.raw_path.empty()) line += " (stored as \"" + node.raw_path + "\")";

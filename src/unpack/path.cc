@@ -4,6 +4,25 @@
 
 namespace clearbox::unpack::internal {
 
+namespace {
+
+// Whether every "/"-separated component of `rest` is a plain name (not empty, ".", ".."
+// and without NUL): then the normalised path is just "/" + rest.
+bool AllPlainComponents(std::string_view rest) {
+  if (rest.empty() || rest.find('\0') != std::string_view::npos) return false;
+  size_t pos = 0;
+  while (true) {
+    size_t slash = rest.find('/', pos);
+    size_t len = (slash == std::string_view::npos ? rest.size() : slash) - pos;
+    if (len == 0) return false;
+    if (rest[pos] == '.' && (len == 1 || (len == 2 && rest[pos + 1] == '.'))) return false;
+    if (slash == std::string_view::npos) return true;
+    pos = slash + 1;
+  }
+}
+
+}  // namespace
+
 NormalisedPath NormalisePath(std::string_view stored) {
   NormalisedPath out;
   std::string_view rest = stored;
@@ -11,6 +30,12 @@ NormalisedPath NormalisePath(std::string_view stored) {
   if (rest.starts_with("./")) rest.remove_prefix(2);
   if (rest.ends_with("/")) rest.remove_suffix(1);
   if (rest == ".") rest = {};
+  if (AllPlainComponents(rest)) {  // the common case, without building a component list
+    out.path.reserve(rest.size() + 1);
+    out.path += '/';
+    out.path += rest;
+    return out;
+  }
 
   std::vector<std::string_view> parts;
   size_t pos = 0;

@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "internal/engine.h"
 
@@ -100,6 +105,92 @@ Result<size_t> PrefixReader::Read(std::span<uint8_t> out) {
 std::optional<ByteView> PrefixReader::Contiguous() {
   if (rest_ == nullptr && position_ == 0) return prefix_;
   return std::nullopt;
+}
+
+struct ReadAheadReader::Shared {
+  struct Chunk {
+    Bytes data;
+    size_t used = 0;
+    size_t read = 0;  // consumer position
+  };
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<Chunk> filled;  // produced, not yet consumed
+  std::vector<Bytes> free;   // buffers to reuse
+  std::optional<Error> error;
+  bool done = false;      // producer finished (end of stream or error)
+  bool stopping = false;  // consumer is gone
+  std::thread producer;
+};
+
+ReadAheadReader::ReadAheadReader(ContentReader& inner, size_t chunk, size_t depth)
+    : size_(inner.size()), shared_(std::make_unique<Shared>()) {
+  for (size_t i = 0; i < depth; ++i) shared_->free.emplace_back();
+  Shared* s = shared_.get();
+  s->producer = std::thread([s, &inner, chunk] {
+    while (true) {
+      Bytes buffer;
+      {
+        std::unique_lock<std::mutex> lock(s->mu);
+        s->changed.wait(lock, [s] { return s->stopping || !s->free.empty(); });
+        if (s->stopping) break;
+        buffer = std::move(s->free.back());
+        s->free.pop_back();
+      }
+      if (buffer.size() != chunk) buffer.resize(chunk);
+      size_t used = 0;
+      std::optional<Error> error;
+      while (used < chunk) {  // fill the chunk: fewer hand-offs
+        Result<size_t> n = inner.Read(std::span<uint8_t>(buffer).subspan(used));
+        if (!n.ok()) {
+          error = n.error();
+          break;
+        }
+        if (*n == 0) break;
+        used += *n;
+      }
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (used > 0) s->filled.push_back({std::move(buffer), used, 0});
+      if (error || used < chunk) {
+        s->error = std::move(error);
+        s->done = true;
+        s->changed.notify_all();
+        break;
+      }
+      s->changed.notify_all();
+    }
+  });
+}
+
+ReadAheadReader::~ReadAheadReader() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->changed.notify_all();
+  shared_->producer.join();
+}
+
+Result<size_t> ReadAheadReader::Read(std::span<uint8_t> out) {
+  if (out.empty()) return size_t{0};
+  Shared& s = *shared_;
+  std::unique_lock<std::mutex> lock(s.mu);
+  s.changed.wait(lock, [&s] { return !s.filled.empty() || s.done; });
+  if (s.filled.empty()) {
+    if (s.error) return *s.error;
+    return size_t{0};
+  }
+  Shared::Chunk& front = s.filled.front();
+  size_t n = std::min(out.size(), front.used - front.read);
+  std::memcpy(out.data(), front.data.data() + front.read, n);
+  front.read += n;
+  if (front.read == front.used) {
+    s.free.push_back(std::move(front.data));
+    s.filled.pop_front();
+    s.changed.notify_all();
+  }
+  position_ += n;
+  return n;
 }
 
 Result<size_t> ReadFully(ContentReader& reader, std::span<uint8_t> out) {

@@ -26,6 +26,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "clearbox/core/digest.h"
 #include "internal/format.h"
 
 namespace clearbox::unpack::internal {
@@ -169,6 +170,74 @@ Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, Vie
   return cmp;
 }
 
+// Wraps the compressor that reads metadata (inode and directory tables): libsquashfs keeps
+// one decompressed metadata block per reader, so a walk that moves between directories
+// decompresses the same 8 KiB blocks again and again. This keeps the last blocks, keyed by
+// their compressed bytes (compared in full, so a hit is always the same input).
+struct MetadataCache {
+  sqfs_compressor_t cmp;  // first member: libsquashfs casts the pointer
+  sqfs_compressor_t* inner;
+  struct Entry {
+    uint32_t crc = 0;
+    Bytes input;
+    Bytes output;
+  };
+  std::vector<Entry> entries;  // a ring
+  size_t next = 0;
+};
+
+constexpr size_t kMetadataCacheEntries = 512;  // 512 x (8 KiB + 8 KiB): at most 8 MiB
+constexpr size_t kMaxMetadataBlock = 8192 + 2;
+
+void MetadataCacheDestroy(sqfs_object_t* obj) {
+  auto* cache = reinterpret_cast<MetadataCache*>(obj);
+  sqfs_destroy(cache->inner);
+  delete cache;
+}
+void MetadataCacheGetConfiguration(const sqfs_compressor_t* cmp, sqfs_compressor_config_t* cfg) {
+  const auto* cache = reinterpret_cast<const MetadataCache*>(cmp);
+  cache->inner->get_configuration(cache->inner, cfg);
+}
+int MetadataCacheWriteOptions(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
+int MetadataCacheReadOptions(sqfs_compressor_t* cmp, sqfs_file_t* file) {
+  auto* cache = reinterpret_cast<MetadataCache*>(cmp);
+  return cache->inner->read_options(cache->inner, file);
+}
+sqfs_s32 MetadataCacheDoBlock(sqfs_compressor_t* cmp, const sqfs_u8* in, sqfs_u32 size,
+                              sqfs_u8* out, sqfs_u32 outsize) {
+  auto* cache = reinterpret_cast<MetadataCache*>(cmp);
+  if (size > kMaxMetadataBlock) return cache->inner->do_block(cache->inner, in, size, out, outsize);
+  uint32_t crc = Crc32({in, size});
+  for (const MetadataCache::Entry& e : cache->entries) {
+    if (e.crc == crc && e.input.size() == size && e.output.size() <= outsize &&
+        std::memcmp(e.input.data(), in, size) == 0) {
+      std::memcpy(out, e.output.data(), e.output.size());
+      return sqfs_s32(e.output.size());
+    }
+  }
+  sqfs_s32 n = cache->inner->do_block(cache->inner, in, size, out, outsize);
+  if (n > 0) {
+    if (cache->entries.size() < kMetadataCacheEntries) cache->entries.emplace_back();
+    MetadataCache::Entry& e = cache->entries[cache->next];
+    cache->next = (cache->next + 1) % kMetadataCacheEntries;
+    e.crc = crc;
+    e.input.assign(in, in + size);
+    e.output.assign(out, out + n);
+  }
+  return n;
+}
+
+SqfsPtr<sqfs_compressor_t> WithMetadataCache(SqfsPtr<sqfs_compressor_t> inner) {
+  auto* cache = new MetadataCache{};
+  cache->cmp.base.destroy = MetadataCacheDestroy;
+  cache->cmp.get_configuration = MetadataCacheGetConfiguration;
+  cache->cmp.write_options = MetadataCacheWriteOptions;
+  cache->cmp.read_options = MetadataCacheReadOptions;
+  cache->cmp.do_block = MetadataCacheDoBlock;
+  cache->inner = inner.release();
+  return SqfsPtr<sqfs_compressor_t>(&cache->cmp);
+}
+
 NodeType TypeOf(const sqfs_inode_generic_t& inode) {
   switch (inode.base.type) {
     case SQFS_INODE_DIR:
@@ -257,7 +326,8 @@ class SquashfsWalk {
   Result<uint64_t> Run() {
     int rc = sqfs_super_read(&super_, &file_.file);
     if (rc != 0) return Error::InvalidInput("superblock: " + SqfsErrorText(rc));
-    CLEARBOX_ASSIGN_OR_RETURN(cmp_, MakeCompressor(super_, &file_));
+    CLEARBOX_ASSIGN_OR_RETURN(SqfsPtr<sqfs_compressor_t> cmp, MakeCompressor(super_, &file_));
+    cmp_ = WithMetadataCache(std::move(cmp));
     ids_.reset(sqfs_id_table_create(0));
     if (!ids_) return Error::Internal("sqfs_id_table_create failed");
     rc = sqfs_id_table_read(ids_.get(), &file_.file, &super_, cmp_.get());

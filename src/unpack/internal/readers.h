@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -54,6 +55,28 @@ class PrefixReader : public ContentReader {
   ByteView prefix_;
   ContentReader* rest_;
   uint64_t position_ = 0;
+};
+
+// Reads `inner` ahead on a thread of its own, a few chunks at a time, so that decompressing
+// a stream (gzip of a tar) overlaps with what the consumer does with it (parsing, writing
+// files). Memory: depth * chunk bytes. The consumer side is not thread-safe (one reader);
+// `inner` is only touched by the read-ahead thread until this reader is destroyed.
+class ReadAheadReader : public ContentReader {
+ public:
+  explicit ReadAheadReader(ContentReader& inner, size_t chunk = 1 << 20, size_t depth = 4);
+  ~ReadAheadReader() override;  // stops the thread
+  ReadAheadReader(const ReadAheadReader&) = delete;
+  ReadAheadReader& operator=(const ReadAheadReader&) = delete;
+
+  uint64_t size() const override { return size_; }
+  Result<size_t> Read(std::span<uint8_t> out) override;
+  uint64_t position() const { return position_; }
+
+ private:
+  struct Shared;
+  uint64_t size_;
+  uint64_t position_ = 0;
+  std::unique_ptr<Shared> shared_;
 };
 
 // Reads until `out` is full or the stream ends. Returns the bytes read.
