@@ -100,7 +100,7 @@ class Engine {
   bool sink_failed_ = false;         // guarded by stop_mu_
 
   std::mutex sink_mu_;  // serialises OnNote / OnFilesystem
-  std::atomic<uint64_t> entries_{0}, bytes_{0}, filesystems_{0};
+  std::atomic<uint64_t> entries_{0}, bytes_{0}, filesystems_{0}, clock_checks_{0};
   std::atomic<bool> partial_{false};
   std::atomic<bool> entry_limit_noted_{false}, bytes_limit_noted_{false}, time_limit_noted_{false};
 
