@@ -39,7 +39,7 @@ Status Exec(sqlite3* db, const char* sql) {
 }
 
 constexpr int kBloomProbes = 7;
-constexpr uint64_t kMinBloomCapacity = 1 << 20;
+constexpr uint64_t kMinBloomCapacity = 1 << 21;
 
 }  // namespace
 
@@ -68,29 +68,42 @@ bool LeafBloomFilter::MayContain(const Hash& h) const {
 }
 
 Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  auto open = [&](int flags) -> Result<sqlite3*> {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      sqlite3_close(db);
+      return Error::Io("open " + path + ": " + message);
+    }
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+  };
+  CLEARBOX_ASSIGN_OR_RETURN(sqlite3 * db, open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  // The schema first, so that the read-only connection finds it.
+  auto setup = [&]() -> Status {
+    CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+    CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
+    CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-65536"));  // 64 MiB of pages
+    CLEARBOX_RETURN_IF_ERROR(Exec(db,
+                                  "CREATE TABLE IF NOT EXISTS entries ("
+                                  " leaf_hash BLOB PRIMARY KEY, idx INTEGER NOT NULL"
+                                  ") WITHOUT ROWID"));
+    return Exec(db,
+                "CREATE TABLE IF NOT EXISTS meta ("
+                " key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+  };
+  if (Status s = setup(); !s.ok()) {
     sqlite3_close(db);
-    return Error::Io("open " + path + ": " + message);
+    return s.error();
   }
-  std::unique_ptr<SqliteEntryIndex> index(new SqliteEntryIndex(db));
-  sqlite3_busy_timeout(db, 5000);
-  // The log directory's lock already keeps other processes out, so SQLite need not take
-  // file locks for every statement (exclusive mode), and WAL then needs no shared memory.
-  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA locking_mode=EXCLUSIVE"));
-  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
-  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
-  CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-32768"));  // 32 MiB of pages
-  CLEARBOX_RETURN_IF_ERROR(Exec(db,
-                                "CREATE TABLE IF NOT EXISTS entries ("
-                                " leaf_hash BLOB PRIMARY KEY, idx INTEGER NOT NULL"
-                                ") WITHOUT ROWID"));
-  CLEARBOX_RETURN_IF_ERROR(Exec(db,
-                                "CREATE TABLE IF NOT EXISTS meta ("
-                                " key TEXT PRIMARY KEY, value INTEGER NOT NULL)"));
+  auto reader = open(SQLITE_OPEN_READONLY);
+  if (!reader.ok()) {
+    sqlite3_close(db);
+    return reader.error();
+  }
+  std::unique_ptr<SqliteEntryIndex> index(new SqliteEntryIndex(db, *reader));
+  CLEARBOX_RETURN_IF_ERROR(Exec(index->reader_, "PRAGMA cache_size=-16384"));
   {
     std::lock_guard db_lock(index->db_mu_);
     CLEARBOX_ASSIGN_OR_RETURN(index->size_, index->ReadStoredSize());
@@ -110,6 +123,7 @@ SqliteEntryIndex::~SqliteEntryIndex() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  sqlite3_close(reader_);
   sqlite3_close(db_);
 }
 
@@ -141,19 +155,20 @@ Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
   queue_.emplace_back(entries.begin(), entries.end());
   size_ += entries.size();
   cv_.notify_all();
-  // Past its design load a filter's false positives climb: size it up (rare, x2 each time).
-  if (size_ > filter_.capacity()) return RebuildFilter(lock, size_);
+  // Kept under half its capacity, where false positives stay rare: size it up when it gets
+  // there (x4 each time, so rebuilds are rare).
+  if (2 * size_ > filter_.capacity()) return RebuildFilter(lock, size_);
   return Status::Ok();
 }
 
 Status SqliteEntryIndex::RebuildFilter(std::unique_lock<std::mutex>& lock, uint64_t entries) {
   cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
   if (write_error_) return *write_error_;
-  LeafBloomFilter filter(std::max(kMinBloomCapacity, 2 * entries));
+  LeafBloomFilter filter(std::max(kMinBloomCapacity, 4 * entries));
   {
-    std::lock_guard db_lock(db_mu_);
-    Statement scan(db_, "SELECT leaf_hash FROM entries");
-    if (!scan.ok()) return SqliteError(db_, "scan");
+    std::lock_guard reader_lock(reader_mu_);
+    Statement scan(reader_, "SELECT leaf_hash FROM entries");
+    if (!scan.ok()) return SqliteError(reader_, "scan");
     int rc;
     while ((rc = sqlite3_step(scan.get())) == SQLITE_ROW) {
       if (sqlite3_column_bytes(scan.get(), 0) != int(kHashSize)) continue;
@@ -161,7 +176,7 @@ Status SqliteEntryIndex::RebuildFilter(std::unique_lock<std::mutex>& lock, uint6
       std::memcpy(h.data(), sqlite3_column_blob(scan.get(), 0), kHashSize);
       filter.Insert(h);
     }
-    if (rc != SQLITE_DONE) return SqliteError(db_, "scan");
+    if (rc != SQLITE_DONE) return SqliteError(reader_, "scan");
   }
   for (const auto& [h, unused] : pending_) filter.Insert(h);
   filter_ = std::move(filter);
@@ -193,9 +208,9 @@ Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
   // Looking keys up in sorted order walks the B-tree pages in order: fewer cache misses.
   std::sort(misses.begin(), misses.end(),
             [&](size_t a, size_t b) { return leaf_hashes[a] < leaf_hashes[b]; });
-  std::lock_guard db_lock(db_mu_);
-  Statement select(db_, "SELECT idx FROM entries WHERE leaf_hash = ?");
-  if (!select.ok()) return SqliteError(db_, "prepare lookup");
+  std::lock_guard reader_lock(reader_mu_);
+  Statement select(reader_, "SELECT idx FROM entries WHERE leaf_hash = ?");
+  if (!select.ok()) return SqliteError(reader_, "prepare lookup");
   for (size_t i : misses) {
     sqlite3_reset(select.get());
     sqlite3_bind_blob(select.get(), 1, leaf_hashes[i].data(), kHashSize, SQLITE_STATIC);
@@ -203,7 +218,7 @@ Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
     if (rc == SQLITE_ROW) {
       out[i] = static_cast<uint64_t>(sqlite3_column_int64(select.get(), 0));
     } else if (rc != SQLITE_DONE) {
-      return SqliteError(db_, "lookup");
+      return SqliteError(reader_, "lookup");
     }
   }
   return out;

@@ -29,7 +29,8 @@ struct sqlite3;
 namespace clearbox::tlog::internal {
 
 // A Bloom filter over leaf hashes (already uniformly random, so their bytes are the hash
-// functions): 10 bits and 7 probes per entry, about 1% false positives. Lets the index answer
+// functions): 10 bits per entry of capacity and 7 probes; the index keeps it under half full
+// (20+ bits per entry, about 0.02% false positives). Lets the index answer
 // "not in the log" for a new entry, the common case, without touching SQLite.
 class LeafBloomFilter {
  public:
@@ -62,7 +63,7 @@ class SqliteEntryIndex {
   Status Truncate(uint64_t size);
 
  private:
-  explicit SqliteEntryIndex(sqlite3* db) : db_(db) {}
+  SqliteEntryIndex(sqlite3* db, sqlite3* reader) : db_(db), reader_(reader) {}
   void WriterLoop();
   Status Commit(const std::vector<IndexedEntry>& entries);  // on the writer thread, db_mu_ held
   Result<uint64_t> ReadStoredSize();                        // db_mu_ held
@@ -78,8 +79,12 @@ class SqliteEntryIndex {
     }
   };
 
-  sqlite3* db_;
-  std::mutex db_mu_;  // serializes use of db_ (lookups and the writer)
+  // Two connections: WAL lets the reader look entries up while the writer commits, so a
+  // lookup never waits for a large background transaction.
+  sqlite3* db_;       // writes (the writer thread, Truncate)
+  std::mutex db_mu_;  // serializes use of db_
+  sqlite3* reader_;   // lookups and filter rebuilds
+  std::mutex reader_mu_;
 
   std::mutex mu_;
   std::condition_variable cv_;
