@@ -63,7 +63,7 @@ stop_log() { kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; }
 
 # wrk summary: "<requests/s> <p50> <p99> <non-2xx>" from a wrk --latency output file.
 wrk_summary() {
-  awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+  awk 'BEGIN {p50="-"; p99="-"} /Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
        /Non-2xx/ {bad=$5} END {printf "%s %s %s %s\n", rps, p50, p99, bad+0}' "$1"
 }
 
