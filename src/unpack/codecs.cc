@@ -268,6 +268,12 @@ Result<size_t> StreamDecoderReader::Read(std::span<uint8_t> out) {
     }
     in_pos_ += step->in;
     produced_ += step->out;
+    // Input behind the decoder is not read again: let the engine drop it from memory.
+    constexpr uint64_t kReleaseStep = 8 << 20;
+    if (walker_ != nullptr && in_pos_ - released_ >= kReleaseStep) {
+      walker_->DoneWith(input_.subspan(size_t(released_), size_t(in_pos_ - released_)));
+      released_ = in_pos_;
+    }
     total += step->out;
     finished_ = step->end;
     if (step->in == 0 && step->out == 0 && !step->end) {

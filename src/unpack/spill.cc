@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace clearbox::unpack::internal {
 namespace {
@@ -22,8 +24,9 @@ class MemoryBlob : public Blob {
 
 class MappedBlob : public Blob {
  public:
-  MappedBlob(void* base, size_t size) : base_(base), size_(size) {}
+  MappedBlob(void* base, size_t size) : base_(base), size_(size) { RegisterDroppable(bytes()); }
   ~MappedBlob() override {
+    UnregisterDroppable(bytes());
     if (base_ != nullptr) munmap(base_, size_);
   }
   ByteView bytes() const override { return {static_cast<const uint8_t*>(base_), size_}; }
@@ -131,7 +134,51 @@ class SpillBufferImpl : public SpillBuffer {
   int fd_ = -1;
 };
 
+struct DroppableRegistry {
+  std::mutex mu;
+  std::vector<ByteView> mappings;
+};
+
+DroppableRegistry& Droppable() {
+  static DroppableRegistry* registry = new DroppableRegistry;  // never destroyed
+  return *registry;
+}
+
 }  // namespace
+
+void RegisterDroppable(ByteView mapping) {
+  if (mapping.empty()) return;
+  std::lock_guard<std::mutex> lock(Droppable().mu);
+  Droppable().mappings.push_back(mapping);
+}
+
+void UnregisterDroppable(ByteView mapping) {
+  std::lock_guard<std::mutex> lock(Droppable().mu);
+  auto& m = Droppable().mappings;
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    if (it->data() == mapping.data() && it->size() == mapping.size()) {
+      m.erase(it);
+      return;
+    }
+  }
+}
+
+void DropPages(ByteView bytes) {
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) & ~(page - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) & ~(page - 1);
+  if (end <= begin) return;
+  {
+    std::lock_guard<std::mutex> lock(Droppable().mu);
+    bool inside = false;
+    for (ByteView m : Droppable().mappings) {
+      uintptr_t mb = reinterpret_cast<uintptr_t>(m.data());
+      inside |= begin >= mb && end <= mb + m.size();
+    }
+    if (!inside) return;  // heap memory: MADV_DONTNEED would zero it
+  }
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 
 std::unique_ptr<SpillBuffer> NewSpillBuffer(uint64_t in_memory_max, ChargeFn charge) {
   return std::make_unique<SpillBufferImpl>(in_memory_max, std::move(charge));

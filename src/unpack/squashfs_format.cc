@@ -509,7 +509,10 @@ class SquashfsWalk {
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::vector<Status> results(static_cast<size_t>(threads));
-    auto work = [&](int index) { results[size_t(index)] = Worker(order, unit_starts, next, stop); };
+    Progress progress{keys, std::vector<std::atomic<uint64_t>>(static_cast<size_t>(threads))};
+    auto work = [&](int index) {
+      results[size_t(index)] = Worker(order, unit_starts, next, stop, progress, size_t(index));
+    };
     std::vector<std::thread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back(work, i);
     work(0);
@@ -518,8 +521,32 @@ class SquashfsWalk {
     return Status::Ok();
   }
 
+  // Where the workers are in the image, to drop the data blocks they have all passed.
+  struct Progress {
+    const std::vector<uint64_t>& keys;
+    std::vector<std::atomic<uint64_t>> at;  // per worker: data key of its unit (max: done)
+    std::mutex mu;
+    uint64_t released = 0;
+  };
+
+  void ReleaseBehind(Progress& p) {
+    constexpr uint64_t kReleaseStep = 16 << 20;
+    uint64_t low = UINT64_MAX;
+    for (const auto& a : p.at) low = std::min(low, a.load());
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (low == UINT64_MAX || low < p.released + kReleaseStep) return;
+    low = std::min<uint64_t>(low, file_.data.size());
+    walker_.DoneWith(file_.data.subspan(size_t(p.released), size_t(low - p.released)));
+    p.released = low;
+  }
+
   Status Worker(const std::vector<size_t>& order, const std::vector<size_t>& unit_starts,
-                std::atomic<size_t>& next, std::atomic<bool>& stop) {
+                std::atomic<size_t>& next, std::atomic<bool>& stop, Progress& progress,
+                size_t index) {
+    struct Done {  // a finished (or failed) worker no longer holds data back
+      std::atomic<uint64_t>& at;
+      ~Done() { at.store(UINT64_MAX); }
+    } done{progress.at[index]};
     CLEARBOX_ASSIGN_OR_RETURN(SqfsPtr<sqfs_compressor_t> cmp, MakeCompressor(super_, &file_));
     SqfsPtr<sqfs_data_reader_t> data(
         sqfs_data_reader_create(&file_.file, super_.block_size, cmp.get(), 0));
@@ -532,6 +559,8 @@ class SquashfsWalk {
     while (!stop.load()) {
       size_t unit = next.fetch_add(1);
       if (unit + 1 >= unit_starts.size()) break;
+      progress.at[index].store(progress.keys[order[unit_starts[unit]]]);
+      ReleaseBehind(progress);
       for (size_t k = unit_starts[unit]; k < unit_starts[unit + 1]; ++k) {
         PendingFile& file = files_[order[k]];
         SquashfsFileReader reader(data.get(), file.inode.get());

@@ -5,10 +5,13 @@
 #include <filesystem>
 #include <mutex>
 
+#include "clearbox/core/digest.h"
+#include "clearbox/core/encoding.h"
 #include "clearbox/core/file.h"
 #include "clearbox/unpack/manifest.h"
 #include "internal/engine.h"
 #include "internal/scanner.h"
+#include "internal/spill.h"
 
 namespace clearbox::unpack {
 
@@ -18,11 +21,31 @@ Result<Summary> UnpackBuffer(ByteView data, const std::string& name, const Optio
   return engine.Run(data, name);
 }
 
+namespace {
+constexpr size_t kHashSlice = 8 << 20;
+}  // namespace
+
 Result<Summary> UnpackFile(const std::string& path, const Options& options, Sink& sink) {
   CLEARBOX_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
   std::string name = std::filesystem::path(path).filename().string();
   if (name.empty()) name = path;
-  return UnpackBuffer(file->bytes(), name, options, sink);
+  // Pages of the image that handlers are done with may be dropped (peak RSS stays flat).
+  internal::RegisterDroppable(file->bytes());
+  Result<Summary> summary = UnpackBuffer(file->bytes(), name, options, sink);
+  if (summary.ok()) {
+    // Hashed a slice at a time, each dropped once hashed: the digest does not make the
+    // whole image resident either.
+    Sha256Hasher hasher;
+    ByteView all = file->bytes();
+    for (size_t at = 0; at < all.size(); at += kHashSlice) {
+      ByteView slice = all.subspan(at, std::min(kHashSlice, all.size() - at));
+      hasher.Update(slice);
+      internal::DropPages(slice);
+    }
+    summary->image_sha256 = HexEncode(hasher.Finish());
+  }
+  internal::UnregisterDroppable(file->bytes());
+  return summary;
 }
 
 std::vector<FoundContainer> ScanContainers(ByteView data, size_t max_results) {

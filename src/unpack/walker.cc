@@ -30,6 +30,8 @@ int ContainerWalker::threads() const {
   return n;
 }
 
+void ContainerWalker::DoneWith(ByteView bytes) { DropPages(bytes); }
+
 void ContainerWalker::AddNote(Note::Kind kind, uint64_t offset, std::string message) {
   engine_.AddNote(kind, ctx_.provenance, offset, std::move(message));
 }

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -68,14 +69,25 @@ void ReportNotes(const std::vector<Note>& notes, bool partial) {
   if (partial) std::fprintf(stderr, "clearbox: partial result: %zu notes (see above)\n", total);
 }
 
+// Before creating an output directory: the input must be a readable regular file.
+Status CheckReadable(const std::string& path) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return Error::NotFound(path + ": no such file");
+  if (!std::filesystem::is_regular_file(status)) {
+    return Error::InvalidInput(path + ": not a regular file");
+  }
+  if (access(path.c_str(), R_OK) != 0) return Error::FromErrno("read", path, errno);
+  return Status::Ok();
+}
+
 int Fail(const Error& e) {
   std::fprintf(stderr, "clearbox: %s\n", e.message().c_str());
   return kExitInputError;
 }
 
 int RunUnpack(UnpackFlags& f) {
-  Result<std::unique_ptr<MappedFile>> image = MappedFile::Open(f.image);
-  if (!image.ok()) return Fail(image.error());
+  if (Status readable = CheckReadable(f.image); !readable.ok()) return Fail(readable.error());
   Result<std::unique_ptr<unpack::ManifestWriter>> manifest = unpack::ManifestWriter::Create();
   if (!manifest.ok()) return Fail(manifest.error());
   Result<std::unique_ptr<unpack::DirectoryWriter>> writer =
@@ -91,7 +103,7 @@ int RunUnpack(UnpackFlags& f) {
 
   const bool partial = summary->partial || (*writer)->not_written() > 0;
   std::string manifest_path = (std::filesystem::path(f.output) / "manifest.json").string();
-  Status s = (*manifest)->WriteFile(manifest_path, name, Sha256Hex((*image)->bytes()), partial);
+  Status s = (*manifest)->WriteFile(manifest_path, name, summary->image_sha256, partial);
   if (!s.ok()) return Fail(s.error());
   ReportNotes((*manifest)->notes(), partial);
   std::printf("%s: %llu nodes from %llu containers, %llu files (%llu bytes) written to %s\n",
@@ -103,8 +115,7 @@ int RunUnpack(UnpackFlags& f) {
 }
 
 int RunList(UnpackFlags& f) {
-  Result<std::unique_ptr<MappedFile>> image = MappedFile::Open(f.image);
-  if (!image.ok()) return Fail(image.error());
+  if (Status readable = CheckReadable(f.image); !readable.ok()) return Fail(readable.error());
   const std::string name = ImageName(f.image);
   if (f.json) {
     Result<std::unique_ptr<unpack::ManifestWriter>> manifest = unpack::ManifestWriter::Create();
@@ -112,7 +123,7 @@ int RunList(UnpackFlags& f) {
     unpack::ManifestSink sink(**manifest, f.hash);
     Result<unpack::Summary> summary = unpack::UnpackFile(f.image, f.options, sink);
     if (!summary.ok()) return Fail(summary.error());
-    Status s = (*manifest)->WriteTo(stdout, name, Sha256Hex((*image)->bytes()), summary->partial);
+    Status s = (*manifest)->WriteTo(stdout, name, summary->image_sha256, summary->partial);
     if (!s.ok()) return Fail(s.error());
     ReportNotes((*manifest)->notes(), summary->partial);
     return kExitOk;

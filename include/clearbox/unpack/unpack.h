@@ -74,8 +74,9 @@ struct Options {
 struct Summary {
   uint64_t nodes = 0;
   uint64_t filesystems = 0;
-  uint64_t bytes = 0;    // content bytes produced
-  bool partial = false;  // a limit, a corrupt part or an unsupported container: see notes
+  uint64_t bytes = 0;        // content bytes produced
+  bool partial = false;      // a limit, a corrupt part or an unsupported container: see notes
+  std::string image_sha256;  // UnpackFile only: SHA-256 (hex) of the input file
 };
 
 // Unpacks the file at `path`. The image name in provenance is its base name.

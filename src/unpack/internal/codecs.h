@@ -49,6 +49,7 @@ class StreamDecoderReader : public ContentReader {
   std::unique_ptr<Codec> impl_;
   uint64_t in_pos_ = 0;
   uint64_t produced_ = 0;
+  uint64_t released_ = 0;  // input below this was handed to Walker::DoneWith
   bool finished_ = false;
   std::optional<Error> failed_;
 };

@@ -192,6 +192,12 @@ class Walker {
 
   // A buffer that spills to a temp file, for payloads a handler assembles.
   virtual std::unique_ptr<SpillBuffer> NewSpillBuffer() = 0;
+
+  // A hint that the handler will not read `bytes` (inside its container) again, such as the
+  // input a stream decoder has consumed: when they are pages of a mapped file the engine
+  // drops them from memory, which keeps the resident size flat however large the image.
+  // Reading them again stays valid (they are read back from the file). Thread-safe.
+  virtual void DoneWith(ByteView bytes) {}
 };
 
 // A content reader over bytes already in memory (a region of the container, a buffer the

@@ -33,6 +33,7 @@ class ContainerWalker : public Walker {
   Status Charge(uint64_t bytes) override { return engine_.ChargeTotal(bytes); }
   Status CheckContinue() override { return engine_.CheckContinue(); }
   std::unique_ptr<SpillBuffer> NewSpillBuffer() override;
+  void DoneWith(ByteView bytes) override;
 
  private:
   Engine& engine_;
