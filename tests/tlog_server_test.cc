@@ -144,6 +144,22 @@ TEST_F(TlogServerTest, AddedEntriesAreWitnessedAndProvable) {
   EXPECT_EQ(entries, (std::vector<std::string>{"release statement 0", "release statement 1",
                                                "release statement 2"}));
 
+  // The CLI client: get-proof over HTTP, then verify-inclusion offline with the witness
+  // quorum; and a wrong entry is refused.
+  auto [proof_status, proof_out] =
+      RunCli({"log", "get-proof", url_, "1", "--key", log_vkey_, "-o", dir_ / "entry1.proof"},
+             dir_ / "get-proof.err");
+  ASSERT_EQ(proof_status, 0) << ReadTextFile(dir_ / "get-proof.err").value_or("");
+  auto verify = RunCli(
+      {"log", "verify-inclusion", "--entry", dir_ / "entry1", "--proof", dir_ / "entry1.proof",
+       "--key", log_vkey_, "--index", "1", "--witness", witness_vkey_, "--quorum", "1"},
+      dir_ / "verify.err");
+  EXPECT_EQ(verify.first, 0) << ReadTextFile(dir_ / "verify.err").value_or("");
+  auto wrong = RunCli({"log", "verify-inclusion", "--entry", dir_ / "entry2", "--proof",
+                       dir_ / "entry1.proof", "--key", log_vkey_},
+                      dir_ / "verify.err");
+  EXPECT_EQ(wrong.first, 1);
+
   // A restart keeps the log, and the tree grows consistently.
   EXPECT_EQ(server_->Kill(SIGTERM), 0);
   StartServer();
