@@ -241,3 +241,69 @@ TEST(DirectoryWriterTest, WritesARootfsWithLinksAndManifest) {
 
 }  // namespace
 }  // namespace clearbox::unpack::enginetest
+
+namespace clearbox::unpack::enginetest {
+namespace {
+
+TEST(ManifestTest, HostileNamesStayValidJson) {
+  auto manifest = ManifestWriter::Create();
+  ASSERT_TRUE(manifest.ok());
+  Node node;
+  node.path = std::string("/bad\xff\xfe name \"quoted\"\\ \x01\n", 24);
+  node.raw_path = std::string("../\xc3\x28", 5);  // an invalid two-byte sequence
+  node.provenance = "img!tar@0x0:" + node.path;
+  node.type = NodeType::kSymlink;
+  node.link_target = "caf\xc3\xa9";  // valid UTF-8 passes through
+  node.mode = 04755;
+  (*manifest)->AddNode(node, "", "");
+  (*manifest)->AddFilesystem({"img!tar@0x0", "tar", 0, 512});
+  (*manifest)->AddNote({Note::Kind::kCorrupt, "img!tar@0x0", 7, "bad \xff byte"});
+  std::FILE* out = std::tmpfile();
+  ASSERT_TRUE((*manifest)->WriteTo(out, "img", "ab", true).ok());
+  std::rewind(out);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), out)) > 0) text.append(buf, n);
+  std::fclose(out);
+
+  nlohmann::json m = nlohmann::json::parse(text);  // throws on invalid JSON or UTF-8
+  ASSERT_EQ(m["nodes"].size(), 1u);
+  const auto& n0 = m["nodes"][0];
+  EXPECT_EQ(n0["path"], "/bad\xef\xbf\xbd\xef\xbf\xbd name \"quoted\"\\ \x01\n");
+  EXPECT_EQ(n0["raw_path"], "../\xef\xbf\xbd(");
+  EXPECT_EQ(n0["link_target"], "caf\xc3\xa9");
+  EXPECT_EQ(n0["mode"], "4755");
+  EXPECT_EQ(n0["type"], "symlink");
+  EXPECT_EQ(n0["filesystem"], "img!tar@0x0");
+  EXPECT_EQ(m["partial"], true);
+  EXPECT_EQ(m["notes"][0]["kind"], "corrupt");
+  EXPECT_EQ(m["notes"][0]["offset"], 7);
+}
+
+TEST(ManifestTest, ListingLineShowsTypeModeAndTarget) {
+  Node node;
+  node.path = "/bin/su";
+  node.provenance = "fw!squashfs@0x40:/bin/su";
+  node.mode = 04755;
+  node.size = 1234;
+  node.mtime = 86400 * 365;  // 1971-01-01 00:00 UTC
+  EXPECT_EQ(FormatNodeLine(node),
+            "-rwsr-xr-x 0/0       1234 1971-01-01 00:00 fw!squashfs@0x40:/bin/su");
+  node.type = NodeType::kSymlink;
+  node.mode = 0777;
+  node.link_target = "busybox";
+  node.size = 7;
+  EXPECT_EQ(FormatNodeLine(node),
+            "lrwxrwxrwx 0/0          7 1971-01-01 00:00 fw!squashfs@0x40:/bin/su -> busybox");
+  node.type = NodeType::kCharDevice;
+  node.mode = 0600;
+  node.dev_major = 5;
+  node.dev_minor = 1;
+  node.mtime = -1;  // before the epoch
+  EXPECT_EQ(FormatNodeLine(node),
+            "crw------- 0/0        5,1 1969-12-31 23:59 fw!squashfs@0x40:/bin/su");
+}
+
+}  // namespace
+}  // namespace clearbox::unpack::enginetest
