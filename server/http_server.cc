@@ -40,6 +40,7 @@ const std::shared_ptr<const std::string>& EmptyBody() {
 struct ServerShared {
   HttpServerOptions options;
   HttpHandler handler;
+  std::atomic<uint32_t> connections{0};
 };
 
 // After a refused request the peer may still be sending its body. Closing a socket with
@@ -50,8 +51,11 @@ constexpr std::chrono::seconds kDrainTime{2};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<const ServerShared> shared)
-      : executor_(socket.get_executor()), stream_(std::move(socket)), shared_(std::move(shared)) {}
+  Session(tcp::socket socket, std::shared_ptr<ServerShared> shared)
+      : executor_(socket.get_executor()), stream_(std::move(socket)), shared_(std::move(shared)) {
+    ++shared_->connections;
+  }
+  ~Session() { --shared_->connections; }
 
   void Start() { ReadNext(); }
 
@@ -185,7 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   net::any_io_executor executor_;
   beast::tcp_stream stream_;
-  std::shared_ptr<const ServerShared> shared_;
+  std::shared_ptr<ServerShared> shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
@@ -246,7 +250,7 @@ struct HttpServer::Impl {
     std::thread thread;
   };
 
-  std::shared_ptr<const ServerShared> shared;
+  std::shared_ptr<ServerShared> shared;
   std::vector<std::unique_ptr<Loop>> loops;
   uint16_t port = 0;
   std::atomic<bool> stopped{false};
@@ -263,8 +267,12 @@ struct HttpServer::Impl {
         return;
       }
       beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), shared)->Start();
+      if (shared->connections.load() >= shared->options.max_connections) {
+        socket.close(ignored);  // over the limit: refuse without spending memory on it
+      } else {
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), shared)->Start();
+      }
       Accept(loop);
     });
   }

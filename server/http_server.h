@@ -18,7 +18,8 @@
 // Hostile input: headers over max_header_bytes get 431 and the connection is closed; a body
 // over max_body_bytes gets 413 with body_too_large_message (checked from Content-Length
 // before any of the body is read, and while reading a chunked body); a malformed request
-// gets 400; idle or slow connections are closed after idle_timeout.
+// gets 400; idle or slow connections are closed after idle_timeout; connections beyond
+// max_connections are closed at once.
 #pragma once
 
 #include <chrono>
@@ -70,6 +71,8 @@ struct HttpServerOptions {
   uint32_t max_header_bytes = 16 * 1024;
   std::string body_too_large_message = "request body too large";
   std::chrono::seconds idle_timeout{60};
+  // Connections beyond this are closed as soon as they are accepted (a flood costs no memory).
+  uint32_t max_connections = 10000;
 };
 
 class HttpServer {

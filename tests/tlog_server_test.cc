@@ -7,11 +7,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <thread>
+
 #include "clearbox/tlog/client.h"
 #include "clearbox/tlog/cosignature.h"
 #include "clearbox/tlog/submission.h"
 #include "clearbox/tlog/witness.h"
 #include "server/http_client.h"
+#include "server/http_server.h"
 
 namespace clearbox {
 namespace {
@@ -273,6 +276,46 @@ TEST_F(TlogServerTest, ASecondServerOnTheSameLogIsRefused) {
   EXPECT_EQ(status, 2);
   EXPECT_NE(ReadTextFile(dir_ / "second.err").value().find("one writer per log"),
             std::string::npos);
+}
+
+TEST(HttpServer, ClosesConnectionsBeyondTheLimit) {
+  server::HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.threads = 1;
+  options.max_connections = 2;
+  auto http = server::HttpServer::Start(options, [](server::HttpRequest&&, server::Responder r) {
+                r(server::HttpResponse::Text(200, "ok"));
+              }).value();
+  auto connect = [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(http->port());
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+  };
+  auto ask = [](int fd) {
+    const char request[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    (void)::send(fd, request, sizeof request - 1, MSG_NOSIGNAL);
+    char buf[256];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, size_t(n)) : std::string();
+  };
+  int a = connect(), b = connect();
+  EXPECT_TRUE(ask(a).starts_with("HTTP/1.1 200"));
+  EXPECT_TRUE(ask(b).starts_with("HTTP/1.1 200"));
+  int c = connect();
+  EXPECT_EQ(ask(c), "");  // closed without an answer
+  ::close(c);
+  ::close(a);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server notices
+  int d = connect();
+  EXPECT_TRUE(ask(d).starts_with("HTTP/1.1 200"));
+  ::close(b);
+  ::close(d);
 }
 
 }  // namespace
