@@ -11,6 +11,7 @@
 #include <zstd_errors.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -170,7 +171,8 @@ Result<Decompressed> DecodeLzma(Codec codec, ByteView in, const DecompressOption
     opts.lp = p.lp;
     opts.pb = p.pb;
     // A dictionary larger than the output can never be used; do not let a header size it.
-    uint64_t useful = options.expected_size.value_or(options.max_out + 1);
+    uint64_t useful = options.expected_size.value_or(
+        std::max(options.max_out, options.max_out + 1));  // saturating: max_out may be ~0
     opts.dict_size = static_cast<uint32_t>(std::clamp<uint64_t>(
         std::min<uint64_t>(p.dict_size, useful), LZMA_DICT_SIZE_MIN, kLzmaMemLimit));
     opts.ext_flags = LZMA_LZMA1EXT_ALLOW_EOPM;

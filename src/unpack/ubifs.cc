@@ -201,16 +201,21 @@ class Filesystem::Builder {
     }
   }
 
-  uint64_t LebCount() const { return v_.size() / sb_.leb_size; }
+  // LEBs the volume holds, the last one possibly cut short (a truncated image).
+  uint64_t LebCount() const { return (v_.size() + sb_.leb_size - 1) / sb_.leb_size; }
 
-  // The node at (lnum, offs) if it lies inside its LEB and its CRC verifies.
+  // The node at (lnum, offs) if it lies inside its LEB and the volume and its CRC verifies.
   std::optional<RawNode> NodeAt(uint32_t lnum, uint32_t offs) const {
     if (lnum >= LebCount() || !FitsIn(sb_.leb_size, offs, kCommonHeaderSize)) return std::nullopt;
     uint64_t at = uint64_t{lnum} * sb_.leb_size + offs;
+    if (!FitsIn(v_.size(), at, kCommonHeaderSize)) return std::nullopt;
     const uint8_t* p = v_.data() + at;
     if (LoadLE32(p) != kMagic) return std::nullopt;
     uint32_t len = LoadLE32(p + 16);
-    if (len < kCommonHeaderSize || !FitsIn(sb_.leb_size, offs, len)) return std::nullopt;
+    if (len < kCommonHeaderSize || !FitsIn(sb_.leb_size, offs, len) ||
+        !FitsIn(v_.size(), at, len)) {
+      return std::nullopt;
+    }
     ByteView node = v_.subspan(at, len);
     if (UbifsCrc(node.subspan(8)) != LoadLE32(p + 4)) return std::nullopt;
     return RawNode{node, at, p[20], LoadLE64(p + 8)};
