@@ -173,11 +173,17 @@ class Filesystem::Builder {
       Problem(Note::Kind::kCorrupt, "size", 4,
               fmt::format("truncated: the superblock says {} bytes, {} are present", sb.size,
                           img.size()));
+    } else if (sb.size < sb.start + kSuperblockSize) {
+      Problem(Note::Kind::kCorrupt, "size", sb.start + 4,
+              fmt::format("the superblock says {} bytes, less than itself", sb.size));
     } else if (sb.flags & kFlagFsidV2) {
-      // CRC32 from the superblock to the end, with the CRC field zeroed.
-      Bytes copy(img.begin() + sb.start, img.begin() + sb.size);
-      std::memset(copy.data() + 32, 0, 4);
-      uint32_t crc = Crc32(copy);
+      // CRC32 from the superblock to the end, with the CRC field read as zeros (in three
+      // pieces: no copy of the image).
+      static constexpr uint8_t kZeros[4] = {};
+      ByteView fs = img.subspan(sb.start, sb.size - sb.start);
+      uint32_t crc = Crc32(fs.first(32));
+      crc = Crc32(kZeros, crc);
+      crc = Crc32(fs.subspan(36), crc);
       if (crc != sb.stored_crc) {
         Problem(
             Note::Kind::kCorrupt, "crc", sb.start + 32,

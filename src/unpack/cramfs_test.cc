@@ -217,6 +217,17 @@ TEST(CramfsTest, PaddedImageIsFoundFromTheBootBlock) {
   EXPECT_FALSE(kCramfsFormat.probe(shifted).has_value());
 }
 
+TEST(CramfsTest, SizeSmallerThanTheSuperblockIsANote) {
+  Bytes image = ReadBytes(testing::kRealCorpus + "cramfs_le_test.img");
+  image[4] = 10;  // size 10 (LE), CRC flag still set
+  image[5] = 0;
+  EXPECT_FALSE(kCramfsFormat.probe(image).has_value());
+  Result<cramfs::Filesystem> fs = cramfs::Filesystem::Parse(image);
+  ASSERT_TRUE(fs.ok());
+  EXPECT_NE(NotesOf(*fs).find("the superblock says 10 bytes, less than itself"), std::string::npos)
+      << NotesOf(*fs);
+}
+
 TEST(CramfsTest, ProbeRejectsBadMagicAndSignature) {
   Bytes image = ReadBytes(testing::kRealCorpus + "cramfs_le_test.img");
   Bytes bad = image;
