@@ -27,6 +27,9 @@ struct ArchiveKind {
   // Entries are compressed inside the archive: feed libarchive in chunks so that the ratio
   // of an entry can be measured against the input it consumed.
   bool compressed_entries;
+  // Entries come one after another and are never revisited (tar, cpio): what lies before the
+  // current header can be dropped from memory.
+  bool sequential = false;
 };
 
 constexpr size_t kRatioChunk = 64 << 10;
@@ -168,6 +171,7 @@ NodeType TypeOf(struct archive_entry* e) {
 Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const ArchiveKind& kind,
                              Walker& walker) {
   int consecutive_failures = 0;
+  uint64_t released = 0;  // bytes of the view handed to Walker::DoneWith
   // Empty files with more than one link, held back: in cpio newc the data of a set of hard
   // links travels with its LAST name, which libarchive reports as a hard link (with data)
   // to the first. Holding the first lets the data-carrying name come out as the file and
@@ -207,6 +211,16 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
       return uint64_t{0};
     }
     consecutive_failures = 0;
+    if (kind.sequential && source.stream == nullptr) {
+      // The entries before this header were read: their pages of a mapped image can go.
+      constexpr uint64_t kReleaseStep = 16 << 20;
+      la_int64_t header = archive_read_header_position(a);
+      if (header > 0 && uint64_t(header) <= source.view.size() &&
+          uint64_t(header) >= released + kReleaseStep) {
+        walker.DoneWith(source.view.subspan(size_t(released), size_t(uint64_t(header) - released)));
+        released = uint64_t(header);
+      }
+    }
 
     Node node;
     // UTF-8 names whatever the process locale (libarchive converts to it otherwise).
@@ -298,7 +312,7 @@ Result<uint64_t> OpenArchiveStream(const ArchiveKind& kind, ContentReader& strea
 
 // ---- tar
 
-const ArchiveKind kTar{"tar", archive_read_support_format_tar, false};
+const ArchiveKind kTar{"tar", archive_read_support_format_tar, false, true};
 
 uint64_t ParseOctal(ByteView field, bool* ok) {
   uint64_t v = 0;
@@ -334,7 +348,7 @@ Result<uint64_t> OpenTarStream(ContentReader& s, const Match&, Walker& w) {
 
 // ---- cpio
 
-const ArchiveKind kCpio{"cpio", archive_read_support_format_cpio, false};
+const ArchiveKind kCpio{"cpio", archive_read_support_format_cpio, false, true};
 
 bool AllOf(ByteView b, bool (*pred)(uint8_t)) { return std::all_of(b.begin(), b.end(), pred); }
 bool IsHex(uint8_t c) {
