@@ -20,16 +20,18 @@ expect_rc() {  # expect_rc CODE command...
   set +e; "$@"; local rc=$?; set -e
   [[ $rc -eq $want ]] || fail "exit $rc, want $want: $*"
 }
-serve() {  # serve DIR KEY -> prints the URL
+serve() {  # serve DIR KEY: starts `log serve` (killed on exit) and sets URL
   "$CLEARBOX" log serve --data "$1" --key "$2" --listen 127.0.0.1:0 >"$1.out" 2>"$1.err" &
-  PIDS+=($!)
+  PIDS+=($!)  # not in a subshell, so that cleanup can stop it
   for _ in $(seq 1 100); do
-    grep -q 'on http://' "$1.out" 2>/dev/null && { grep -o 'http://[0-9.]*:[0-9]*' "$1.out"; return; }
+    if grep -q 'on http://' "$1.out" 2>/dev/null; then
+      URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$1.out")
+      return
+    fi
     sleep 0.1
   done
   fail "log serve did not start: $(cat "$1.err")"
 }
-
 add_all() {  # add_all URL OUT files...: four concurrent `log add` runs, their output in OUT
   local url=$1 out=$2; shift 2
   local files=("$@") k i group pids=()
@@ -60,7 +62,7 @@ echo "ok: key generate / public"
 
 # A served log with 260 entries (a full tile and a partial one).
 "$CLEARBOX" log init --data "$W/a" --key "$W/log.key" --origin cli.example/log >/dev/null 2>&1
-URL=$(serve "$W/a" "$W/log.key")
+serve "$W/a" "$W/log.key"
 for i in $(seq 0 259); do printf 'statement %d' "$i" >"$W/e$i"; done
 files=(); for i in $(seq 0 259); do files+=("$W/e$i"); done
 add_all "$URL" "$W/add.out" "${files[@]}"
@@ -119,7 +121,8 @@ echo "ok: hostile logs are reported with the reason"
 # A fork: a second log under the same key with another history. The monitor that saw the
 # first one writes evidence and exits 1.
 "$CLEARBOX" log init --data "$W/b" --key "$W/log.key" --origin cli.example/log >/dev/null 2>&1
-URL_B=$(serve "$W/b" "$W/log.key")
+serve "$W/b" "$W/log.key"
+URL_B=$URL
 for i in $(seq 0 269); do printf 'forked statement %d' "$i" >"$W/f$i"; done
 files=(); for i in $(seq 0 269); do files+=("$W/f$i"); done
 add_all "$URL_B" "$W/addb.out" "${files[@]}"

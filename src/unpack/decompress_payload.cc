@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace clearbox::unpack::internal {
 
@@ -14,23 +17,77 @@ Payload StoredPayload(const std::string& label, uint64_t offset, ByteView data) 
   return payload;
 }
 
-bool IdentifiedAtStart(ByteView data) {
+namespace {
+
+const FormatHandler* FormatAtStart(ByteView data) {
   for (const FormatHandler* f : AllFormats()) {
     if (f->probe == nullptr) continue;
     for (const Magic& m : f->magics) {
       if (FitsIn(data, m.offset, m.bytes.size()) &&
           std::memcmp(data.data() + m.offset, m.bytes.data(), m.bytes.size()) == 0 &&
           f->probe(data)) {
-        return true;
+        return f;
       }
     }
   }
-  return false;
+  return nullptr;
 }
 
-Status HandOn(Walker& walker, ByteView data, const std::string& label, uint64_t offset,
-              const PayloadFile& file, uint64_t compressed_size) {
-  if (!IdentifiedAtStart(data)) {
+// The codec of a bare compressed stream format (what a kernel part is often packed with).
+std::optional<Codec> StreamCodecOf(const FormatHandler& f) {
+  static constexpr std::pair<std::string_view, Codec> kStreams[] = {
+      {"gzip", Codec::kGzip},   {"xz", Codec::kXz},         {"lzma", Codec::kLzmaAlone},
+      {"bzip2", Codec::kBzip2}, {"zstd", Codec::kZstd},     {"lz4", Codec::kLz4Frame}};
+  for (const auto& [name, codec] : kStreams) {
+    if (f.name == name) return codec;
+  }
+  return std::nullopt;
+}
+
+// A compressed payload inside a compressed payload is decoded again, this many times at most.
+constexpr int kMaxStreamNesting = 4;
+
+Status HandOnAt(Walker& walker, ByteView data, const std::string& label, uint64_t offset,
+                const PayloadFile& file, uint64_t compressed_size, int nesting);
+
+Status Decode(Walker& walker, Codec codec, ByteView data, const std::string& label,
+              uint64_t offset, const PayloadFile& file, bool fault_is_corruption, int nesting) {
+  const std::string what = label.empty() ? std::string("payload") : label;
+  DecompressOptions options;
+  options.max_out = walker.OutputBudget(data.size());
+  options.keep_partial = true;
+  Result<Decompressed> d = DecompressEx(codec, data, options);
+  if (!d.ok() && d.error().code() == ErrorCode::kLimitExceeded) {
+    walker.AddNote(Note::Kind::kLimit, offset, fmt::format("{}: {}", what, d.error().message()));
+    return Status::Ok();
+  }
+  if (!d.ok() || d->data.empty()) {
+    const std::string& why = d.ok() ? d->failure->message() : d.error().message();
+    walker.AddNote(fault_is_corruption ? Note::Kind::kCorrupt : Note::Kind::kInfo, offset,
+                   fmt::format("{}: {}; handed on as stored", what, why));
+    return HandOnAt(walker, data, label, offset, file, 0, kMaxStreamNesting);
+  }
+  if (d->failure) {
+    walker.AddNote(Note::Kind::kCorrupt, offset,
+                   fmt::format("{}: {}; handing on the {} bytes decoded", what,
+                               d->failure->message(), d->data.size()));
+  }
+  CLEARBOX_RETURN_IF_ERROR(walker.Charge(d->data.size()));
+  return HandOnAt(walker, d->data, label, offset, file, data.size(), nesting + 1);
+}
+
+Status HandOnAt(Walker& walker, ByteView data, const std::string& label, uint64_t offset,
+                const PayloadFile& file, uint64_t compressed_size, int nesting) {
+  const FormatHandler* format = FormatAtStart(data);
+  // A part that is one bare compressed stream (a multi-file uImage's lzma kernel, a TRX
+  // partition's gzip) is decoded here, so that its content is listed as the part's file.
+  if (format != nullptr && nesting < kMaxStreamNesting) {
+    if (std::optional<Codec> codec = StreamCodecOf(*format)) {
+      return Decode(walker, *codec, data, label, offset, file, /*fault_is_corruption=*/false,
+                    nesting);
+    }
+  }
+  if (format == nullptr) {
     Node node;
     node.path = file.name;
     node.type = NodeType::kFile;
@@ -45,30 +102,18 @@ Status HandOn(Walker& walker, ByteView data, const std::string& label, uint64_t 
   return walker.AddPayload(std::move(payload));
 }
 
+}  // namespace
+
+bool IdentifiedAtStart(ByteView data) { return FormatAtStart(data) != nullptr; }
+
+Status HandOn(Walker& walker, ByteView data, const std::string& label, uint64_t offset,
+              const PayloadFile& file, uint64_t compressed_size) {
+  return HandOnAt(walker, data, label, offset, file, compressed_size, 0);
+}
+
 Status AddDecompressedPayload(Walker& walker, Codec codec, ByteView data, const std::string& label,
                               uint64_t offset, const PayloadFile& file, bool fault_is_corruption) {
-  const std::string what = label.empty() ? std::string("payload") : label;
-  DecompressOptions options;
-  options.max_out = walker.OutputBudget(data.size());
-  options.keep_partial = true;
-  Result<Decompressed> d = DecompressEx(codec, data, options);
-  if (!d.ok() && d.error().code() == ErrorCode::kLimitExceeded) {
-    walker.AddNote(Note::Kind::kLimit, offset, fmt::format("{}: {}", what, d.error().message()));
-    return Status::Ok();
-  }
-  if (!d.ok() || d->data.empty()) {
-    const std::string& why = d.ok() ? d->failure->message() : d.error().message();
-    walker.AddNote(fault_is_corruption ? Note::Kind::kCorrupt : Note::Kind::kInfo, offset,
-                   fmt::format("{}: {}; handed on as stored", what, why));
-    return HandOn(walker, data, label, offset, file);
-  }
-  if (d->failure) {
-    walker.AddNote(Note::Kind::kCorrupt, offset,
-                   fmt::format("{}: {}; handing on the {} bytes decoded", what,
-                               d->failure->message(), d->data.size()));
-  }
-  CLEARBOX_RETURN_IF_ERROR(walker.Charge(d->data.size()));
-  return HandOn(walker, d->data, label, offset, file, data.size());
+  return Decode(walker, codec, data, label, offset, file, fault_is_corruption, 0);
 }
 
 }  // namespace clearbox::unpack::internal

@@ -23,7 +23,9 @@ Payload StoredPayload(const std::string& label, uint64_t offset, ByteView data);
 // Whether a registered format recognises `data` at offset 0 (its magic and its probe).
 bool IdentifiedAtStart(ByteView data);
 
-// Hands `data` on. When a format recognises it at offset 0 it goes to walker.AddPayload()
+// Hands `data` on. A bare compressed stream (gzip, xz, lzma, bzip2, zstd, lz4 frame) is
+// decoded first, as AddDecompressedPayload does, so a packed kernel part shows as its file.
+// When a format recognises it at offset 0 it goes to walker.AddPayload()
 // as (label, offset) to be opened. Otherwise (a kernel, a raw partition) it is first
 // reported as the file node `file`, so that its bytes are listed, hashed and written, and
 // then passed to AddPayload() to be carved. `data` must stay valid during the call.

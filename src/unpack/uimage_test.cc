@@ -81,13 +81,29 @@ TEST(UimageTest, RealTplinkImageDecompressesItsLzmaPayload) {
 TEST(UimageTest, PayloadThatIsAContainerIsNotAlsoAFile) {
   TempDir dir;
   WriteBytes(dir / "data", TestData(5000, 2));
-  ASSERT_TRUE(RunCommand("gzip -n " + (dir / "data")));
-  // Stored (-C none): the payload is a gzip stream, which the engine opens itself.
-  ASSERT_TRUE(RunCommand("mkimage -A arm -O linux -T ramdisk -C none -n r -d " + (dir / "data.gz") +
-                         " " + (dir / "image") + " > /dev/null"));
+  ASSERT_TRUE(RunCommand("tar -C " + dir.path().string() + " -cf " + (dir / "data.tar") + " data"));
+  // Stored (-C none): the payload is a tar, which the engine opens itself.
+  ASSERT_TRUE(RunCommand("mkimage -A arm -O linux -T ramdisk -C none -n r -d " +
+                         (dir / "data.tar") + " " + (dir / "image") + " > /dev/null"));
   FakeWalker w = OpenWithHandler(ReadBytes(dir / "image"));
   EXPECT_EQ(w.payloads.size(), 1u);
   EXPECT_TRUE(w.nodes.empty());
+}
+
+TEST(UimageTest, StoredCompressedPartIsListedDecoded) {
+  TempDir dir;
+  Bytes data = TestData(5000, 2);
+  WriteBytes(dir / "data", data);
+  ASSERT_TRUE(RunCommand("gzip -n " + (dir / "data")));
+  // A multi-file image's kernel is typically a compressed stream under "-C none".
+  ASSERT_TRUE(RunCommand("mkimage -A arm -O linux -T ramdisk -C none -n r -d " + (dir / "data.gz") +
+                         " " + (dir / "image") + " > /dev/null"));
+  FakeWalker w = OpenWithHandler(ReadBytes(dir / "image"));
+  ASSERT_EQ(w.nodes.size(), 1u);
+  EXPECT_EQ(w.nodes[0].node.path, "ramdisk");
+  EXPECT_EQ(w.nodes[0].content, data);
+  ASSERT_EQ(w.payloads.size(), 1u);
+  EXPECT_EQ(w.payloads[0].bytes, data);
 }
 
 TEST(UimageTest, ProbeGivesTheLengthFromTheHeader) {
@@ -295,8 +311,9 @@ TEST(UimageTest, UnknownCompressionIsUnsupportedAndStored) {
   FakeWalker w = OpenWithHandler(image);
   EXPECT_NE(w.FindNote(Note::Kind::kUnsupported, "compression unknown (42)"), nullptr)
       << w.AllNotes();
+  // The stored payload is still a gzip stream, so it is decoded all the same.
   ASSERT_EQ(w.payloads.size(), 1u);
-  EXPECT_EQ(w.payloads[0].bytes.size(), image.size() - 64);
+  EXPECT_EQ(w.payloads[0].bytes, original);
 }
 
 TEST(UimageTest, DecompressionBombStopsAtTheBudget) {
