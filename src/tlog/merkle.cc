@@ -47,20 +47,19 @@ Result<std::vector<Hash>> RangeHashes(std::span<const Range> ranges, HashReader&
 
 }  // namespace
 
+// The low-level SHA256_* calls: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
+// call, which costs several times the hashing of a 65-byte node (see core/digest.cc).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 Hash LeafHash(ByteView entry) {
+  static constexpr uint8_t kPrefix = 0x00;
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, &kPrefix, 1);
+  SHA256_Update(&ctx, entry.data(), entry.size());
   Hash out;
-  uint8_t buf[1024];
-  if (entry.size() < sizeof buf) {
-    buf[0] = 0x00;
-    if (!entry.empty()) std::memcpy(buf + 1, entry.data(), entry.size());
-    SHA256(buf, entry.size() + 1, out.data());
-    return out;
-  }
-  Sha256Hasher h;
-  const uint8_t prefix = 0x00;
-  h.Update(ByteView(&prefix, 1));
-  h.Update(entry);
-  return h.Finish();
+  SHA256_Final(out.data(), &ctx);
+  return out;
 }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
@@ -68,10 +67,14 @@ Hash NodeHash(const Hash& left, const Hash& right) {
   buf[0] = 0x01;
   std::memcpy(buf + 1, left.data(), kHashSize);
   std::memcpy(buf + 1 + kHashSize, right.data(), kHashSize);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, buf, sizeof buf);
   Hash out;
-  SHA256(buf, sizeof buf, out.data());
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
+#pragma GCC diagnostic pop
 
 Hash EmptyRootHash() { return Sha256({}); }
 
