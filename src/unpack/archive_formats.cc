@@ -167,6 +167,30 @@ NodeType TypeOf(struct archive_entry* e) {
   }
 }
 
+// A name as UTF-8 when libarchive can convert it, else its raw bytes (the manifest shows bad
+// UTF-8 replaced, the directory writer keeps the bytes); null when there is neither.
+const char* EntryName(const char* (*utf8)(struct archive_entry*),
+                      const char* (*raw)(struct archive_entry*), struct archive_entry* e) {
+  const char* name = utf8(e);
+  return name != nullptr ? name : raw(e);
+}
+
+// Sets node->path and, for links (node->type set), node->link_target from `e`. False when the
+// entry's name could not be converted at all.
+bool EntryNames(struct archive_entry* e, Node* node) {
+  ScopedUtf8Locale utf8;  // the conversions run through the thread's locale
+  const char* path = EntryName(archive_entry_pathname_utf8, archive_entry_pathname, e);
+  node->path = path != nullptr ? path : "";
+  const char* target = nullptr;
+  if (node->type == NodeType::kHardLink) {
+    target = EntryName(archive_entry_hardlink_utf8, archive_entry_hardlink, e);
+  } else if (node->type == NodeType::kSymlink) {
+    target = EntryName(archive_entry_symlink_utf8, archive_entry_symlink, e);
+  }
+  node->link_target = target != nullptr ? target : "";
+  return path != nullptr;
+}
+
 // Walks every entry of an opened archive. Returns the bytes the archive spans.
 Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const ArchiveKind& kind,
                              Walker& walker) {
@@ -177,6 +201,7 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
   // to the first. Holding the first lets the data-carrying name come out as the file and
   // the others as hard links to it, in an order a writer can follow.
   std::unordered_map<std::string, Node> held;
+  uint64_t entries = 0;
   auto flush_held = [&]() -> Status {
     for (auto& [path, node] : held) {
       ViewReader empty({});
@@ -188,7 +213,13 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
   while (true) {
     CLEARBOX_RETURN_IF_ERROR(walker.CheckContinue());
     struct archive_entry* entry = nullptr;
-    int r = archive_read_next_header(a, &entry);
+    int r;
+    {
+      // Names are converted while the header is read (zip and ISO 9660: the whole directory
+      // at the first header): UTF-8 whatever the process locale.
+      ScopedUtf8Locale utf8;
+      r = archive_read_next_header(a, &entry);
+    }
     if (r == ARCHIVE_EOF) break;
     const char* msg = archive_error_string(a);
     if (r == ARCHIVE_RETRY && ++consecutive_failures < 64) {
@@ -197,6 +228,8 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
                      fmt::format("{}: {}", kind.name, msg ? msg : "damaged header skipped"));
       continue;
     }
+    // A name that is not valid in its charset keeps its raw bytes (noted below when there
+    // are none); other warnings are noted as they are.
     if (r == ARCHIVE_WARN && msg != nullptr &&
         std::string_view(msg).find("cannot be converted") == std::string_view::npos) {
       walker.AddNote(Note::Kind::kWarning, uint64_t(archive_read_header_position(a)), msg);
@@ -222,25 +255,25 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
       }
     }
 
+    ++entries;
     Node node;
-    // UTF-8 names whatever the process locale (libarchive converts to it otherwise).
-    const char* path = archive_entry_pathname_utf8(entry);
-    if (path == nullptr) path = archive_entry_pathname(entry);
-    node.path = path != nullptr ? path : "";
     node.type = TypeOf(entry);
+    if (!EntryNames(entry, &node)) {
+      // libarchive could not convert the stored name (UTF-16 that is not valid Unicode in a
+      // 7z or Joliet name): keep the entry under a made-up name rather than lose it.
+      node.path = fmt::format("unnamed-entry-{}", entries);
+      walker.AddNote(
+          Note::Kind::kCorrupt, uint64_t(archive_read_header_position(a)),
+          fmt::format("{}: entry {}: its stored name is not valid in its charset and cannot be "
+                      "converted to UTF-8; kept as /{}",
+                      kind.name, entries, node.path));
+    }
     node.mode = uint32_t(archive_entry_perm(entry)) & 07777;
     node.uid = uint32_t(archive_entry_uid(entry));
     node.gid = uint32_t(archive_entry_gid(entry));
     node.mtime = archive_entry_mtime(entry);
     node.size = archive_entry_size_is_set(entry) ? uint64_t(archive_entry_size(entry)) : 0;
-    if (node.type == NodeType::kHardLink) {
-      const char* target = archive_entry_hardlink_utf8(entry);
-      node.link_target = target != nullptr ? target : archive_entry_hardlink(entry);
-    } else if (node.type == NodeType::kSymlink) {
-      const char* target = archive_entry_symlink_utf8(entry);
-      if (target == nullptr) target = archive_entry_symlink(entry);
-      node.link_target = target != nullptr ? target : "";
-    } else if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
+    if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
       node.dev_major = uint32_t(archive_entry_rdevmajor(entry));
       node.dev_minor = uint32_t(archive_entry_rdevminor(entry));
     }
@@ -286,7 +319,12 @@ Result<ArchivePtr> NewArchive(const ArchiveKind& kind, ArchiveSource& source) {
     return Error::Internal(fmt::format("libarchive lacks {} support", kind.name));
   }
   InstallArchiveCallbacks(a.get(), &source);
-  if (archive_read_open1(a.get()) != ARCHIVE_OK) {
+  int opened;
+  {
+    ScopedUtf8Locale utf8;  // libarchive may settle its name charset while opening
+    opened = archive_read_open1(a.get());
+  }
+  if (opened != ARCHIVE_OK) {
     if (source.error) return *source.error;
     const char* msg = archive_error_string(a.get());
     return Error::InvalidInput(

@@ -50,7 +50,26 @@ la_int64_t SeekCallback(struct archive*, void* client, la_int64_t offset, int wh
   return la_int64_t(s->pos);
 }
 
+locale_t Utf8Locale() {
+  // Made once, never freed: a locale_t is shared read-only by every thread that uses it.
+  static const locale_t utf8 = [] {
+    for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
+      if (locale_t l = newlocale(LC_CTYPE_MASK, name, locale_t(0)); l != locale_t(0)) return l;
+    }
+    return locale_t(0);
+  }();
+  return utf8;
+}
+
 }  // namespace
+
+ScopedUtf8Locale::ScopedUtf8Locale() {
+  if (locale_t utf8 = Utf8Locale(); utf8 != locale_t(0)) previous_ = uselocale(utf8);
+}
+
+ScopedUtf8Locale::~ScopedUtf8Locale() {
+  if (previous_ != locale_t(0)) uselocale(previous_);
+}
 
 void InstallArchiveCallbacks(struct archive* a, ArchiveSource* source) {
   archive_read_set_callback_data(a, source);

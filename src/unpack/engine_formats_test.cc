@@ -2,6 +2,8 @@
 // unpacked: paths, types, modes, link targets and contents must come through.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine_test_util.h"
 
 namespace clearbox::unpack::enginetest {
@@ -128,6 +130,66 @@ TEST_F(EngineFormatsTest, Iso9660RockRidge) {
   ASSERT_TRUE(Sh(scratch_.path().string(), "xorriso -as mkisofs -quiet -R -o r.iso root"));
   Unpacked u = UnpackPath(scratch_ / "r.iso");
   ExpectRootfs(u, "r.iso!iso9660@0x0", {.setuid = true, .hardlink = false});
+}
+
+// The test runs in the "C" locale, as the CLI does: libarchive converts 7z (UTF-16) and
+// flagged zip names through the locale, and must still hand out UTF-8.
+TEST_F(EngineFormatsTest, NonAsciiNamesComeOutAsUtf8InEveryArchiveFormat) {
+  const std::string name = "index-\xc3\xbc.html";  // index-ü.html
+  const std::string dir = scratch_ / "names";
+  WriteText(dir + "/www/" + name, "hello\n");
+  const std::vector<std::pair<std::string, std::string>> archives = {
+      {"ustar.tar", "tar --format=ustar -cf ../ustar.tar www"},
+      {"gnu.tar", "tar --format=gnu -cf ../gnu.tar www"},
+      {"pax.tar", "tar --format=posix -cf ../pax.tar www"},
+      {"n.cpio", "find www | cpio --quiet -o -H newc > ../n.cpio"},
+      {"n.zip", "zip -qr ../n.zip www"},
+      {"u.zip", "LC_ALL=C.UTF-8 zip -qr ../u.zip www"},
+      {"n.7z", "LC_ALL=C.UTF-8 7z a -bd ../n.7z www"},
+      {"n.iso", "LC_ALL=C.UTF-8 xorriso -as mkisofs -quiet -J -R -o ../n.iso ."}};
+  for (const auto& [file, command] : archives) {
+    SCOPED_TRACE(file);
+    ASSERT_TRUE(Sh(dir, command));
+    Unpacked u = UnpackPath(scratch_ / file);
+    std::string format = file.substr(file.find('.') + 1);
+    if (format == "iso") format = "iso9660";
+    const auto* entry = u.Find(file + "!" + format + "@0x0:/www/" + name);
+    ASSERT_NE(entry, nullptr) << u.NotesText();
+    EXPECT_EQ(entry->sha256, Sha("hello\n"));
+    EXPECT_FALSE(u.summary.partial) << u.NotesText();
+  }
+}
+
+// A 7z name that is not valid UTF-16 cannot be converted: the entry is kept under a made-up
+// name and the loss of its name is noted, never dropped in silence.
+TEST_F(EngineFormatsTest, SevenZipNameThatIsNotUnicodeIsKeptAndNoted) {
+  const std::string dir = scratch_ / "names";
+  WriteText(dir + "/index-\xc3\xbc.html", "hello\n");
+  // -mhc=off: the names lie uncompressed in the header, where the test can spoil one.
+  ASSERT_TRUE(Sh(dir, "LC_ALL=C.UTF-8 7z a -bd -mhc=off ../n.7z ."));
+  Bytes image = ReadAll(scratch_ / "n.7z");
+  ASSERT_GE(image.size(), 32u);
+  // "-\xfc" in UTF-16LE becomes "-" and a lone high surrogate.
+  const uint8_t utf16[] = {'-', 0, 0xfc, 0};
+  auto at = std::search(image.begin(), image.end(), std::begin(utf16), std::end(utf16));
+  ASSERT_NE(at, image.end());
+  at[2] = 0x00;
+  at[3] = 0xd8;
+  // Fix the next header's CRC (at 28) and then the start header's (at 8, over 12..32).
+  auto store_le32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) image[at + i] = uint8_t(v >> (8 * i));
+  };
+  uint64_t next_offset = LoadLE64(image.data() + 12), next_size = LoadLE64(image.data() + 20);
+  ASSERT_LE(32 + next_offset + next_size, image.size());
+  store_le32(28, Crc32(ByteView(image).subspan(32 + next_offset, next_size)));
+  store_le32(8, Crc32(ByteView(image).subspan(12, 20)));
+
+  Unpacked u = UnpackBytes(image);
+  const auto* entry = u.Find("buf!7z@0x0:/unnamed-entry-1");
+  ASSERT_NE(entry, nullptr) << u.NotesText();
+  EXPECT_EQ(entry->sha256, Sha("hello\n"));
+  EXPECT_TRUE(u.HasNote(Note::Kind::kCorrupt, "kept as /unnamed-entry-1")) << u.NotesText();
+  EXPECT_TRUE(u.summary.partial);
 }
 
 TEST_F(EngineFormatsTest, SquashfsEveryCompressor) {

@@ -3,6 +3,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
 
 #include <cstdint>
 #include <optional>
@@ -23,6 +24,22 @@ struct ArchiveSource {
   Bytes buffer;                     // stream mode
   uint64_t fed = 0;                 // bytes handed to libarchive so far
   std::optional<Error> error;       // a stream read error, for the note
+};
+
+// Makes the calling thread's LC_CTYPE UTF-8 (C.UTF-8) until destroyed, so that libarchive
+// converts names (7z and Joliet store UTF-16, zip may flag UTF-8) to UTF-8 whatever the
+// process locale; a CLI in the "C" locale would lose every non-ASCII name. Only this thread
+// is affected (uselocale), and only around calls into libarchive, not around the walk of
+// entries. Without a UTF-8 locale on the system it changes nothing.
+class ScopedUtf8Locale {
+ public:
+  ScopedUtf8Locale();
+  ~ScopedUtf8Locale();
+  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
+  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
+
+ private:
+  locale_t previous_ = locale_t(0);
 };
 
 // An archive reader with the callbacks for `source` installed (not opened yet).
