@@ -26,6 +26,7 @@ struct UnpackFlags {
   bool force = false;
   bool json = false;
   bool hash = false;
+  bool deep = false;
   unpack::Options options;
   uint64_t timeout = 0;
 };
@@ -114,14 +115,40 @@ int RunUnpack(UnpackFlags& f) {
   return kExitOk;
 }
 
+// `ls --deep`: asks the engine for file contents so that it looks for containers inside
+// every file, but passes on none of it (the listing neither writes nor hashes), so a file
+// that holds no container costs one decompressed block.
+class DeepListing : public unpack::Sink {
+ public:
+  explicit DeepListing(unpack::Sink& inner) : inner_(inner) {}
+  void OnFilesystem(const unpack::FilesystemInfo& fs) override { inner_.OnFilesystem(fs); }
+  Status OnNode(const unpack::Node& node, unpack::ContentReader* content) override {
+    return inner_.OnNode(node, inner_.WantsContent() ? content : nullptr);
+  }
+  void OnNote(const Note& note) override { inner_.OnNote(note); }
+  bool WantsContent() const override { return true; }
+
+ private:
+  unpack::Sink& inner_;
+};
+
+Result<unpack::Summary> List(UnpackFlags& f, unpack::Sink& sink) {
+  if (!f.deep) return unpack::UnpackFile(f.image, f.options, sink);
+  DeepListing deep(sink);
+  return unpack::UnpackFile(f.image, f.options, deep);
+}
+
 int RunList(UnpackFlags& f) {
   if (Status readable = CheckReadable(f.image); !readable.ok()) return Fail(readable.error());
   const std::string name = ImageName(f.image);
+  // The image's own digest only with --hash: hashing a large image costs more than listing
+  // it ("sha256" is then empty).
+  f.options.hash_image = f.hash;
   if (f.json) {
     Result<std::unique_ptr<unpack::ManifestWriter>> manifest = unpack::ManifestWriter::Create();
     if (!manifest.ok()) return Fail(manifest.error());
     unpack::ManifestSink sink(**manifest, f.hash);
-    Result<unpack::Summary> summary = unpack::UnpackFile(f.image, f.options, sink);
+    Result<unpack::Summary> summary = List(f, sink);
     if (!summary.ok()) return Fail(summary.error());
     Status s = (*manifest)->WriteTo(stdout, name, summary->image_sha256, summary->partial);
     if (!s.ok()) return Fail(s.error());
@@ -129,7 +156,7 @@ int RunList(UnpackFlags& f) {
     return kExitOk;
   }
   unpack::TextListingSink sink(stdout);
-  Result<unpack::Summary> summary = unpack::UnpackFile(f.image, f.options, sink);
+  Result<unpack::Summary> summary = List(f, sink);
   if (!summary.ok()) return Fail(summary.error());
   std::fflush(stdout);
   ReportNotes(sink.TakeNotes(), summary->partial);
@@ -151,9 +178,19 @@ void RegisterUnpackCommands(CLI::App& app) {
 
   CLI::App* ls_cmd =
       app.add_subcommand("ls", "list what an image holds, with provenance, without writing");
+  ls_cmd->footer(
+      "Depth: ls opens every container it can reach without decompressing file contents of "
+      "its own: archives and compressed streams (whose bytes pass by anyway, so a squashfs in "
+      "a uImage in a tar.gz is listed) and payloads of firmware containers. Files inside "
+      "compressed filesystems (squashfs, ext, JFFS2, UBIFS, cramfs) are listed from their "
+      "metadata only; --deep also looks inside each of them (one decompressed block per file), "
+      "as unpack does. The image's \"sha256\" is filled only with --hash.");
   ls_cmd->add_option("IMAGE", flags->image, "firmware image")->required();
   ls_cmd->add_flag("--json", flags->json, "the manifest JSON instead of lines");
-  ls_cmd->add_flag("--hash", flags->hash, "with --json: SHA-256 of every file (slower)");
+  ls_cmd->add_flag("--hash", flags->hash,
+                   "with --json: SHA-256 of the image and of every file (slower)");
+  ls_cmd->add_flag("--deep", flags->deep,
+                   "look for containers inside files of compressed filesystems too (slower)");
   AddLimitFlags(ls_cmd, flags.get());
   ls_cmd->callback([flags] { ExitCode() = RunList(*flags); });
 }

@@ -1,6 +1,6 @@
 // The manifest of an unpack (DIR/manifest.json, `clearbox ls --json`) and the listing sinks.
 //
-//   {"image": NAME, "sha256": HEX, "partial": BOOL,
+//   {"image": NAME, "sha256": HEX ("" from ls without --hash), "partial": BOOL,
 //    "filesystems": [{"provenance", "format", "offset", "length"}],
 //    "nodes": [{"provenance", "filesystem", "path", "raw_path"?, "type", "mode": "0755",
 //               "uid", "gid", "mtime", "size", "link_target"?,

@@ -68,6 +68,9 @@ struct Options {
   Limits limits;
   int threads = 0;           // 0: one per core (parallel extraction of squashfs)
   bool carve_files = false;  // also carve inside files of unpacked filesystems (slow)
+  // UnpackFile: SHA-256 of the whole input into Summary::image_sha256. A listing skips it
+  // (hashing a large image costs more than reading its directory tables).
+  bool hash_image = true;
   Progress* progress = nullptr;
 };
 
@@ -76,7 +79,7 @@ struct Summary {
   uint64_t filesystems = 0;
   uint64_t bytes = 0;        // content bytes produced
   bool partial = false;      // a limit, a corrupt part or an unsupported container: see notes
-  std::string image_sha256;  // UnpackFile only: SHA-256 (hex) of the input file
+  std::string image_sha256;  // UnpackFile with hash_image: SHA-256 (hex) of the input file
 };
 
 // Unpacks the file at `path`. The image name in provenance is its base name.
