@@ -27,6 +27,15 @@ struct Step {
 
 }  // namespace
 
+bool IsGzipMemberHeader(ByteView d) {
+  // RFC 1952: ID1 ID2 CM=8 FLG MTIME(4) XFL OS; reserved flag bits must be zero. Room for
+  // the header and an empty deflate block with the trailer (18 bytes).
+  if (d.size() < 18 || d[0] != 0x1f || d[1] != 0x8b || d[2] != 8) return false;
+  if ((d[3] & 0xe0) != 0) return false;
+  if (d[8] != 0 && d[8] != 2 && d[8] != 4) return false;
+  return d[9] <= 13 || d[9] == 255;
+}
+
 class StreamDecoderReader::Codec {
  public:
   virtual ~Codec() = default;
@@ -50,7 +59,7 @@ class GzipCodec : public StreamDecoderReader::Codec {
     zs_ = {};
     zs_.zalloc = ZlibAlloc;
     zs_.zfree = ZlibFree;
-    ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;  // gzip wrapper only, one member
+    ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;  // gzip wrapper only
   }
   ~GzipCodec() override {
     if (ok_) inflateEnd(&zs_);
@@ -64,6 +73,11 @@ class GzipCodec : public StreamDecoderReader::Codec {
     uInt in0 = zs_.avail_in, out0 = zs_.avail_out;
     int rc = inflate(&zs_, Z_NO_FLUSH);
     Step s{in0 - zs_.avail_in, out0 - zs_.avail_out, rc == Z_STREAM_END};
+    if (rc == Z_STREAM_END && IsGzipMemberHeader(in.subspan(s.in))) {
+      // Concatenated members are one stream, as gzip -d decodes them: go on with the next.
+      if (inflateReset(&zs_) != Z_OK) return Error::Internal("inflateReset failed");
+      s.end = false;
+    }
     if (rc == Z_OK || rc == Z_STREAM_END || (rc == Z_BUF_ERROR && (s.in || s.out))) return s;
     if (rc == Z_BUF_ERROR) return s;  // needs more input: the caller sees no progress
     return Error::InvalidInput(zs_.msg != nullptr ? zs_.msg : fmt::format("inflate error {}", rc));

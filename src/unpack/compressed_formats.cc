@@ -2,9 +2,13 @@
 // which the engine identifies (a tar, a cpio, a squashfs, a kernel...) and recurses into.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "clearbox/core/digest.h"
 #include "internal/codecs.h"
 #include "internal/format.h"
+#include "internal/scanner.h"
 
 namespace clearbox::unpack::internal {
 namespace {
@@ -21,29 +25,53 @@ Result<uint64_t> OpenCompressed(StreamCodec codec, ByteView container, Walker& w
 }
 
 std::optional<Match> ProbeGzip(ByteView d) {
-  // RFC 1952: ID1 ID2 CM=8 FLG MTIME(4) XFL OS; reserved flag bits must be zero.
-  if (d.size() < 18 || (d[3] & 0xe0) != 0) return std::nullopt;
-  if (d[8] != 0 && d[8] != 2 && d[8] != 4) return std::nullopt;
-  if (d[9] > 13 && d[9] != 255) return std::nullopt;
   // The header is strong enough (no trial decode: a root filesystem holds thousands of .gz
-  // files, each probed): skip its optional fields and check the first deflate block type.
-  size_t at = 10;
-  uint8_t flags = d[3];
-  if (flags & 0x04) {  // FEXTRA
-    if (!FitsIn(d, at, 2)) return std::nullopt;
-    at += 2 + LoadLE16(d.data() + at);
-  }
-  for (uint8_t bit : {uint8_t(0x08), uint8_t(0x10)}) {  // FNAME, FCOMMENT: NUL-terminated
-    if (!(flags & bit)) continue;
-    while (at < d.size() && d[at] != 0) ++at;
-    ++at;
-  }
-  if (flags & 0x02) at += 2;                                           // FHCRC
-  if (at >= d.size() || ((d[at] >> 1) & 3) == 3) return std::nullopt;  // BTYPE 11 is invalid
+  // files, each probed). A member whose deflate data is bad from its first block is still a
+  // gzip member: opened, its corruption is noted instead of passing for unknown bytes.
+  if (!IsGzipMemberHeader(d)) return std::nullopt;
   return Match{};
 }
+
+// The bytes at the start of `rest` before the first container the carver would open there
+// (rest.size() when there is none), and that container's format.
+Result<std::pair<uint64_t, const FormatHandler*>> BeforeNextContainer(ByteView rest,
+                                                                      Walker& walker) {
+  static const MagicScanner scanner(AllFormats());
+  const auto& formats = AllFormats();
+  constexpr uint64_t kWindow = 4 << 20;
+  for (uint64_t from = 0; from < rest.size(); from += kWindow) {
+    CLEARBOX_RETURN_IF_ERROR(walker.CheckContinue());
+    uint64_t to = std::min<uint64_t>(rest.size(), from + kWindow);
+    bool truncated = false;
+    for (const Candidate& c : scanner.Scan(rest, from, to, 4096, &truncated)) {
+      const FormatHandler& handler = *formats[c.format];
+      if (handler.probe == nullptr || (handler.flags & kFormatOnlyAtStart)) continue;
+      if (handler.probe(rest.subspan(size_t(c.start)))) return std::pair{c.start, &handler};
+    }
+  }
+  return std::pair<uint64_t, const FormatHandler*>{rest.size(), nullptr};
+}
+
 Result<uint64_t> OpenGzip(ByteView c, const Match&, Walker& w) {
-  return OpenCompressed(StreamCodec::kGzip, c, w);
+  CLEARBOX_ASSIGN_OR_RETURN(uint64_t end, OpenCompressed(StreamCodec::kGzip, c, w));
+  if (end == 0 || end >= c.size()) return end;
+  // What follows the last member is not gzip (gzip -d warns "trailing garbage ignored"): the
+  // carver opens a container there as before, and unknown bytes up to it are noted, as they
+  // may hide what the image's gzip does not show. Padding (zeros, erased flash) is not.
+  ByteView rest = c.subspan(size_t(end));
+  CLEARBOX_ASSIGN_OR_RETURN(auto next, BeforeNextContainer(rest, w));
+  ByteView trailing = rest.first(size_t(next.first));
+  bool padding = std::all_of(trailing.begin(), trailing.end(),
+                             [](uint8_t b) { return b == 0x00 || b == 0xff; });
+  if (!trailing.empty() && !padding) {
+    std::string before = next.second != nullptr ? fmt::format(", before the {} at 0x{:x}",
+                                                              next.second->name, end + next.first)
+                                                : "";
+    w.AddNote(Note::Kind::kInfo, end,
+              fmt::format("gzip: {} bytes of trailing data after the last member at 0x{:x}{}",
+                          trailing.size(), end, before));
+  }
+  return end;
 }
 
 std::optional<Match> ProbeXz(ByteView d) {

@@ -1,5 +1,6 @@
 // Identification, carving and recursion: raw flash dumps, containers in files, nesting,
 // truncated and corrupt parts, and the inputs that hold nothing at all.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -136,6 +137,71 @@ TEST_F(EngineCarveTest, CorruptGzipIsNotedAndTheRestStillUnpacked) {
     gzip_noted |= n.kind == Note::Kind::kCorrupt && n.where == "buf!gzip@0x0";
   }
   EXPECT_TRUE(gzip_noted) << u.NotesText();
+}
+
+TEST_F(EngineCarveTest, GzipWhoseDataIsBadFromTheFirstBlockIsNotedCorrupt) {
+  // A valid member header, then deflate data whose first block type (11) is invalid: a
+  // damaged gzip, not unknown bytes.
+  Bytes blob = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0x76};
+  Append(blob, Junk(8192, 7));
+  Unpacked u = UnpackBytes(blob);
+  EXPECT_TRUE(u.summary.partial);
+  EXPECT_TRUE(u.HasNote(Note::Kind::kCorrupt, "gzip stream: invalid block type")) << u.NotesText();
+}
+
+TEST_F(EngineCarveTest, ConcatenatedGzipMembersAreOneStream) {
+  // A tar cut in two, each half its own member: gzip -d decodes both as one stream.
+  ASSERT_TRUE(Sh(dir(),
+                 "tar -cf r.tar -C root . && head -c 100000 r.tar | gzip -n > two.gz && "
+                 "tail -c +100001 r.tar | gzip -n >> two.gz && gzip -dc two.gz | cmp - r.tar"));
+  Unpacked u = UnpackPath(scratch_ / "two.gz");
+  const auto* busybox = u.Find("two.gz!gzip@0x0!tar:/bin/busybox");
+  ASSERT_NE(busybox, nullptr) << u.NotesText();
+  EXPECT_EQ(busybox->sha256, Sha256Hex(ReadAll(scratch_ / "root/bin/busybox")));
+  EXPECT_FALSE(u.summary.partial) << u.NotesText();
+  EXPECT_TRUE(u.notes.empty()) << u.NotesText();
+  ASSERT_EQ(u.filesystems.size(), 2u);  // the gzip and its tar: the second member is not carved
+}
+
+TEST_F(EngineCarveTest, TrailingDataAfterTheLastGzipMemberIsNoted) {
+  ASSERT_TRUE(Sh(dir(), "tar -czf a.tgz -C root etc && tar -cf b.tar -C root bin"));
+  const Bytes tgz = ReadAll(scratch_ / "a.tgz");
+  {
+    // Unknown bytes up to the end.
+    Bytes blob = tgz;
+    Append(blob, Junk(37, 5));
+    Unpacked u = UnpackBytes(blob);
+    EXPECT_NE(u.Find("buf!gzip@0x0!tar:/etc/passwd"), nullptr) << u.NotesText();
+    EXPECT_TRUE(u.HasNote(Note::Kind::kInfo,
+                          fmt::format("gzip: 37 bytes of trailing data after the last member at "
+                                      "0x{:x}",
+                                      tgz.size())))
+        << u.NotesText();
+  }
+  {
+    // Unknown bytes, then a container: noted up to it, and it is still carved.
+    Bytes blob = tgz;
+    Append(blob, Junk(100, 6));
+    const size_t tar_at = blob.size();
+    Append(blob, ReadAll(scratch_ / "b.tar"));
+    Unpacked u = UnpackBytes(blob);
+    EXPECT_NE(u.Find(fmt_prov("buf!tar@", tar_at) + ":/bin/busybox"), nullptr) << u.NotesText();
+    EXPECT_TRUE(u.HasNote(Note::Kind::kInfo,
+                          fmt::format("gzip: 100 bytes of trailing data after the last member at "
+                                      "0x{:x}, before the tar at 0x{:x}",
+                                      tgz.size(), tar_at)))
+        << u.NotesText();
+  }
+  {
+    // Padding (zeros, erased flash) and a container right after the member are not noted.
+    Bytes blob = tgz;
+    Pad(blob, blob.size() + 300, 0);
+    Pad(blob, blob.size() + 300, 0xff);
+    Append(blob, ReadAll(scratch_ / "b.tar"));
+    Unpacked u = UnpackBytes(blob);
+    EXPECT_FALSE(u.HasNote(Note::Kind::kInfo, "trailing data")) << u.NotesText();
+    EXPECT_FALSE(u.summary.partial) << u.NotesText();
+  }
 }
 
 TEST_F(EngineCarveTest, EmptyInputHasNoNodes) {

@@ -17,7 +17,8 @@ enum class StreamCodec { kGzip, kXz, kLzmaAlone, kBzip2, kZstd, kLz4Frame };
 
 std::string_view StreamCodecName(StreamCodec codec);
 
-// Decodes one stream of `codec` from `input` (which may run past the stream's end).
+// Decodes one stream of `codec` from `input` (which may run past the stream's end); for gzip,
+// every concatenated member, as gzip -d does.
 // Read() fails with kInvalidInput naming the codec and input offset on corrupt data, and with
 // kLimitExceeded once the output passes max(max_ratio * input consumed, 1 MiB) when
 // `walker` is given (the walker records the note). Not thread-safe.
@@ -53,6 +54,10 @@ class StreamDecoderReader : public ContentReader {
   bool finished_ = false;
   std::optional<Error> failed_;
 };
+
+// Whether `d` starts with a gzip member header (RFC 1952: magic, method 8, valid flags, XFL
+// and OS): how a concatenated member is told from trailing data.
+bool IsGzipMemberHeader(ByteView d);
 
 // Whether the first bytes of `input` decode without error (a probe's trial decode).
 bool TrialDecode(StreamCodec codec, ByteView input);
