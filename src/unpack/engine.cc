@@ -91,14 +91,22 @@ Status Engine::CheckContinue() {
 }
 
 Status Engine::ChargeTotal(uint64_t bytes) {
-  uint64_t total = bytes_.fetch_add(bytes) + bytes;
-  if (options_.progress != nullptr) options_.progress->Add(0, bytes);
-  if (total > limits().max_total_bytes) {
-    Error e = Error::LimitExceeded(fmt::format(
-        "total limit of {} unpacked bytes reached: unpack stopped", limits().max_total_bytes));
-    if (!bytes_limit_noted_.exchange(true)) AddNote(Note::Kind::kLimit, "", 0, e.message());
-    return Stop(std::move(e));
+  // Bytes past the total are refused without being counted, and the unpack goes on: the
+  // nodes after a bomb are still recorded (metadata), and small contents that fit in what
+  // is left are still read. Only the stream or file that hit the limit stops.
+  uint64_t total = bytes_.load(std::memory_order_relaxed);
+  while (true) {
+    if (bytes > limits().max_total_bytes || total > limits().max_total_bytes - bytes) {
+      Error e = Error::LimitExceeded(
+          fmt::format("total limit of {} unpacked bytes reached: contents past it are not read",
+                      limits().max_total_bytes));
+      if (!bytes_limit_noted_.exchange(true)) AddNote(Note::Kind::kLimit, "", 0, e.message());
+      partial_.store(true);
+      return e;
+    }
+    if (bytes_.compare_exchange_weak(total, total + bytes, std::memory_order_relaxed)) break;
   }
+  if (options_.progress != nullptr) options_.progress->Add(0, bytes);
   return Status::Ok();
 }
 

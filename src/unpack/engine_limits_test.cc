@@ -1,5 +1,5 @@
-// Bombs and limits: every limit stops the unpack (or the one stream) with a kLimit note,
-// keeps what was read before, and flags the result partial.
+// Bombs and limits: the entry and time limits stop the unpack, the byte limits stop one
+// stream or file; each with a kLimit note, keeping what was read, the result flagged partial.
 #include <gtest/gtest.h>
 
 #include "engine_test_util.h"
@@ -117,7 +117,7 @@ TEST_F(EngineLimitsTest, EntryLimitStopsTheWholeUnpack) {
   EXPECT_TRUE(u.summary.partial);
 }
 
-TEST_F(EngineLimitsTest, TotalByteLimitStopsTheWholeUnpack) {
+TEST_F(EngineLimitsTest, TotalByteLimitStopsContentsNotTheListing) {
   ASSERT_TRUE(Sh(dir(),
                  "mkdir -p t && for i in 1 2 3 4; do head -c 100000 /dev/urandom > t/f$i; "
                  "done && tar -cf big.tar -C t f1 f2 f3 f4"));
@@ -126,8 +126,38 @@ TEST_F(EngineLimitsTest, TotalByteLimitStopsTheWholeUnpack) {
   Unpacked u = UnpackPath(scratch_ / "big.tar", options);
   EXPECT_NE(u.Find("big.tar!tar@0x0:/f1"), nullptr);
   EXPECT_NE(u.Find("big.tar!tar@0x0:/f2"), nullptr);
-  EXPECT_EQ(u.Find("big.tar!tar@0x0:/f4"), nullptr);
+  // Past the limit, entries are still recorded, without all of their content.
+  const auto* f4 = u.Find("big.tar!tar@0x0:/f4");
+  ASSERT_NE(f4, nullptr) << u.NotesText();
+  EXPECT_EQ(f4->node.size, 100000u);
+  EXPECT_LE(u.summary.bytes, 250000u);
+  EXPECT_TRUE(u.summary.partial);
   EXPECT_TRUE(u.HasNote(Note::Kind::kLimit, "total limit of 250000")) << u.NotesText();
+}
+
+TEST_F(EngineLimitsTest, SquashfsGoesOnAfterASparseFileHitsTheTotalLimit) {
+  // A sparse file of 64 MiB (a few bytes in the image), then a small file: the limit stops
+  // the big one, the small one is still recorded with its content.
+  ASSERT_TRUE(Sh(dir(),
+                 "mkdir -p r && truncate -s 64M r/huge.bin && echo small > r/small.txt && "
+                 "mksquashfs r s.sqfs -comp xz -no-progress -quiet"));
+  for (bool content : {true, false}) {
+    SCOPED_TRACE(content ? "unpack" : "listing");
+    Options options;
+    options.limits.max_total_bytes = 8 << 20;
+    Unpacked u = UnpackPath(scratch_ / "s.sqfs", options, content);
+    const auto* huge = u.Find("s.sqfs!squashfs@0x0:/huge.bin");
+    ASSERT_NE(huge, nullptr) << u.NotesText();
+    EXPECT_EQ(huge->node.size, 64u << 20);
+    const auto* small = u.Find("s.sqfs!squashfs@0x0:/small.txt");
+    ASSERT_NE(small, nullptr) << u.NotesText();
+    if (content) {
+      EXPECT_EQ(small->sha256, Sha("small\n"));
+      EXPECT_TRUE(u.summary.partial);
+      EXPECT_TRUE(u.HasNote(Note::Kind::kLimit, "total limit of 8388608")) << u.NotesText();
+      EXPECT_LE(u.summary.bytes, 8u << 20);
+    }
+  }
 }
 
 TEST_F(EngineLimitsTest, TimeLimitStops) {

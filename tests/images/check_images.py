@@ -638,7 +638,6 @@ def run_hostile_case(ctx, name):
 
 # Cases that fail for a known, not yet fixed reason (see the session-1 closing note).
 KNOWN_DEFECTS = {
-    "hostile/bomb-sparse.squashfs": "the file after the huge sparse one is not recorded once the limit stops squashfs",
 }
 
 

@@ -66,7 +66,8 @@ class Engine {
   Status DeliverNode(Node node, ContentReader* content, const BlobContext& ctx);
 
   void AddNote(Note::Kind kind, const std::string& where, uint64_t offset, std::string message);
-  // Charges produced bytes against the total. kLimitExceeded (and a stop) past the limit.
+  // Charges produced bytes against the total. kLimitExceeded past the limit: the bytes are
+  // not counted and the caller stops its stream or file, but the unpack goes on.
   Status ChargeTotal(uint64_t bytes);
   // kLimitExceeded once the unpack is stopping (time budget, a global limit, a sink error).
   Status CheckContinue();
