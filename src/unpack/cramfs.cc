@@ -9,9 +9,12 @@
 
 #include "clearbox/core/digest.h"
 #include "decompress.h"
+#include "internal/inode_tree.h"
 
 namespace clearbox::unpack::cramfs {
 namespace {
+
+using internal::TypeFromMode;
 
 constexpr std::string_view kSignature = "Compressed ROMFS";
 constexpr uint32_t kFlagFsidV2 = 0x1;
@@ -32,27 +35,6 @@ RawInode DecodeInode(const uint8_t* p, bool big) {
   uint32_t w0 = Load32(p, big), w1 = Load32(p + 4, big), w2 = Load32(p + 8, big);
   if (big) return {w0 >> 16, w0 & 0xffff, w1 >> 8, w1 & 0xff, w2 >> 26, w2 & 0x3ffffff};
   return {w0 & 0xffff, w0 >> 16, w1 & 0xffffff, w1 >> 24, w2 & 0x3f, w2 >> 6};
-}
-
-std::optional<NodeType> TypeFromMode(uint32_t mode) {
-  switch (mode & 0170000) {
-    case 0100000:
-      return NodeType::kFile;
-    case 0040000:
-      return NodeType::kDirectory;
-    case 0120000:
-      return NodeType::kSymlink;
-    case 0020000:
-      return NodeType::kCharDevice;
-    case 0060000:
-      return NodeType::kBlockDevice;
-    case 0010000:
-      return NodeType::kFifo;
-    case 0140000:
-      return NodeType::kSocket;
-    default:
-      return std::nullopt;
-  }
 }
 
 class FileReader : public ContentReader {
@@ -335,16 +317,8 @@ Result<Bytes> Filesystem::ReadFile(const Entry& entry, uint64_t max_size) const 
     return Error::LimitExceeded(fmt::format("cramfs: {} is {} bytes, over the limit of {}",
                                             entry.path, entry.size, max_size));
   }
-  Bytes out(entry.size);
   FileReader reader(image_, sb_, entry);
-  size_t done = 0;
-  while (done < out.size()) {
-    CLEARBOX_ASSIGN_OR_RETURN(size_t n, reader.Read(std::span(out).subspan(done)));
-    if (n == 0) break;
-    done += n;
-  }
-  out.resize(done);
-  return out;
+  return internal::ReadWhole(reader, entry.size);
 }
 
 }  // namespace clearbox::unpack::cramfs

@@ -4,6 +4,7 @@
 
 #include "cramfs.h"
 #include "internal/format.h"
+#include "internal/inode_tree.h"
 
 namespace clearbox::unpack::internal {
 namespace {
@@ -20,24 +21,7 @@ std::optional<Match> ProbeCramfs(ByteView data) {
 
 Result<uint64_t> OpenCramfs(ByteView container, const Match& match, Walker& walker) {
   CLEARBOX_ASSIGN_OR_RETURN(cramfs::Filesystem fs, cramfs::Filesystem::Parse(container));
-  for (const Note& note : fs.notes()) walker.AddNote(note.kind, note.offset, note.message);
-  size_t count = 0;
-  for (const cramfs::Entry& e : fs.entries()) {
-    if (++count % 1024 == 0) CLEARBOX_RETURN_IF_ERROR(walker.CheckContinue());
-    Node node;
-    node.path = e.path.substr(1);  // relative to the root, as the engine expects
-    node.type = e.type;
-    node.mode = e.mode;
-    node.uid = e.uid;
-    node.gid = e.gid;
-    node.size = e.size;
-    node.link_target = e.link_target;
-    node.dev_major = e.dev_major;
-    node.dev_minor = e.dev_minor;
-    std::unique_ptr<ContentReader> content;
-    if (e.type == NodeType::kFile && walker.WantsContent()) content = fs.OpenFile(e);
-    CLEARBOX_RETURN_IF_ERROR(walker.AddNode(std::move(node), content.get()));
-  }
+  CLEARBOX_RETURN_IF_ERROR(ReportFilesystem(fs, walker));
   return fs.extent();
 }
 

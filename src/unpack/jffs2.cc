@@ -9,6 +9,7 @@
 
 #include "clearbox/core/digest.h"
 #include "decompress.h"
+#include "internal/inode_tree.h"
 
 namespace clearbox::unpack::jffs2 {
 namespace {
@@ -25,10 +26,6 @@ constexpr uint16_t kTypeXattr = 0xe008;
 constexpr uint16_t kTypeXref = 0xe009;
 constexpr uint32_t kRootIno = 1;
 constexpr uint32_t kMaxSymlink = 4096;
-
-// POSIX file types as JFFS2 stores them in the mode (os_to_jffs2_mode keeps Linux values).
-constexpr uint32_t kIfMt = 0170000, kIfSock = 0140000, kIfLnk = 0120000, kIfReg = 0100000,
-                   kIfBlk = 0060000, kIfDir = 0040000, kIfChr = 0020000, kIfIfo = 0010000;
 
 uint16_t Load16(const uint8_t* p, Endian e) {
   return e == Endian::kBig ? LoadBE16(p) : LoadLE16(p);
@@ -64,27 +61,6 @@ bool HeaderCrcOk(const uint8_t* p, Endian e) {
     copy[3] = static_cast<uint8_t>(type >> 8);
   }
   return Jffs2Crc(copy) == Load32(p + 8, e);
-}
-
-std::optional<NodeType> TypeFromMode(uint32_t mode) {
-  switch (mode & kIfMt) {
-    case kIfReg:
-      return NodeType::kFile;
-    case kIfDir:
-      return NodeType::kDirectory;
-    case kIfLnk:
-      return NodeType::kSymlink;
-    case kIfChr:
-      return NodeType::kCharDevice;
-    case kIfBlk:
-      return NodeType::kBlockDevice;
-    case kIfIfo:
-      return NodeType::kFifo;
-    case kIfSock:
-      return NodeType::kSocket;
-    default:
-      return std::nullopt;
-  }
 }
 
 // Directory entry types (DT_*).
@@ -510,91 +486,42 @@ struct Filesystem::Builder {
   }
 
   void BuildTree() {
-    std::unordered_map<uint32_t, std::vector<const Dirent*>> children;
-    for (const auto& [key, d] : dirents) {
-      if (d.ino != 0) children[d.pino].push_back(&d);  // ino 0: the name was deleted
-    }
+    internal::InodeTree tree;
+    tree.root = kRootIno;
+    tree.max_depth = kMaxDepth;
     // dirents is ordered by (parent, name), so each child list is already sorted by name.
-
-    if (auto root = inodes.find(kRootIno); root != inodes.end()) {
-      Entry e;
-      e.path = "/";
-      e.type = NodeType::kDirectory;
-      e.ino = kRootIno;
-      Fill(e, kRootIno, root->second);
-      fs.entries_.push_back(std::move(e));
-    }
-
-    struct Work {
-      const Dirent* dirent;
-      std::string parent;
-      size_t depth;
-    };
-    std::vector<Work> stack;
-    auto push_children = [&](uint32_t dir, const std::string& path, size_t depth) {
-      auto it = children.find(dir);
-      if (it == children.end()) return;
-      for (auto d = it->second.rbegin(); d != it->second.rend(); ++d)
-        stack.push_back({*d, path, depth});
-    };
-    std::unordered_map<uint32_t, std::string> seen;  // inode -> first path
-    seen[kRootIno] = "/";
-    push_children(kRootIno, "", 1);
-    while (!stack.empty()) {
-      Work w = std::move(stack.back());
-      stack.pop_back();
-      const Dirent& d = *w.dirent;
-      Entry entry;
-      entry.path = w.parent + "/" + d.name;
-      entry.ino = d.ino;
-      auto meta = inodes.find(d.ino);
-      std::optional<NodeType> type =
-          meta != inodes.end() ? TypeFromMode(meta->second.mode) : std::nullopt;
-      if (!type) type = TypeFromDirent(d.type);
-      if (!type) {
-        Problem(Note::Kind::kCorrupt, "entry", d.at,
-                fmt::format("{}: inode {} has no known type", entry.path, d.ino));
-        continue;
+    for (const auto& [key, d] : dirents) {
+      if (d.ino != 0) {  // ino 0: the name was deleted
+        tree.children[d.pino].push_back({d.name, d.ino, TypeFromDirent(d.type), d.at});
       }
-      entry.type = *type;
-      if (auto first = seen.find(d.ino); first != seen.end()) {
-        if (entry.type == NodeType::kDirectory) {
-          Problem(Note::Kind::kCorrupt, "loop", d.at,
-                  fmt::format("{}: directory inode {} already reached as {} (a loop or a second "
-                              "link): not followed",
-                              entry.path, d.ino, first->second));
-          continue;
-        }
-        entry.type = NodeType::kHardLink;
-        entry.link_target = first->second;
-        if (meta != inodes.end()) {
+    }
+    tree.mode = [&](uint64_t ino) -> std::optional<uint32_t> {
+      if (ino > UINT32_MAX) return std::nullopt;
+      auto meta = inodes.find(uint32_t(ino));
+      if (meta == inodes.end()) return std::nullopt;
+      return meta->second.mode;
+    };
+    auto place = [&](internal::PlacedName p) {
+      Entry entry;
+      entry.path = std::move(p.path);
+      entry.type = p.type;
+      entry.ino = uint32_t(p.ino);
+      entry.link_target = std::move(p.link_target);
+      if (auto meta = inodes.find(entry.ino); meta != inodes.end()) {
+        if (entry.type == NodeType::kHardLink) {
           entry.mode = meta->second.mode & 07777;
           entry.uid = meta->second.uid;
           entry.gid = meta->second.gid;
           entry.mtime = meta->second.mtime;
-        }
-        fs.entries_.push_back(std::move(entry));
-        continue;
-      }
-      seen[d.ino] = entry.path;
-      if (meta != inodes.end()) {
-        Fill(entry, d.ino, meta->second);
-      } else {
-        Problem(Note::Kind::kCorrupt, "entry", d.at,
-                fmt::format("{}: inode {} has no inode node", entry.path, d.ino));
-      }
-      bool descend = entry.type == NodeType::kDirectory;
-      std::string path = entry.path;
-      fs.entries_.push_back(std::move(entry));
-      if (descend) {
-        if (w.depth >= kMaxDepth) {
-          Problem(Note::Kind::kLimit, "depth", d.at,
-                  fmt::format("{}: deeper than {} directories: not followed", path, kMaxDepth));
         } else {
-          push_children(d.ino, path, w.depth + 1);
+          Fill(entry, entry.ino, meta->second);
         }
       }
-    }
+      fs.entries_.push_back(std::move(entry));
+    };
+    auto problem = [&](Note::Kind kind, const std::string& category, uint64_t at,
+                       std::string message) { Problem(kind, category, at, std::move(message)); };
+    std::unordered_map<uint64_t, std::string> seen = internal::WalkInodeTree(tree, place, problem);
 
     size_t orphans = 0;
     for (const auto& [ino, meta] : inodes) orphans += !seen.contains(ino);
@@ -645,16 +572,8 @@ Result<Bytes> Filesystem::ReadFile(const Entry& entry, uint64_t max_size) const 
     return Error::LimitExceeded(fmt::format("jffs2: {} is {} bytes, over the limit of {}",
                                             entry.path, entry.size, max_size));
   }
-  Bytes out(entry.size);
   FileReader reader(entry);
-  size_t done = 0;
-  while (done < out.size()) {
-    CLEARBOX_ASSIGN_OR_RETURN(size_t n, reader.Read(std::span(out).subspan(done)));
-    if (n == 0) break;
-    done += n;
-  }
-  out.resize(done);
-  return out;
+  return internal::ReadWhole(reader, entry.size);
 }
 
 }  // namespace clearbox::unpack::jffs2

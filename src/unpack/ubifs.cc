@@ -11,6 +11,7 @@
 
 #include "clearbox/core/digest.h"
 #include "decompress.h"
+#include "internal/inode_tree.h"
 
 namespace clearbox::unpack::ubifs {
 namespace {
@@ -42,27 +43,6 @@ constexpr uint64_t kRootInum = 1;
 constexpr uint32_t kXattrFlag = 0x20;
 constexpr uint32_t kMaxSymlink = 4096;
 constexpr uint32_t kKeyBlockMask = 0x1fffffff;
-
-std::optional<NodeType> TypeFromMode(uint32_t mode) {
-  switch (mode & 0170000) {
-    case 0100000:
-      return NodeType::kFile;
-    case 0040000:
-      return NodeType::kDirectory;
-    case 0120000:
-      return NodeType::kSymlink;
-    case 0020000:
-      return NodeType::kCharDevice;
-    case 0060000:
-      return NodeType::kBlockDevice;
-    case 0010000:
-      return NodeType::kFifo;
-    case 0140000:
-      return NodeType::kSocket;
-    default:
-      return std::nullopt;
-  }
-}
 
 // Directory entry types (UBIFS_ITYPE_*).
 std::optional<NodeType> TypeFromDent(uint8_t type) {
@@ -437,88 +417,40 @@ class Filesystem::Builder {
   }
 
   void BuildTree() {
-    std::unordered_map<uint64_t, std::vector<std::pair<const std::string*, const Dent*>>> children;
+    internal::InodeTree tree;
+    tree.root = kRootInum;
+    tree.max_depth = kMaxDepth;
     for (const auto& [key, d] : dents_) {
-      if (d.inum != 0) children[key.first].push_back({&key.second, &d});  // 0: deleted
-    }
-    if (auto root = inodes_.find(kRootInum); root != inodes_.end()) {
-      Entry e;
-      e.path = "/";
-      e.type = NodeType::kDirectory;
-      e.inum = kRootInum;
-      Fill(e, root->second);
-      fs_.entries_.push_back(std::move(e));
-    }
-    struct Work {
-      const std::string* name;
-      const Dent* dent;
-      std::string parent;
-      size_t depth;
-    };
-    std::vector<Work> stack;
-    auto push_children = [&](uint64_t dir, const std::string& path, size_t depth) {
-      auto it = children.find(dir);
-      if (it == children.end()) return;
-      for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {
-        stack.push_back({c->first, c->second, path, depth});
+      if (d.inum != 0) {  // 0: deleted
+        tree.children[key.first].push_back({key.second, d.inum, TypeFromDent(d.type), d.at});
       }
+    }
+    tree.mode = [&](uint64_t inum) -> std::optional<uint32_t> {
+      auto ino = inodes_.find(inum);
+      if (ino == inodes_.end()) return std::nullopt;
+      return ino->second.mode;
     };
-    std::unordered_map<uint64_t, std::string> seen = {{kRootInum, "/"}};
-    push_children(kRootInum, "", 1);
-    while (!stack.empty()) {
-      Work w = std::move(stack.back());
-      stack.pop_back();
+    auto place = [&](internal::PlacedName p) {
       Entry e;
-      e.path = w.parent + "/" + *w.name;
-      e.inum = w.dent->inum;
-      auto ino = inodes_.find(e.inum);
-      std::optional<NodeType> type =
-          ino != inodes_.end() ? TypeFromMode(ino->second.mode) : std::nullopt;
-      if (!type) type = TypeFromDent(w.dent->type);
-      if (!type) {
-        Problem(Note::Kind::kCorrupt, "entry", w.dent->at,
-                fmt::format("{}: inode {} has no known type", e.path, e.inum));
-        continue;
-      }
-      e.type = *type;
-      if (auto first = seen.find(e.inum); first != seen.end()) {
-        if (e.type == NodeType::kDirectory) {
-          Problem(Note::Kind::kCorrupt, "loop", w.dent->at,
-                  fmt::format("{}: directory inode {} already reached as {} (a loop or a second "
-                              "link): not followed",
-                              e.path, e.inum, first->second));
-          continue;
-        }
-        e.type = NodeType::kHardLink;
-        e.link_target = first->second;
-        if (ino != inodes_.end()) {
+      e.path = std::move(p.path);
+      e.type = p.type;
+      e.inum = p.ino;
+      e.link_target = std::move(p.link_target);
+      if (auto ino = inodes_.find(e.inum); ino != inodes_.end()) {
+        if (e.type == NodeType::kHardLink) {
           e.mode = ino->second.mode & 07777;
           e.uid = ino->second.uid;
           e.gid = ino->second.gid;
           e.mtime = ino->second.mtime;
+        } else {
+          Fill(e, ino->second);
         }
-        fs_.entries_.push_back(std::move(e));
-        continue;
       }
-      seen[e.inum] = e.path;
-      if (ino != inodes_.end()) {
-        Fill(e, ino->second);
-      } else {
-        Problem(Note::Kind::kCorrupt, "entry", w.dent->at,
-                fmt::format("{}: inode {} has no inode node", e.path, e.inum));
-      }
-      bool descend = e.type == NodeType::kDirectory;
-      std::string path = e.path;
-      uint64_t inum = e.inum;
       fs_.entries_.push_back(std::move(e));
-      if (!descend) continue;
-      if (w.depth >= kMaxDepth) {
-        Problem(Note::Kind::kLimit, "depth", w.dent->at,
-                fmt::format("{}: deeper than {} directories: not followed", path, kMaxDepth));
-      } else {
-        push_children(inum, path, w.depth + 1);
-      }
-    }
+    };
+    auto problem = [&](Note::Kind kind, const std::string& category, uint64_t at,
+                       std::string message) { Problem(kind, category, at, std::move(message)); };
+    std::unordered_map<uint64_t, std::string> seen = internal::WalkInodeTree(tree, place, problem);
     size_t orphans = 0;
     for (const auto& [inum, ino] : inodes_) {
       orphans += !seen.contains(inum) && !(ino.flags & kXattrFlag);
@@ -561,16 +493,8 @@ Result<Bytes> Filesystem::ReadFile(const Entry& entry, uint64_t max_size) const 
     return Error::LimitExceeded(fmt::format("ubifs: {} is {} bytes, over the limit of {}",
                                             entry.path, entry.size, max_size));
   }
-  Bytes out(entry.size);
   FileReader reader(entry);
-  size_t done = 0;
-  while (done < out.size()) {
-    CLEARBOX_ASSIGN_OR_RETURN(size_t n, reader.Read(std::span(out).subspan(done)));
-    if (n == 0) break;
-    done += n;
-  }
-  out.resize(done);
-  return out;
+  return internal::ReadWhole(reader, entry.size);
 }
 
 Result<Bytes> DecodeBlock(const DataBlock& b) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "internal/format.h"
+#include "internal/inode_tree.h"
 #include "ubifs.h"
 
 namespace clearbox::unpack::internal {
@@ -24,26 +25,7 @@ Result<uint64_t> OpenUbifs(ByteView container, const Match& match, Walker& walke
                    fmt::format("{} journal nodes replayed (written after the last commit)",
                                fs.journal_nodes()));
   }
-  for (const Note& note : fs.notes()) walker.AddNote(note.kind, note.offset, note.message);
-  size_t count = 0;
-  for (const ubifs::Entry& e : fs.entries()) {
-    if (++count % 1024 == 0) CLEARBOX_RETURN_IF_ERROR(walker.CheckContinue());
-    Node node;
-    // Names as stored, relative to the file system's root ("" is the root itself).
-    node.path = e.path.substr(1);
-    node.type = e.type;
-    node.mode = e.mode;
-    node.uid = e.uid;
-    node.gid = e.gid;
-    node.mtime = e.mtime;
-    node.size = e.size;
-    node.link_target = e.link_target;
-    node.dev_major = e.dev_major;
-    node.dev_minor = e.dev_minor;
-    std::unique_ptr<ContentReader> content;
-    if (e.type == NodeType::kFile && walker.WantsContent()) content = fs.OpenFile(e);
-    CLEARBOX_RETURN_IF_ERROR(walker.AddNode(std::move(node), content.get()));
-  }
+  CLEARBOX_RETURN_IF_ERROR(ReportFilesystem(fs, walker));
   return 0;  // the superblock's extent (match.length)
 }
 
