@@ -489,23 +489,40 @@ class SquashfsWalk {
 
   Status ExtractFiles() {
     std::vector<uint64_t> keys = DataOrderKeys();
-    std::vector<size_t> order(files_.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    int threads = std::clamp<int>(walker_.threads(), 1, 64);
+    if (files_.size() < 64) threads = 1;
+    // Large files first, largest first, one per work unit: a large file taken last would
+    // keep one thread busy after the others ran out of work (a 50 MB package list is a
+    // quarter of a Debian root filesystem). The rest in disk order.
+    uint64_t total_size = 0;
+    for (const PendingFile& f : files_) total_size += f.node.size;
+    const uint64_t big = threads > 1 ? std::max<uint64_t>(total_size / (uint64_t(threads) * 32),
+                                                          uint64_t(super_.block_size) * 4)
+                                     : UINT64_MAX;
+    std::vector<size_t> order;
+    order.reserve(files_.size());
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (files_[i].node.size >= big) order.push_back(i);
+    }
     std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return files_[a].node.size > files_[b].node.size; });
+    const size_t big_count = order.size();
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (files_[i].node.size < big) order.push_back(i);
+    }
+    std::stable_sort(order.begin() + ptrdiff_t(big_count), order.end(),
                      [&](size_t a, size_t b) { return keys[a] < keys[b]; });
-    // Work units: runs of at least kMinUnit files, never splitting the files that share a
-    // fragment block (same key) between two threads.
+    // Work units: each large file alone, then runs of at least kMinUnit files, never
+    // splitting the files that share a fragment block (same key) between two threads.
     constexpr size_t kMinUnit = 8;
     std::vector<size_t> unit_starts;
     for (size_t i = 0; i < order.size(); ++i) {
-      bool new_unit = unit_starts.empty() ||
+      bool new_unit = unit_starts.empty() || i <= big_count ||
                       (i - unit_starts.back() >= kMinUnit && keys[order[i]] != keys[order[i - 1]]);
       if (new_unit) unit_starts.push_back(i);
     }
     unit_starts.push_back(order.size());
 
-    int threads = std::clamp<int>(walker_.threads(), 1, 64);
-    if (files_.size() < 64) threads = 1;
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::vector<Status> results(static_cast<size_t>(threads));
