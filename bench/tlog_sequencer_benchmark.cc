@@ -12,8 +12,12 @@
 //                     file, fdatasync every 4096 entries: what this disk can absorb
 //   sequencer B       Sequencer on the directory backend, batches of B entries, each batch's
 //                     tiles fsynced and a signed checkpoint published, every entry answered
-//                     with a tlog-proof (as POST /add does). Entries are submitted from this
-//                     thread (which computes the leaf hashes) with a window of 4 batches.
+//                     (index, checkpoint, snapshot of the tree's hashes) once it is durable and
+//                     published, as POST /add is. Entries are submitted from this thread (which
+//                     computes the leaf hashes) with a window of 4 batches.
+//   proof texts B     AddResult::Proof() for every answer of the run above, one thread: the
+//                     tlog-proof text that POST /add's HTTP loop builds before it writes the
+//                     answer (off the sequencer's threads); a sample is verified.
 //
 //   tlog_sequencer_benchmark --dir DIR [--entries 1000000] [--batch 1:20000 --batch 256 ...]
 //                            [--go PATH]
@@ -34,6 +38,7 @@
 
 #include "clearbox/core/encoding.h"
 #include "clearbox/crypto/note.h"
+#include "clearbox/tlog/proof.h"
 #include "clearbox/tlog/sequencer.h"
 #include "clearbox/tlog/storage.h"
 #include "clearbox/tlog/tiles.h"
@@ -135,6 +140,8 @@ double DiskBound(const std::string& dir, uint64_t n) {
 
 struct SequencerRun {
   double seconds = 0;
+  double proof_seconds = 0;  // every answer's tlog-proof text, one thread
+  uint64_t bad_proofs = 0;
   tlog::Hash root{};
   uint64_t batches = 0;
   uint64_t failures = 0;
@@ -145,6 +152,7 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
   std::filesystem::remove_all(dir);
   auto key = crypto::GenerateNoteKey("bench.example/log").value();
   auto signer = crypto::Ed25519NoteSigner::FromSignerKey(key.signer_key).value();
+  auto verifier = crypto::Ed25519NoteVerifier::FromVerifierKey(key.verifier_key).value();
   tlog::LogConfig config;
   config.origin = "bench.example/log";
   config.log_key = key.verifier_key;
@@ -159,6 +167,7 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<uint64_t> answered{0}, failures{0};
+  std::vector<tlog::AddResult> results(n);
   const uint64_t window = std::max<uint64_t>(4ull * batch, 64);
   auto start = Clock::now();
   for (uint64_t i = 0; i < n; ++i) {
@@ -166,8 +175,12 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return i - answered < window; });
     }
-    sequencer->Add(leaves[i], [&](Result<tlog::AddResult> r) {
-      if (!r.ok()) ++failures;
+    sequencer->Add(leaves[i], [&, i](Result<tlog::AddResult> r) {
+      if (!r.ok()) {
+        ++failures;
+      } else {
+        results[i] = std::move(*r);
+      }
       // Wake the producer now and then, not on every answer (the window is >= 64).
       uint64_t done = ++answered;
       if (done % 64 == 0 || done == n) {
@@ -192,6 +205,28 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
                ms(stats.integrate_time), ms(stats.write_time), ms(stats.publish_time),
                ms(stats.answer_time));
   run.failures = failures;
+  // The proof texts, as the HTTP loops build them before writing each answer.
+  auto proofs_start = Clock::now();
+  size_t proof_bytes = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    auto text = results[i].Proof();
+    if (!text.ok()) {
+      ++run.bad_proofs;
+      continue;
+    }
+    proof_bytes += text->size();
+  }
+  run.proof_seconds = Seconds(proofs_start);
+  for (uint64_t i = 0; i < n; i += std::max<uint64_t>(1, n / 1000)) {
+    auto proof = tlog::ParseTlogProof(results[i].Proof().value_or(""));
+    if (!proof.ok() || proof->index != i ||
+        !tlog::VerifyTlogProof(*proof, tlog::LeafHash(leaves[i]), *verifier).ok()) {
+      ++run.bad_proofs;
+    }
+  }
+  std::fprintf(stderr, "  proof texts: %.3f s (%.2f us each, %zu bytes in all)\n",
+               run.proof_seconds, 1e6 * run.proof_seconds / double(n), proof_bytes);
+  results.clear();
   sequencer->Stop();
   run.root = tlog::TreeTiler::Resume(n, *storage).value().Root();
   storage.reset();
@@ -271,7 +306,14 @@ int Main(int argc, char** argv) {
     SequencerRun run = RunSequencer(dir + "/log-" + std::to_string(batch), leaves, n, batch);
     if (run.failures)
       std::fprintf(stderr, "  %llu adds failed!\n", (unsigned long long)run.failures);
+    if (run.bad_proofs) {
+      std::fprintf(stderr, "  %llu proofs failed to build or verify!\n",
+                   (unsigned long long)run.bad_proofs);
+      roots_agree = false;
+    }
     rows.push_back({"sequencer, batch " + std::to_string(batch) + ", fsync/batch", n, run.seconds});
+    rows.push_back(
+        {"  proof texts of batch " + std::to_string(batch) + " (1 thread)", n, run.proof_seconds});
     if (n == entries) roots_agree &= run.root == bound_root;
   }
 

@@ -137,6 +137,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response) {
+    if (response.finish) {
+      auto finish = std::move(response.finish);
+      response.finish = nullptr;
+      finish(response);
+    }
     body_ = response.body ? std::move(response.body) : EmptyBody();
     response_.emplace();
     auto& res = *response_;

@@ -53,6 +53,10 @@ struct HttpResponse {
   std::shared_ptr<const std::string> body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close_connection = false;  // answer, then close (used after a refused body)
+  // When set, run on the connection's own loop just before the response is written, and may
+  // rewrite it: work a Responder's thread should not do (an add's proof text is built here,
+  // not on the sequencer's thread).
+  std::function<void(HttpResponse&)> finish;
 
   // A plain-text response; a message body gets a trailing newline if it lacks one.
   static HttpResponse Text(int status, std::string message);

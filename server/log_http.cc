@@ -31,7 +31,14 @@ Result<std::unique_ptr<HttpServer>> StartLogHttpServer(tlog::LogServer& log,
     r.submitter = request.Header(tlog::kSubmitterHeader);
     r.body = std::move(request.body);
     log.Handle(std::move(r), [respond = std::move(respond)](tlog::LogResponse response) {
-      respond(ToHttp(std::move(response)));
+      if (!response.finish) return respond(ToHttp(std::move(response)));
+      // Finished (the proof text built) on the connection's loop, not the sequencer's thread.
+      HttpResponse deferred;
+      deferred.finish = [response = std::move(response)](HttpResponse& out) mutable {
+        tlog::FinishResponse(response);
+        out = ToHttp(std::move(response));
+      };
+      respond(std::move(deferred));
     });
   });
 }

@@ -154,9 +154,18 @@ void LogServer::Add(LogRequest request, std::function<void(LogResponse)> done) {
           return done(std::move(r));
         }
         LogResponse r;
-        r.body = Shared(std::move(result->proof));
         r.headers.emplace_back("Clearbox-Log-Index", std::to_string(result->index));
         if (result->duplicate) r.headers.emplace_back("Clearbox-Duplicate", "1");
+        r.finish = [result = std::move(*result)](LogResponse& out) {
+          auto proof = result.Proof();
+          if (!proof.ok()) {
+            out = Text(500, "the entry is in the log at index " + std::to_string(result.index) +
+                                " but its proof could not be built (" + proof.error().message() +
+                                "); fetch it later with `clearbox log get-proof`");
+            return;
+          }
+          out.body = Shared(std::move(*proof));
+        };
         done(std::move(r));
       });
 }

@@ -29,7 +29,9 @@ class LogServerTest : public ::testing::Test {
     std::promise<LogResponse> promise;
     LogRequest request{method, target, submitter, std::move(body)};
     server_->Handle(std::move(request), [&](LogResponse r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
+    LogResponse r = promise.get_future().get();
+    FinishResponse(r);
+    return r;
   }
 
   testing::TempDir dir_;

@@ -516,37 +516,58 @@ void Sequencer::AnswerWaiters() {
   if (waiters_.empty()) return;
   const auto start = Clock::now();
   uint64_t published;
+  std::shared_ptr<const std::string> checkpoint;
   {
     std::lock_guard lock(mu_);
     published = published_size_;
+    checkpoint = checkpoint_;
   }
+  // The proofs are built later, on the answering threads, from a snapshot of the cache. Load
+  // the tiles of the lowest and highest new entry first: between them, the batches offered
+  // theirs, so the snapshot holds every tile their proofs need (old entries' tiles, if missing,
+  // are read from storage by Proof()).
   hashes_->SetTreeSize(published);
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const Waiter& w : waiters_) {
+    if (w.index < published && !w.duplicate) {
+      lo = std::min(lo, w.index);
+      hi = std::max(hi, w.index);
+    }
+  }
+  if (lo <= hi) {
+    (void)ProveInclusion(lo, published, *hashes_);
+    (void)ProveInclusion(hi, published, *hashes_);
+  }
+  std::shared_ptr<internal::HashSnapshot> snapshot;
   std::deque<Waiter> keep;
-  TlogProof tlog_proof;
-  tlog_proof.checkpoint = published_note_;
   for (Waiter& w : waiters_) {
     if (w.index >= published) {
       keep.push_back(std::move(w));
       continue;
     }
+    if (!snapshot) snapshot = hashes_->Snapshot();
     AddResult result;
     result.index = w.index;
     result.duplicate = w.duplicate;
-    if (options_.compute_proofs) {
-      auto proof = ProveInclusion(w.index, published, *hashes_);
-      if (!proof.ok()) {
-        w.done(proof.error().WithContext("inclusion proof"));
-        continue;
-      }
-      tlog_proof.index = w.index;
-      tlog_proof.inclusion_proof = std::move(*proof);
-      result.proof = FormatTlogProof(tlog_proof);
-    }
+    result.checkpoint = checkpoint;
+    result.hashes = snapshot;
     w.done(std::move(result));
   }
   waiters_ = std::move(keep);
   std::lock_guard lock(mu_);
   stats_.answer_time += Clock::now() - start;
+}
+
+Result<std::string> AddResult::Proof() const {
+  if (!checkpoint || !hashes) {
+    return Error::Internal("this result carries no published checkpoint to prove against");
+  }
+  TlogProof proof;
+  proof.index = index;
+  CLEARBOX_ASSIGN_OR_RETURN(proof.inclusion_proof,
+                            ProveInclusion(index, hashes->tree_size(), *hashes));
+  proof.checkpoint = *checkpoint;
+  return FormatTlogProof(proof);
 }
 
 }  // namespace clearbox::tlog

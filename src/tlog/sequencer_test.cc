@@ -97,7 +97,7 @@ class SequencerTest : public ::testing::Test {
 
   // Verifies a proof for `entry` under the log key; returns its checkpoint.
   Checkpoint Verify(const AddResult& result, const Bytes& entry) {
-    auto proof = ParseTlogProof(result.proof);
+    auto proof = ParseTlogProof(result.Proof().value());
     EXPECT_TRUE(proof.ok()) << proof.error().ToString();
     auto verifier = crypto::Ed25519NoteVerifier::FromVerifierKey(keys_.vkey).value();
     auto verified = VerifyTlogProof(*proof, LeafHash(entry), *verifier);
@@ -476,7 +476,7 @@ TEST_F(SequencerWitnessTest, CheckpointsCarryTheWitnessCosignature) {
   }
   for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
   auto r = AddAndWait(*sequencer, Entry("w0")).value();
-  auto proof = ParseTlogProof(r.proof).value();
+  auto proof = ParseTlogProof(r.Proof().value()).value();
   EXPECT_EQ(Cosignatures(proof.checkpoint), 1u);
   EXPECT_EQ(Cosignatures(storage->ReadCheckpoint().value()), 1u);
   EXPECT_EQ(witness_->CosignedSize(config.origin).value(), 120u);
@@ -497,7 +497,7 @@ TEST_F(SequencerWitnessTest, WithoutTheQuorumNothingIsPublished) {
   transport.online = true;
   ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
   auto r = future.get().value();
-  EXPECT_EQ(Cosignatures(ParseTlogProof(r.proof).value().checkpoint), 1u);
+  EXPECT_EQ(Cosignatures(ParseTlogProof(r.Proof().value()).value().checkpoint), 1u);
 }
 
 TEST_F(SequencerWitnessTest, AWitnessThatLostItsStateIsCaughtUpFromItsSize) {

@@ -48,9 +48,20 @@ struct LogResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string cache_control = "no-store";
-  std::shared_ptr<const std::string> body;  // never null
+  std::shared_ptr<const std::string> body;  // never null once finished
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the response is not complete yet: run FinishResponse on the thread that writes
+  // the answer. An add's proof text is built there, not on the sequencer's thread.
+  std::function<void(LogResponse&)> finish;
 };
+
+// Completes a response (runs and clears `finish`); a no-op for a complete one.
+inline void FinishResponse(LogResponse& response) {
+  if (!response.finish) return;
+  auto finish = std::move(response.finish);
+  response.finish = nullptr;
+  finish(response);
+}
 
 struct LogServerOptions {
   // Bytes of tiles kept in memory (their contents never change once written).

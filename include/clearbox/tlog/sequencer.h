@@ -2,7 +2,7 @@
 //
 //   CLEARBOX_ASSIGN_OR_RETURN(auto sequencer,
 //                             Sequencer::Start(*storage, config, std::move(signer), &transport));
-//   sequencer->Add(entry, [](Result<AddResult> r) { /* r->index, r->proof */ });
+//   sequencer->Add(entry, [](Result<AddResult> r) { /* r->index, r->Proof() */ });
 //   ...
 //   sequencer->Stop();
 //
@@ -15,7 +15,9 @@
 //   publisher: takes the newest tree head handed over (several batches become one checkpoint
 //     when it falls behind), signs a checkpoint, collects witness cosignatures (when witnesses
 //     are configured, at least the quorum), publishes it atomically, and answers each covered
-//     entry with a c2sp.org/tlog-proof@v1 (index, inclusion proof, checkpoint).
+//     entry with its index, the checkpoint and an immutable snapshot of the tree's hashes, from
+//     which AddResult::Proof() builds the c2sp.org/tlog-proof@v1 on the answering thread (an
+//     HTTP loop), not on the publisher's.
 // An entry is answered only once it is durable and covered by a published checkpoint. A
 // checkpoint is published only when the tree grew, except that with witnesses a quiet log
 // asks for fresh cosignatures every republish_interval.
@@ -56,12 +58,20 @@ namespace clearbox::tlog {
 
 namespace internal {
 class TileHashCache;
-}
+class HashSnapshot;
+}  // namespace internal
 
 struct AddResult {
   uint64_t index = 0;
   bool duplicate = false;  // the entry was already in the log
-  std::string proof;       // c2sp.org/tlog-proof@v1 text
+  // The published signed checkpoint (with cosignatures) that covers the entry.
+  std::shared_ptr<const std::string> checkpoint;
+  // The entry's c2sp.org/tlog-proof@v1 text (index, inclusion proof, checkpoint). Built on
+  // each call, on the caller's thread, from `hashes`; thread-safe. It may read tiles the
+  // snapshot lacks (an old entry's) from the log's storage, which must still be open.
+  // Errors: kIo, kNotFound, kInvalidInput (a damaged tile).
+  Result<std::string> Proof() const;
+  std::shared_ptr<internal::HashSnapshot> hashes;  // the tree of the checkpoint's size
 };
 using AddCallback = std::function<void(Result<AddResult>)>;
 
@@ -71,7 +81,6 @@ struct SequencerOptions {
   uint64_t max_unpublished_entries = 1 << 20;    // integrator waits for the publisher
   std::chrono::milliseconds publish_retry{500};  // after the witnesses failed us
   std::chrono::seconds partial_grace{60};        // keep superseded partial tiles this long
-  bool compute_proofs = true;                    // false: AddResult::proof stays empty
   std::function<void(const std::string&)> log;   // warnings and notices (may be empty)
 };
 
@@ -87,7 +96,7 @@ struct SequencerStats {
   std::chrono::nanoseconds integrate_time{0};  // tree and bundle building
   std::chrono::nanoseconds write_time{0};      // durable tile writes and indexing
   std::chrono::nanoseconds publish_time{0};    // signing, witnesses, checkpoint write
-  std::chrono::nanoseconds answer_time{0};     // proofs and callbacks
+  std::chrono::nanoseconds answer_time{0};     // proof snapshots and callbacks
 };
 
 class Sequencer {
