@@ -185,18 +185,12 @@ class Filesystem::Builder {
     r.gid = root.gid;
     fs_.entries_.push_back(r);
     Walk(root);
-    for (const auto& [kind, count] : counts_) {
-      if (count > kMaxNotes) {
-        fs_.notes_.push_back(
-            {Note::Kind::kCorrupt, "", 0,
-             fmt::format("{} more problems of kind '{}' not listed", count - kMaxNotes, kind)});
-      }
-    }
+    problems_.Finish();
   }
 
  private:
   void Problem(Note::Kind kind, const std::string& category, uint64_t at, std::string message) {
-    if (++counts_[category] <= kMaxNotes) fs_.notes_.push_back({kind, "", at, std::move(message)});
+    problems_.Add(kind, category, at, std::move(message));
   }
 
   void Walk(const RawInode& root) {
@@ -295,7 +289,7 @@ class Filesystem::Builder {
 
   Filesystem& fs_;
   bool big_;
-  std::map<std::string, size_t> counts_;
+  internal::CappedNotes problems_{fs_.notes_, kMaxNotes};
 };
 
 Result<Filesystem> Filesystem::Parse(ByteView image) {

@@ -234,7 +234,7 @@ struct Filesystem::Builder {
   ByteView image;
   Endian e;
   Filesystem& fs;
-  std::unordered_map<std::string, size_t> problem_counts;
+  internal::CappedNotes problems{fs.notes_, kMaxNotes};
   std::unordered_map<uint32_t, Inode> inodes;                  // latest metadata per inode
   std::unordered_map<uint32_t, std::vector<size_t>> data;      // data nodes per inode
   std::map<std::pair<uint32_t, std::string>, Dirent> dirents;  // latest per (parent, name)
@@ -242,9 +242,7 @@ struct Filesystem::Builder {
 
   // Records a note, at most kMaxNotes per category; the rest are summed up at the end.
   void Problem(Note::Kind kind, const std::string& category, uint64_t at, std::string message) {
-    if (++problem_counts[category] <= kMaxNotes) {
-      fs.notes_.push_back({kind, "", at, std::move(message)});
-    }
+    problems.Add(kind, category, at, std::move(message));
   }
 
   void Scan() {
@@ -535,13 +533,7 @@ struct Filesystem::Builder {
       fs.notes_.push_back(
           {Note::Kind::kInfo, "", 0, fmt::format("{} obsolete nodes skipped", obsolete)});
     }
-    for (const auto& [category, count] : problem_counts) {
-      if (count > kMaxNotes) {
-        fs.notes_.push_back(
-            {Note::Kind::kCorrupt, "", 0,
-             fmt::format("{} more problems of kind '{}' not listed", count - kMaxNotes, category)});
-      }
-    }
+    problems.Finish();
   }
 };
 

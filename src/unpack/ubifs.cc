@@ -145,13 +145,7 @@ class Filesystem::Builder {
     WalkIndex(LoadLE32(m + 48), LoadLE32(m + 52), LoadLE32(m + 56));
     ReplayJournal(log_lnum, cmt_no);
     BuildTree();
-    for (const auto& [kind, count] : counts_) {
-      if (count > kMaxNotesPerKind) {
-        fs_.notes_.push_back({Note::Kind::kCorrupt, "", 0,
-                              fmt::format("{} more problems of kind '{}' not listed",
-                                          count - kMaxNotesPerKind, kind)});
-      }
-    }
+    problems_.Finish();
     return Status::Ok();
   }
 
@@ -176,9 +170,7 @@ class Filesystem::Builder {
   };
 
   void Problem(Note::Kind kind, const std::string& category, uint64_t at, std::string message) {
-    if (++counts_[category] <= kMaxNotesPerKind) {
-      fs_.notes_.push_back({kind, "", at, std::move(message)});
-    }
+    problems_.Add(kind, category, at, std::move(message));
   }
 
   // LEBs the volume holds, the last one possibly cut short (a truncated image).
@@ -465,7 +457,7 @@ class Filesystem::Builder {
   ByteView v_;
   Filesystem& fs_;
   const Superblock& sb_;
-  std::map<std::string, size_t> counts_;
+  internal::CappedNotes problems_{fs_.notes_, kMaxNotesPerKind};
   std::unordered_map<uint64_t, Inode> inodes_;
   std::map<std::pair<uint64_t, std::string>, Dent> dents_;  // by (parent, name)
   std::map<std::pair<uint64_t, uint32_t>, Block> blocks_;   // by (inode, block)

@@ -37,11 +37,30 @@ Result<Bytes> ReadWhole(ContentReader& reader, uint64_t size) {
   return out;
 }
 
+void CappedNotes::Add(Note::Kind kind, const std::string& category, uint64_t at,
+                      std::string message) {
+  if (++counts_[category] <= max_) out_.push_back({kind, "", at, std::move(message)});
+}
+
+void CappedNotes::Finish() {
+  for (const auto& [category, count] : counts_) {
+    if (count > max_) {
+      out_.push_back(
+          {Note::Kind::kCorrupt, "", 0,
+           fmt::format("{} more problems of kind '{}' not listed", count - max_, category)});
+    }
+  }
+}
+
 std::unordered_map<uint64_t, std::string> WalkInodeTree(
     const InodeTree& tree, const std::function<void(PlacedName)>& place,
     const TreeProblem& problem) {
   if (tree.mode(tree.root)) {
-    place({.path = "/", .ino = tree.root, .type = NodeType::kDirectory, .has_inode = true});
+    place({.path = "/",
+           .ino = tree.root,
+           .type = NodeType::kDirectory,
+           .link_target = "",
+           .has_inode = true});
   }
   struct Work {
     const DirLink* link;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,22 @@ std::optional<NodeType> TypeFromMode(uint32_t mode);
 // Reads `reader` to its end, at most `size` bytes (fewer when it ends early).
 // Errors: the reader's.
 Result<Bytes> ReadWhole(ContentReader& reader, uint64_t size);
+
+// Notes about problems in an image, at most `max_per_category` of each category: a damaged
+// image can hold millions of the same problem. Finish() sums up the rest.
+class CappedNotes {
+ public:
+  CappedNotes(std::vector<Note>& out, size_t max_per_category)
+      : out_(out), max_(max_per_category) {}
+  void Add(Note::Kind kind, const std::string& category, uint64_t at, std::string message);
+  // One kCorrupt note per category over the cap: "N more problems of kind 'C' not listed".
+  void Finish();
+
+ private:
+  std::vector<Note>& out_;
+  size_t max_;
+  std::map<std::string, size_t> counts_;  // ordered: the summary comes out the same each run
+};
 
 // A name in a directory, as the file system stores it.
 struct DirLink {
