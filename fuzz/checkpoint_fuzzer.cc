@@ -5,16 +5,7 @@
 #include <string_view>
 
 #include "clearbox/tlog/checkpoint.h"
-
-namespace {
-const clearbox::crypto::NoteVerifier& LogKey() {
-  static auto v =
-      clearbox::crypto::Ed25519NoteVerifier::FromVerifierKey(
-          "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx")
-          .value();
-  return *v;
-}
-}  // namespace
+#include "test_log_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace clearbox::tlog;
@@ -24,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto text = FormatCheckpoint(*cp);
     if (!text.ok() || *text != input) std::abort();
   }
-  auto opened = OpenCheckpoint(input, LogKey(), {}, "example.com/log/testdata");
+  auto opened = OpenCheckpoint(input, clearbox::fuzz::TestLogKey(), {}, "example.com/log/testdata");
   if (opened.ok() && opened->checkpoint.origin != "example.com/log/testdata") std::abort();
   return 0;
 }

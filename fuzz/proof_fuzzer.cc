@@ -6,16 +6,7 @@
 
 #include "clearbox/core/bytes.h"
 #include "clearbox/tlog/proof.h"
-
-namespace {
-const clearbox::crypto::NoteVerifier& LogKey() {
-  static auto v =
-      clearbox::crypto::Ed25519NoteVerifier::FromVerifierKey(
-          "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx")
-          .value();
-  return *v;
-}
-}  // namespace
+#include "test_log_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace clearbox::tlog;
@@ -24,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!proof.ok()) return 0;
   if (FormatTlogProof(*proof) != input) std::abort();
   Hash leaf = LeafHash(clearbox::AsBytes("eit"));
-  (void)VerifyTlogProof(*proof, leaf, LogKey());
+  (void)VerifyTlogProof(*proof, leaf, clearbox::fuzz::TestLogKey());
   // The proof hashes against arbitrary sizes taken from the index, as both proof kinds.
   uint64_t size1 = proof->index >> 32, size2 = proof->index & 0xffffffff;
   (void)RootFromInclusionProof(size1, size2, leaf, proof->inclusion_proof);
