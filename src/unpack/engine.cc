@@ -91,12 +91,14 @@ Status Engine::CheckContinue() {
 }
 
 Status Engine::ChargeTotal(uint64_t bytes) {
-  // Bytes past the total are refused without being counted, and the unpack goes on: the
-  // nodes after a bomb are still recorded (metadata), and small contents that fit in what
-  // is left are still read. Only the stream or file that hit the limit stops.
+  // A read that would reach the total is refused without being counted, and the unpack goes
+  // on: the nodes after a bomb are still recorded (metadata), and small contents that fit in
+  // what is left are still read. Only the stream or file that hit the limit stops. Reaching
+  // (not only passing) the limit refuses, so that a bomb read in chunks that divide the
+  // limit does not take the last byte.
   uint64_t total = bytes_.load(std::memory_order_relaxed);
   while (true) {
-    if (bytes > limits().max_total_bytes || total > limits().max_total_bytes - bytes) {
+    if (bytes >= limits().max_total_bytes || total >= limits().max_total_bytes - bytes) {
       Error e = Error::LimitExceeded(
           fmt::format("total limit of {} unpacked bytes reached: contents past it are not read",
                       limits().max_total_bytes));

@@ -284,14 +284,56 @@ uint64_t DataStart(const sqfs_inode_generic_t& inode) {
   return start;
 }
 
-// One file's content through a data reader (owned by the calling worker thread).
+// One file's content (the reader, compressor and scratch buffer belong to the calling
+// worker thread). Full blocks are decompressed straight from the mapped image into the
+// caller's buffer when it has room: no copy of the compressed bytes nor of the output. What
+// does not fit goes through `scratch`; the tail in a fragment block through libsquashfs's
+// data reader, which keeps the last fragment block decompressed.
 class SquashfsFileReader : public ContentReader {
  public:
-  SquashfsFileReader(sqfs_data_reader_t* reader, const sqfs_inode_generic_t* inode)
-      : reader_(reader), inode_(inode), size_(FileSize(*inode)) {}
+  SquashfsFileReader(sqfs_data_reader_t* reader, sqfs_compressor_t* cmp, ByteView image,
+                     uint32_t block_size, const sqfs_inode_generic_t* inode, Bytes& scratch)
+      : reader_(reader),
+        cmp_(cmp),
+        image_(image),
+        block_size_(block_size),
+        inode_(inode),
+        scratch_(scratch),
+        size_(FileSize(*inode)),
+        disk_(DataStart(*inode)) {
+    uint64_t blocks = sqfs_inode_get_file_block_count(inode);
+    blocks_end_ = std::min<uint64_t>(size_, blocks * block_size);
+  }
   uint64_t size() const override { return size_; }
   Result<size_t> Read(std::span<uint8_t> out) override {
     if (position_ >= size_ || out.empty()) return size_t{0};
+    size_t done = 0;
+    if (cached_ < cache_end_) {  // the rest of a block that did not fit last time
+      done = std::min<size_t>(out.size(), cache_end_ - cached_);
+      std::memcpy(out.data(), scratch_.data() + cached_, done);
+      cached_ += done;
+      position_ += done;
+      return done;
+    }
+    while (position_ < blocks_end_ && done < out.size()) {
+      const size_t expected = size_t(std::min<uint64_t>(block_size_, blocks_end_ - position_));
+      const bool direct = out.size() - done >= expected;
+      if (!direct && done > 0) break;  // next call
+      uint8_t* target = direct ? out.data() + done : scratch_.data();
+      CLEARBOX_RETURN_IF_ERROR(ReadBlock(target, expected));
+      if (direct) {
+        done += expected;
+        position_ += expected;
+        continue;
+      }
+      cache_end_ = expected;
+      cached_ = std::min(out.size(), expected);
+      std::memcpy(out.data(), scratch_.data(), cached_);
+      position_ += cached_;
+      return cached_;
+    }
+    if (done > 0) return done;
+    // The tail, in a fragment block.
     sqfs_u32 want = sqfs_u32(std::min<uint64_t>({out.size(), size_ - position_, 1u << 30}));
     sqfs_s32 n = sqfs_data_reader_read(reader_, inode_, position_, out.data(), want);
     if (n < 0) {
@@ -306,10 +348,46 @@ class SquashfsFileReader : public ContentReader {
   }
 
  private:
+  // Block `position_ / block_size_` into `target` (room for `expected` bytes).
+  Status ReadBlock(uint8_t* target, size_t expected) {
+    const uint64_t index = position_ / block_size_;
+    const sqfs_u32 raw = inode_->extra[index];
+    const sqfs_u32 on_disk = SQFS_ON_DISK_BLOCK_SIZE(raw);
+    auto corrupt = [&](std::string_view why) {
+      return Error::InvalidInput(
+          fmt::format("squashfs data at file offset {}: {}", position_, why));
+    };
+    if (on_disk == 0) {  // sparse
+      std::memset(target, 0, expected);
+      return Status::Ok();
+    }
+    if (on_disk > block_size_ || !FitsIn(image_, disk_, on_disk)) {
+      return corrupt(SqfsErrorText(SQFS_ERROR_OUT_OF_BOUNDS));
+    }
+    const uint8_t* in = image_.data() + disk_;
+    disk_ += on_disk;
+    if (!SQFS_IS_BLOCK_COMPRESSED(raw)) {
+      if (on_disk != expected) return corrupt("stored block of the wrong size");
+      std::memcpy(target, in, expected);
+      return Status::Ok();
+    }
+    sqfs_s32 n = cmp_->do_block(cmp_, in, on_disk, target, sqfs_u32(expected));
+    if (n < 0) return corrupt(SqfsErrorText(n));
+    if (size_t(n) != expected) return corrupt("block decompresses to the wrong size");
+    return Status::Ok();
+  }
+
   sqfs_data_reader_t* reader_;
+  sqfs_compressor_t* cmp_;
+  ByteView image_;
+  uint64_t block_size_;
   const sqfs_inode_generic_t* inode_;
+  Bytes& scratch_;
   uint64_t size_;
+  uint64_t blocks_end_ = 0;  // file bytes held in full blocks (the rest is a fragment)
+  uint64_t disk_;            // image offset of the next block
   uint64_t position_ = 0;
+  size_t cached_ = 0, cache_end_ = 0;  // unread bytes of the block in scratch_
 };
 
 struct PendingFile {
@@ -573,6 +651,7 @@ class SquashfsWalk {
       walker_.AddNote(Note::Kind::kCorrupt, super_.fragment_table_start,
                       "fragment table: " + SqfsErrorText(rc));
     }
+    Bytes scratch(super_.block_size);
     while (!stop.load()) {
       size_t unit = next.fetch_add(1);
       if (unit + 1 >= unit_starts.size()) break;
@@ -580,7 +659,8 @@ class SquashfsWalk {
       ReleaseBehind(progress);
       for (size_t k = unit_starts[unit]; k < unit_starts[unit + 1]; ++k) {
         PendingFile& file = files_[order[k]];
-        SquashfsFileReader reader(data.get(), file.inode.get());
+        SquashfsFileReader reader(data.get(), cmp.get(), file_.data, super_.block_size,
+                                  file.inode.get(), scratch);
         Status s = walker_.AddNode(std::move(file.node), &reader);
         if (!s.ok()) {
           stop = true;
