@@ -22,12 +22,22 @@ struct Range {
 // range is an RFC 9162 subtree D[begin:end] whose begin is a multiple of a power of two >=
 // end - begin, so its decomposition, folded from the right, is its Merkle hash.
 Result<std::vector<Hash>> RangeHashes(std::span<const Range> ranges, HashReader& reader) {
+  // Decomposed in place (as RangeDecomposition does): a proof is built per answered entry, and
+  // a vector per range was most of its cost.
   std::vector<HashAddress> addresses;
   std::vector<size_t> counts;
+  addresses.reserve(ranges.size() + 8);
+  counts.reserve(ranges.size());
   for (const Range& r : ranges) {
-    auto d = RangeDecomposition(r.begin, r.end);
-    counts.push_back(d.size());
-    addresses.insert(addresses.end(), d.begin(), d.end());
+    const size_t before = addresses.size();
+    for (uint64_t begin = r.begin; begin < r.end;) {
+      int size_level = 63 - std::countl_zero(r.end - begin);
+      int align_level = begin == 0 ? 64 : std::countr_zero(begin);
+      int level = std::min(size_level, align_level);
+      addresses.push_back({static_cast<uint8_t>(level), begin >> level});
+      begin += uint64_t(1) << level;
+    }
+    counts.push_back(addresses.size() - before);
   }
   CLEARBOX_ASSIGN_OR_RETURN(std::vector<Hash> stored, reader.ReadHashes(addresses));
   if (stored.size() != addresses.size()) {
@@ -35,6 +45,7 @@ Result<std::vector<Hash>> RangeHashes(std::span<const Range> ranges, HashReader&
                            " hashes for " + std::to_string(addresses.size()) + " addresses");
   }
   std::vector<Hash> out;
+  out.reserve(counts.size());
   size_t pos = 0;
   for (size_t count : counts) {
     Hash h = stored[pos + count - 1];
@@ -119,6 +130,7 @@ Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size, HashRead
   }
   // Walk down from the root; the sibling of each step is a proof element, root side first.
   std::vector<Range> ranges;
+  ranges.reserve(64);
   uint64_t lo = 0, hi = size;
   while (hi - lo > 1) {
     uint64_t k = SplitPoint(hi - lo);

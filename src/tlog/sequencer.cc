@@ -562,12 +562,9 @@ Result<std::string> AddResult::Proof() const {
   if (!checkpoint || !hashes) {
     return Error::Internal("this result carries no published checkpoint to prove against");
   }
-  TlogProof proof;
-  proof.index = index;
-  CLEARBOX_ASSIGN_OR_RETURN(proof.inclusion_proof,
+  CLEARBOX_ASSIGN_OR_RETURN(std::vector<Hash> path,
                             ProveInclusion(index, hashes->tree_size(), *hashes));
-  proof.checkpoint = *checkpoint;
-  return FormatTlogProof(proof);
+  return FormatTlogProof(index, path, *checkpoint);
 }
 
 }  // namespace clearbox::tlog

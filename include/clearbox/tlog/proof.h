@@ -41,6 +41,10 @@ struct TlogProof {
 
 // The proof file text. The caller keeps `checkpoint` a signed note (ending in '\n').
 std::string FormatTlogProof(const TlogProof& proof);
+// The same, from the parts (spares copying the checkpoint into a TlogProof).
+std::string FormatTlogProof(uint64_t index, std::span<const Hash> inclusion_proof,
+                            std::string_view checkpoint,
+                            const std::optional<Bytes>& extra = std::nullopt);
 
 // Parses the proof lines; the checkpoint is kept verbatim and checked only by
 // VerifyTlogProof. Errors: kInvalidInput naming the line (wrong header, bad extra base64,
