@@ -41,6 +41,8 @@ class StreamDecoderReader::Codec {
   virtual ~Codec() = default;
   // Decodes from `in` into `out`. Errors: a message (the caller adds codec and offset).
   virtual Result<Step> Decode(ByteView in, std::span<uint8_t> out) = 0;
+  // Bytes of `in` the failing Decode call had read before it found the error, when known.
+  virtual size_t consumed_before_error() const { return 0; }
 };
 
 namespace {
@@ -80,12 +82,16 @@ class GzipCodec : public StreamDecoderReader::Codec {
     }
     if (rc == Z_OK || rc == Z_STREAM_END || (rc == Z_BUF_ERROR && (s.in || s.out))) return s;
     if (rc == Z_BUF_ERROR) return s;  // needs more input: the caller sees no progress
+    // inflate stops at the byte holding the bits it could not decode: the last one it read.
+    consumed_before_error_ = s.in > 0 ? s.in - 1 : 0;
     return Error::InvalidInput(zs_.msg != nullptr ? zs_.msg : fmt::format("inflate error {}", rc));
   }
+  size_t consumed_before_error() const override { return consumed_before_error_; }
 
  private:
   z_stream zs_;
   bool ok_;
+  size_t consumed_before_error_ = 0;
 };
 
 class LzmaCodec : public StreamDecoderReader::Codec {
@@ -275,9 +281,10 @@ Result<size_t> StreamDecoderReader::Read(std::span<uint8_t> out) {
     ByteView in = input_.subspan(size_t(in_pos_));
     Result<Step> step = impl_->Decode(in, out);
     if (!step.ok()) {
-      failed_ = Error(step.error().code(),
-                      fmt::format("{} stream: {} at input offset {}", StreamCodecName(codec_),
-                                  step.error().message(), in_pos_));
+      failed_ =
+          Error(step.error().code(),
+                fmt::format("{} stream: {} at input offset {}", StreamCodecName(codec_),
+                            step.error().message(), in_pos_ + impl_->consumed_before_error()));
       return *failed_;
     }
     in_pos_ += step->in;

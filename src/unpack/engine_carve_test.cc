@@ -146,7 +146,8 @@ TEST_F(EngineCarveTest, GzipWhoseDataIsBadFromTheFirstBlockIsNotedCorrupt) {
   Append(blob, Junk(8192, 7));
   Unpacked u = UnpackBytes(blob);
   EXPECT_TRUE(u.summary.partial);
-  EXPECT_TRUE(u.HasNote(Note::Kind::kCorrupt, "gzip stream: invalid block type")) << u.NotesText();
+  EXPECT_TRUE(u.HasNote(Note::Kind::kCorrupt, "gzip stream: invalid block type at input offset 10"))
+      << u.NotesText();
 }
 
 TEST_F(EngineCarveTest, ConcatenatedGzipMembersAreOneStream) {
