@@ -40,8 +40,12 @@ bool LooksLikeSystemArea(ByteView first) {
 
 Engine::Engine(const Options& options, Sink& sink)
     : options_(options), sink_(sink), scanner_(AllFormats()) {
-  threads_ =
-      options.threads > 0 ? options.threads : std::max(1, int(std::thread::hardware_concurrency()));
+  // Two per core by default: an extraction thread spends much of its time in the kernel
+  // creating and writing files (blocked on directory and inode locks), and a spare thread
+  // per core keeps the core decompressing meanwhile, as unsquashfs's reader, writer and
+  // decompressor threads do.
+  threads_ = options.threads > 0 ? options.threads
+                                 : 2 * std::max(1, int(std::thread::hardware_concurrency()));
   deadline_ = std::chrono::steady_clock::now() +
               std::chrono::seconds(std::min<uint64_t>(options.limits.max_seconds, 1ull << 32));
 }

@@ -35,7 +35,9 @@ void AddLimitFlags(CLI::App* cmd, UnpackFlags* f) {
   unpack::Limits& l = f->options.limits;
   cmd->add_option("--max-depth", l.max_depth, "containers inside containers")
       ->capture_default_str();
-  cmd->add_option("--max-bytes", l.max_total_bytes, "total bytes unpacked")->capture_default_str();
+  cmd->add_option("--max-bytes", l.max_total_bytes,
+                  "total bytes unpacked (later entries are still listed, without content)")
+      ->capture_default_str();
   cmd->add_option("--max-file-bytes", l.max_file_bytes, "bytes of one file or payload")
       ->capture_default_str();
   cmd->add_option("--max-ratio", l.max_ratio, "decompressed/compressed ratio of one stream")
@@ -43,7 +45,7 @@ void AddLimitFlags(CLI::App* cmd, UnpackFlags* f) {
   cmd->add_option("--max-entries", l.max_entries, "entries across the image")
       ->capture_default_str();
   cmd->add_option("--timeout", l.max_seconds, "wall-time limit in seconds")->capture_default_str();
-  cmd->add_option("--threads", f->options.threads, "extraction threads (0: one per core)")
+  cmd->add_option("--threads", f->options.threads, "extraction threads (0: two per core)")
       ->capture_default_str();
   cmd->add_flag("--carve-files", f->options.carve_files,
                 "also carve inside files of unpacked filesystems (slow)");

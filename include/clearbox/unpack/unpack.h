@@ -66,7 +66,7 @@ class Sink {
 
 struct Options {
   Limits limits;
-  int threads = 0;           // 0: one per core (parallel extraction of squashfs)
+  int threads = 0;           // 0: two per core (parallel extraction of squashfs)
   bool carve_files = false;  // also carve inside files of unpacked filesystems (slow)
   // UnpackFile: SHA-256 of the whole input into Summary::image_sha256. A listing skips it
   // (hashing a large image costs more than reading its directory tables).
