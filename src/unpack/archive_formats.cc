@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "clearbox/core/digest.h"
+#include "clearbox/core/encoding.h"
 #include "internal/archive_source.h"
 #include "internal/format.h"
 
@@ -413,7 +414,63 @@ std::optional<Match> ProbeCpio(ByteView d) {
   }
   return std::nullopt;
 }
-Result<uint64_t> OpenCpio(ByteView c, const Match&, Walker& w) { return OpenArchive(kCpio, c, w); }
+// Where a cpio header claims a name or data that cannot be there (a name over 4 KiB, or one
+// that, or whose data, runs past the end), following the headers as libarchive does (it
+// resyncs on the next magic after junk). libarchive reserves a read-ahead buffer of the
+// claimed size before it meets the end, so such a header must not reach it.
+struct CpioFault {
+  uint64_t offset = 0;
+  std::string what;
+};
+std::optional<CpioFault> FindHostileCpioHeader(ByteView d) {
+  uint64_t at = 0;
+  while (at < d.size()) {
+    ByteView rest = d.subspan(at);
+    const bool newc = rest.size() >= 110 && (std::memcmp(rest.data(), "070701", 6) == 0 ||
+                                             std::memcmp(rest.data(), "070702", 6) == 0) &&
+                      AllOf(rest.subspan(6, 104), IsHex);
+    const bool odc = !newc && rest.size() >= 76 && std::memcmp(rest.data(), "070707", 6) == 0 &&
+                     AllOf(rest.subspan(6, 70), IsOctal);
+    if (!newc && !odc) {  // junk: the next header candidate, as libarchive's resync looks
+      const uint8_t* next = static_cast<const uint8_t*>(
+          memmem(rest.data() + 1, rest.size() - 1, "07070", 5));
+      if (next == nullptr) return std::nullopt;
+      at += uint64_t(next - rest.data());
+      continue;
+    }
+    const auto field = [&](size_t offset, size_t len, int base) {
+      return std::stoull(std::string(AsChars(rest.subspan(offset, len))), nullptr, base);
+    };
+    const uint64_t header = newc ? 110 : 76;
+    const uint64_t name_size = newc ? field(94, 8, 16) : field(59, 6, 8);
+    const uint64_t data_size = newc ? field(54, 8, 16) : field(65, 11, 8);
+    const auto pad = [&](uint64_t n) { return newc ? (n + 3) & ~uint64_t{3} : n; };
+    const uint64_t name_end = pad(header + name_size);
+    if (name_size > 4096 || name_end > rest.size()) {
+      return CpioFault{at, fmt::format("a name of {} bytes", name_size)};
+    }
+    const std::string_view name(AsChars(rest.subspan(header, name_size)));
+    if (name.starts_with("TRAILER!!!")) return std::nullopt;
+    // A file cut short still yields its first bytes; a symlink's target is read ahead whole.
+    const uint64_t mode = newc ? field(14, 8, 16) : field(18, 6, 8);
+    if (data_size > rest.size() - name_end && (mode & 0170000) != 0100000) {
+      return CpioFault{at, fmt::format("{} bytes of data", data_size)};
+    }
+    at += name_end + pad(data_size);
+  }
+  return std::nullopt;
+}
+
+Result<uint64_t> OpenCpio(ByteView c, const Match&, Walker& w) {
+  if (std::optional<CpioFault> fault = FindHostileCpioHeader(c)) {
+    w.AddNote(Note::Kind::kCorrupt, fault->offset,
+              fmt::format("cpio: the header at {} claims {}, past the end of the archive; "
+                          "the archive is read up to that header",
+                          HexOffset(fault->offset), fault->what));
+    c = c.first(fault->offset);
+  }
+  return OpenArchive(kCpio, c, w);
+}
 Result<uint64_t> OpenCpioStream(ContentReader& s, const Match&, Walker& w) {
   return OpenArchiveStream(kCpio, s, w);
 }
