@@ -49,6 +49,17 @@ TEST(CpioGuardTest, SymlinkTargetPastTheEndIsCutOff) {
   EXPECT_TRUE(u.HasNote(Note::Kind::kCorrupt, "claims 2147483647 bytes of data")) << u.NotesText();
 }
 
+TEST(CpioGuardTest, HugeNameSizeInsideGzipIsCutOffToo) {
+  Scratch dir;
+  WriteText(dir / "x.cpio", NewcEntry("etc/passwd", 0100644, "root:x:0:0\n") +
+                                NewcEntry("bin/x", 0100755, "", 0xe0000000) + Trailer());
+  ASSERT_TRUE(Sh(dir.path().string(), "gzip -n x.cpio"));
+  Unpacked u = UnpackPath(dir / "x.cpio.gz");
+  EXPECT_NE(u.FindSuffix(":/etc/passwd"), nullptr) << u.NotesText();
+  EXPECT_TRUE(u.HasNote(Note::Kind::kCorrupt, "claims a name of 3758096384 bytes"))
+      << u.NotesText();
+}
+
 TEST(CpioGuardTest, WellFormedArchiveIsReadWhole) {
   std::string archive =
       NewcEntry("etc", 040755, "") + NewcEntry("etc/motd", 0100644, "hello\n") + Trailer();

@@ -471,9 +471,6 @@ Result<uint64_t> OpenCpio(ByteView c, const Match&, Walker& w) {
   }
   return OpenArchive(kCpio, c, w);
 }
-Result<uint64_t> OpenCpioStream(ContentReader& s, const Match&, Walker& w) {
-  return OpenArchiveStream(kCpio, s, w);
-}
 
 // ---- zip
 
@@ -571,7 +568,9 @@ extern const FormatHandler kCpioFormat = {.name = "cpio",
                                           .flags = kFormatFilesystem,
                                           .probe = ProbeCpio,
                                           .open = OpenCpio,
-                                          .open_stream = OpenCpioStream};
+                                          // No stream mode: a cpio.gz is spilled, so that
+                                          // FindHostileCpioHeader sees every header first.
+                                          .open_stream = nullptr};
 extern const FormatHandler kZipFormat = {.name = "zip",
                                          .magics = {{"PK\x03\x04", 0}},
                                          .flags = kFormatFilesystem,
