@@ -14,7 +14,8 @@
 # + system CPU, peak RSS) `clearbox unpack`, the native tool (unsquashfs -d; tar -xzf; for the
 # nested image tar -xzf, then the uImage payload cut out and unsquashfs), binwalk -Me on the
 # tar.gz and nested images, and `clearbox ls --json` beside `unsquashfs -l`. Each command runs
-# --runs times (binwalk once) on a warm page cache; the median wall time is reported.
+# --runs times (binwalk once), in turns with its peer, on a warm page cache; the median wall
+# time is reported. Outputs are deleted only at the end (see discard()).
 # Prints a Markdown table and the ratios against the targets: clearbox <= 1.0x native,
 # binwalk/clearbox >= 5 on tar.gz and nested, ls <= 1.2x unsquashfs -l, RSS < 256 MiB.
 set -euo pipefail
@@ -84,45 +85,72 @@ TIMES=$B/times
 mkdir -p "$TIMES"
 ROWS=()
 
+# Outputs are moved aside and deleted only at the end. On ext4 without a journal, creating a
+# file scans the inodes of its block group deleted in the last minutes (find_inode_bit,
+# recently_deleted), so a run right after deleting the previous run's 5000 files paid for
+# them, by an amount that grew with each run and depended on the order of the commands.
+TRASH=$B/trash
+rm -rf "$TRASH"
+mkdir -p "$TRASH"
+trap 'rm -rf "$TRASH"' EXIT
+discard() { # moves a run's output out of the way
+  [[ -e "$1" ]] && mv "$1" "$(mktemp -d "$TRASH/run.XXXXXX")/"
+  return 0
+}
+
 # time_once OUTDIR TIMEFILE CMD...: one timed run into a fresh OUTDIR; 0 if it succeeded.
 time_once() {
   local outdir=$1 tf=$2
   shift 2
-  rm -rf "$outdir"
+  discard "$outdir"
   mkdir -p "$outdir"
   sync
   /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" >/dev/null 2>"$tf.stderr"
 }
 
-# measure LABEL IMAGE RUNS OUTDIR CMD...: runs CMD, keeps the run of median wall time, and
-# appends a row "image|tool|wall|cpu|rss_mib|files" (files: regular files written).
+# measure IMAGE RUNS LABEL CMD [LABEL CMD]...: runs the shell commands in turns (A B A B ...,
+# so that both see the machine and the disk in the same state), each into a fresh $OUT;
+# keeps each command's run of median wall time and appends a row
+# "image|tool|wall|cpu|rss_mib|files|load|status" (files: regular files written).
 measure() {
-  local label=$1 image=$2 runs=$3 outdir=$4
-  shift 4
-  local results=() i status=ok load
+  local image=$1 runs=$2
+  shift 2
+  local -a labels=() cmds=() results=() files=() status=()
+  while [[ $# -gt 0 ]]; do
+    labels+=("$1")
+    cmds+=("$2")
+    results+=("")
+    files+=(0)
+    status+=(ok)
+    shift 2
+  done
+  local i k load
   load=$(cut -d' ' -f1 /proc/loadavg) # the machine may be shared: say how busy it was
   for ((i = 0; i < runs; i++)); do
-    local tf="$TIMES/$image.$label.$i"
-    if ! time_once "$outdir" "$tf" "$@"; then
-      if grep -q "Command terminated by signal 9\|Command exited with non-zero status 124" \
-        "$tf" 2>/dev/null; then
-        status="timeout"
-      else
-        status="failed ($(tail -1 "$tf.stderr" 2>/dev/null | cut -c1-80))"
+    for k in "${!labels[@]}"; do
+      local tf="$TIMES/$image.${labels[k]}.$i"
+      if ! time_once "$OUT" "$tf" bash -c "${cmds[k]}"; then
+        if grep -q "Command terminated by signal 9\|Command exited with non-zero status 124" \
+          "$tf" 2>/dev/null; then
+          status[k]="timeout"
+        else
+          status[k]="failed ($(tail -1 "$tf.stderr" 2>/dev/null | cut -c1-80))"
+        fi
       fi
-    fi
-    results+=("$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$tf" | tail -1)")
+      results[k]+="$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$tf" | tail -1)"$'\n'
+      files[k]=$(find "$OUT" -type f ! -name manifest.json 2>/dev/null | wc -l)
+    done
   done
-  local median
-  median=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
-  local wall user sys rss files cpu
-  read -r wall user sys rss <<<"$median"
-  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
-  files=$(find "$outdir" -type f ! -name manifest.json 2>/dev/null | wc -l)
-  [[ "$label" == ls* || "$label" == "unsquashfs -l" ]] && files="-"
-  ROWS+=("$image|$label|$wall|$cpu|$((rss / 1024))|$files|$load|$status")
-  log "$image: $label: ${wall}s wall, ${cpu}s cpu, $((rss / 1024)) MiB, $status"
-  rm -rf "$outdir"
+  discard "$OUT"
+  for k in "${!labels[@]}"; do
+    local label=${labels[k]} median wall user sys rss cpu nfiles=${files[k]}
+    median=$(printf '%s' "${results[k]}" | grep . | sort -n | sed -n "$(((runs + 1) / 2))p")
+    read -r wall user sys rss <<<"$median"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
+    [[ "$label" == ls* || "$label" == "unsquashfs -l" ]] && nfiles="-"
+    ROWS+=("$image|$label|$wall|$cpu|$((rss / 1024))|$nfiles|$load|${status[k]}")
+    log "$image: $label: ${wall}s wall, ${cpu}s cpu, $((rss / 1024)) MiB, ${status[k]}"
+  done
 }
 
 native_cmd() { # image outdir -> the native tools' shell command for that image
@@ -138,16 +166,15 @@ native_cmd() { # image outdir -> the native tools' shell command for that image
 }
 
 for image in "${IMAGES[@]}"; do
-  measure "clearbox unpack" "$image" "$RUNS" "$OUT" \
-    "$CLEARBOX" unpack "$I/$image" -o "$OUT/x" --force
-  measure native "$image" "$RUNS" "$OUT" bash -c "$(native_cmd "$image" "$OUT")"
+  measure "$image" "$RUNS" "clearbox unpack" "'$CLEARBOX' unpack '$I/$image' -o '$OUT/x' --force" \
+    native "$(native_cmd "$image" "$OUT")"
   if [[ $WITH_BINWALK -eq 1 && "$image" == *.tar.gz ]]; then
-    measure "binwalk -Me" "$image" 1 "$OUT" \
-      timeout -s KILL "$BINWALK_TIMEOUT" binwalk -Me --run-as=root -q -C "$OUT" "$I/$image"
+    measure "$image" 1 "binwalk -Me" \
+      "timeout -s KILL '$BINWALK_TIMEOUT' binwalk -Me --run-as=root -q -C '$OUT' '$I/$image'"
   fi
   if [[ "$image" == *.squashfs ]]; then
-    measure "ls --json" "$image" "$RUNS" "$OUT" bash -c "'$CLEARBOX' ls '$I/$image' --json >/dev/null"
-    measure "unsquashfs -l" "$image" "$RUNS" "$OUT" bash -c "unsquashfs -l '$I/$image' >/dev/null"
+    measure "$image" "$RUNS" "ls --json" "'$CLEARBOX' ls '$I/$image' --json >/dev/null" \
+      "unsquashfs -l" "unsquashfs -l '$I/$image' >/dev/null"
   fi
 done
 
