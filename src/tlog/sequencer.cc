@@ -256,7 +256,12 @@ SequencerStats Sequencer::stats() const {
 void Sequencer::IntegratorLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    if (stop_integrator_) break;
+    if (stop_integrator_) {
+      lock.unlock();
+      FinishWrite();  // the last batch is handed over too
+      lock.lock();
+      break;
+    }
     const auto now = Clock::now();
     // Back-pressure: do not run ahead of the publisher without bound (witnesses down).
     const bool publisher_far_behind =
@@ -275,6 +280,13 @@ void Sequencer::IntegratorLoop() {
       if (!queue_.empty()) first_queued_ = queue_.front().queued_at;
       lock.unlock();
       Integrate(std::move(batch));
+      lock.lock();
+      continue;
+    }
+    if (in_flight_) {
+      // Nothing to overlap the write with: wait for it and hand the batch over now.
+      lock.unlock();
+      FinishWrite();
       lock.lock();
       continue;
     }
@@ -347,46 +359,82 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
   }
   const auto t2 = Clock::now();
 
+  std::vector<TileData> tiles;
+  size_t hash_tiles = 0;
   if (!fresh.empty() && !broken_) {
-    std::vector<TileData> tiles = tiler_.TakeChangedTiles();
+    tiles = tiler_.TakeChangedTiles();
     std::vector<TileData> bundles = bundler_.TakeChangedBundles();
-    const size_t hash_tiles = tiles.size();
+    hash_tiles = tiles.size();
     tiles.insert(tiles.end(), std::make_move_iterator(bundles.begin()),
                  std::make_move_iterator(bundles.end()));
-    Status written = storage_.WriteTiles(tiles);
-    if (written.ok()) written = storage_.IndexEntries(fresh);
-    if (!written.ok()) {
-      // The tree in memory is now ahead of what is durable: stop here. A restart recovers
-      // from what the storage holds.
-      broken_ = written.error().WithContext("storage failed; restart the log server to recover");
+    // Indexed before the write, so that the next batch's lookups (which overlap the write) see
+    // these entries. If the write fails the sequencer stops, and a restart truncates the index
+    // to the durable tree.
+    if (Status indexed = storage_.IndexEntries(fresh); !indexed.ok()) {
+      broken_ = indexed.error().WithContext("storage failed; restart the log server to recover");
       Log("error: " + broken_->message());
-    } else {
-      for (const TileData& t : tiles) {
-        if (t.tile.full()) staged.full_tiles.push_back(PathOnly(t));
-      }
-      tiles.resize(hash_tiles);
-      staged.hash_tiles = std::move(tiles);
     }
   }
+  // Batches are handed over in order: the previous one first.
+  FinishWrite();
   if (broken_) {
     // Nothing of this batch may be handed over: its tiles are not all durable.
     for (Waiter& w : staged.waiters) w.done(*broken_);
     return;
   }
-  const auto t3 = Clock::now();
   staged.size = tiler_.size();
   staged.root = tiler_.Root();
   {
     std::lock_guard lock(mu_);
-    staged_.push_back(std::move(staged));
     stats_.duplicates += duplicates;
-    if (!fresh.empty()) {
-      stats_.entries += fresh.size();
-      ++stats_.batches;
-    }
     stats_.lookup_time += t1 - t0;
     stats_.integrate_time += t2 - t1;
-    stats_.write_time += t3 - t2;
+  }
+  if (fresh.empty()) {  // only duplicates: nothing to write
+    {
+      std::lock_guard lock(mu_);
+      staged_.push_back(std::move(staged));
+    }
+    publisher_cv_.notify_one();
+    return;
+  }
+  in_flight_ = std::make_unique<InFlight>();
+  InFlight* f = in_flight_.get();
+  f->tiles = std::move(tiles);
+  f->hash_tiles = hash_tiles;
+  f->entries = fresh.size();
+  f->staged = std::move(staged);
+  f->started = Clock::now();
+  f->written = std::async(std::launch::async, [this, f] {
+    Status s = storage_.WriteTiles(f->tiles);
+    f->finished = Clock::now();
+    return s;
+  });
+}
+
+void Sequencer::FinishWrite() {
+  if (!in_flight_) return;
+  std::unique_ptr<InFlight> f = std::move(in_flight_);
+  Status written = f->written.get();
+  if (!written.ok()) {
+    // The tree in memory is now ahead of what is durable: stop here. A restart recovers
+    // from what the storage holds.
+    broken_ = written.error().WithContext("storage failed; restart the log server to recover");
+    Log("error: " + broken_->message());
+    for (Waiter& w : f->staged.waiters) w.done(*broken_);
+    return;
+  }
+  for (const TileData& t : f->tiles) {
+    if (t.tile.full()) f->staged.full_tiles.push_back(PathOnly(t));
+  }
+  f->tiles.resize(f->hash_tiles);
+  f->staged.hash_tiles = std::move(f->tiles);
+  {
+    std::lock_guard lock(mu_);
+    staged_.push_back(std::move(f->staged));
+    stats_.entries += f->entries;
+    ++stats_.batches;
+    stats_.write_time += f->finished - f->started;
   }
   publisher_cv_.notify_one();
 }

@@ -10,8 +10,10 @@
 //   integrator: takes a batch (up to batch_max_entries, waiting at most batch_max_delay for
 //     it to fill), deduplicates it (an entry already in the log gets its existing index back),
 //     appends the new entries to the tree and entry bundles (tlog-core's TreeTiler and
-//     EntryBundler), writes the changed tiles durably (LogStorage::WriteTiles) and hands the
-//     new tree head to the publisher; then goes on with the next batch.
+//     EntryBundler), indexes them, and starts writing the changed tiles durably
+//     (LogStorage::WriteTiles, on a helper thread); while that write waits on the disk it
+//     takes and integrates the next batch. A batch is handed to the publisher only once its
+//     write has returned, in order, and the next write starts only then.
 //   publisher: takes the newest tree head handed over (several batches become one checkpoint
 //     when it falls behind), signs a checkpoint, collects witness cosignatures (when witnesses
 //     are configured, at least the quorum), publishes it atomically, and answers each covered
@@ -40,6 +42,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -156,6 +159,8 @@ class Sequencer {
   Status Recover();
   void IntegratorLoop();
   void Integrate(std::vector<Pending> batch);
+  // Waits for the batch being written, then hands it to the publisher (or fails its waiters).
+  void FinishWrite();
   void PublisherLoop();
   void TakeStaged(std::deque<Staged> staged);
   Status Publish(bool republish);
@@ -171,6 +176,16 @@ class Sequencer {
   TreeTiler tiler_;
   EntryBundler bundler_;
   std::optional<Error> broken_;
+  // The batch whose tiles are being written (at most one at a time).
+  struct InFlight {
+    std::vector<TileData> tiles;  // hash tiles first, then entry bundles
+    size_t hash_tiles = 0;
+    uint64_t entries = 0;
+    Staged staged;
+    std::chrono::steady_clock::time_point started, finished;
+    std::future<Status> written;
+  };
+  std::unique_ptr<InFlight> in_flight_;
 
   // Publisher thread.
   std::unique_ptr<WitnessCosigner> cosigner_;
