@@ -94,8 +94,11 @@ rm -rf "$TRASH"
 mkdir -p "$TRASH"
 trap 'rm -rf "$TRASH"' EXIT
 discard() { # moves a run's output out of the way
-  [[ -e "$1" ]] && mv "$1" "$(mktemp -d "$TRASH/run.XXXXXX")/"
-  return 0
+  [[ -e "$1" ]] || return 0
+  local dest
+  mkdir -p "$TRASH"
+  dest=$(mktemp -d "$TRASH/run.XXXXXX") || die "cannot create a directory in $TRASH"
+  mv "$1" "$dest/"
 }
 
 # time_once OUTDIR TIMEFILE CMD...: one timed run into a fresh OUTDIR; 0 if it succeeded.
@@ -196,7 +199,7 @@ ratio() { # a b -> a/b with two decimals, "-" when either is missing
 echo
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "clearbox $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); $(unsquashfs -version 2>&1 | head -1); $(tar --version | head -1); binwalk $(binwalk 2>&1 | grep -m1 -o 'v[0-9.]*')"
-echo "rootfs: debootstrap --variant=minbase bookworm, $(du -s --apparent-size -m "$B/rootfs" | cut -f1) MB, $(find "$B/rootfs" -type f | wc -l) files"
+echo "rootfs: debootstrap --variant=minbase bookworm, $(du -s --apparent-size -m "$B/rootfs/" | cut -f1) MB, $(find "$B/rootfs/" -type f | wc -l) files"
 printf 'images: %s\n' "$(cd "$I" && for f in "${IMAGES[@]}"; do printf '%s %s MB; ' "$f" "$(($(stat -c %s "$f") >> 20))"; done)"
 echo "command: bench/unpack_bench.sh --runs $RUNS (median of $RUNS runs; binwalk once)"
 echo
