@@ -13,10 +13,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Two batches' writes at once keep the disk busy while one of them waits on its fdatasyncs;
-// more would only let the tree run further ahead of what is published.
-constexpr size_t kWritesInFlight = 2;
-
 struct HashHasher {
   size_t operator()(const Hash& h) const {
     size_t v;
@@ -262,7 +258,7 @@ void Sequencer::IntegratorLoop() {
   for (;;) {
     if (stop_integrator_) {
       lock.unlock();
-      while (!in_flight_.empty()) FinishWrite();  // the last batches are handed over too
+      FinishWrite();  // the last batch is handed over too
       lock.lock();
       break;
     }
@@ -287,8 +283,8 @@ void Sequencer::IntegratorLoop() {
       lock.lock();
       continue;
     }
-    if (!in_flight_.empty()) {
-      // Nothing to overlap the writes with: wait for them and hand the batches over now.
+    if (in_flight_) {
+      // Nothing to overlap the write with: wait for it and hand the batch over now.
       lock.unlock();
       FinishWrite();
       lock.lock();
@@ -379,10 +375,8 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
       Log("error: " + broken_->message());
     }
   }
-  // Batches are handed over in order: earlier ones first (all of them before a batch of only
-  // duplicates, which is handed over at once).
-  const size_t keep = fresh.empty() || broken_ ? 0 : kWritesInFlight - 1;
-  while (in_flight_.size() > keep) FinishWrite();
+  // Batches are handed over in order: the previous one first.
+  FinishWrite();
   if (broken_) {
     // Nothing of this batch may be handed over: its tiles are not all durable.
     for (Waiter& w : staged.waiters) w.done(*broken_);
@@ -404,8 +398,8 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
     publisher_cv_.notify_one();
     return;
   }
-  in_flight_.push_back(std::make_unique<InFlight>());
-  InFlight* f = in_flight_.back().get();
+  in_flight_ = std::make_unique<InFlight>();
+  InFlight* f = in_flight_.get();
   f->tiles = std::move(tiles);
   f->hash_tiles = hash_tiles;
   f->entries = fresh.size();
@@ -419,17 +413,14 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
 }
 
 void Sequencer::FinishWrite() {
-  if (in_flight_.empty()) return;
-  std::unique_ptr<InFlight> f = std::move(in_flight_.front());
-  in_flight_.pop_front();
+  if (!in_flight_) return;
+  std::unique_ptr<InFlight> f = std::move(in_flight_);
   Status written = f->written.get();
-  if (!written.ok() && !broken_) {
+  if (!written.ok()) {
     // The tree in memory is now ahead of what is durable: stop here. A restart recovers
     // from what the storage holds.
     broken_ = written.error().WithContext("storage failed; restart the log server to recover");
     Log("error: " + broken_->message());
-  }
-  if (broken_) {  // this write failed, or an earlier one: the tree has a hole
     for (Waiter& w : f->staged.waiters) w.done(*broken_);
     return;
   }

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -40,8 +39,7 @@ class Fd {
 
 // Runs independent blocking tasks (file writes, fsyncs) on a few threads at once. Concurrent
 // fsyncs on one filesystem share journal commits, so a batch of tiles costs about as much as
-// a few fsyncs, not one per file. The caller's thread works too. Several callers may run jobs
-// at once (the sequencer writes a batch while the previous one is still syncing).
+// a few fsyncs, not one per file. The caller's thread works too.
 class ParallelRunner {
  public:
   explicit ParallelRunner(int threads) {
@@ -63,14 +61,14 @@ class ParallelRunner {
     job.tasks = &tasks;
     {
       std::lock_guard lock(mu_);
-      jobs_.push_back(&job);
+      job_ = &job;
     }
     cv_.notify_all();
     RunTasks(job);
     std::unique_lock lock(mu_);
     // Also wait for workers still inside RunTasks: `job` lives on this stack.
     done_cv_.wait(lock, [&] { return job.finished == tasks.size() && job.active == 0; });
-    jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
+    job_ = nullptr;
     return job.first_error ? Status(*job.first_error) : Status::Ok();
   }
 
@@ -94,20 +92,14 @@ class ParallelRunner {
     }
   }
 
-  // A job with tasks not yet started (mu_ held), or null.
-  Job* Pending() {
-    for (Job* job : jobs_) {
-      if (job->next.load() < job->tasks->size()) return job;
-    }
-    return nullptr;
-  }
-
   void Work() {
     std::unique_lock lock(mu_);
     for (;;) {
-      cv_.wait(lock, [&] { return stop_ || Pending() != nullptr; });
+      cv_.wait(lock, [&] {
+        return stop_ || (job_ != nullptr && job_->next.load() < job_->tasks->size());
+      });
       if (stop_) return;
-      Job* job = Pending();
+      Job* job = job_;
       ++job->active;
       lock.unlock();
       RunTasks(*job);
@@ -118,7 +110,7 @@ class ParallelRunner {
 
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  std::vector<Job*> jobs_;
+  Job* job_ = nullptr;
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };

@@ -12,9 +12,8 @@
 //     appends the new entries to the tree and entry bundles (tlog-core's TreeTiler and
 //     EntryBundler), indexes them, and starts writing the changed tiles durably
 //     (LogStorage::WriteTiles, on a helper thread); while that write waits on the disk it
-//     takes, integrates and starts writing the next batch (two writes at most). A batch is
-//     handed to the publisher only once its write and those of all earlier batches have
-//     returned, in order.
+//     takes and integrates the next batch. A batch is handed to the publisher only once its
+//     write has returned, in order, and the next write starts only then.
 //   publisher: takes the newest tree head handed over (several batches become one checkpoint
 //     when it falls behind), signs a checkpoint, collects witness cosignatures (when witnesses
 //     are configured, at least the quorum), publishes it atomically, and answers each covered
@@ -160,8 +159,7 @@ class Sequencer {
   Status Recover();
   void IntegratorLoop();
   void Integrate(std::vector<Pending> batch);
-  // Waits for the oldest batch being written, then hands it to the publisher (or fails its
-  // waiters).
+  // Waits for the batch being written, then hands it to the publisher (or fails its waiters).
   void FinishWrite();
   void PublisherLoop();
   void TakeStaged(std::deque<Staged> staged);
@@ -178,7 +176,7 @@ class Sequencer {
   TreeTiler tiler_;
   EntryBundler bundler_;
   std::optional<Error> broken_;
-  // The batches whose tiles are being written, oldest first (kWritesInFlight at most).
+  // The batch whose tiles are being written (at most one at a time).
   struct InFlight {
     std::vector<TileData> tiles;  // hash tiles first, then entry bundles
     size_t hash_tiles = 0;
@@ -187,7 +185,7 @@ class Sequencer {
     std::chrono::steady_clock::time_point started, finished;
     std::future<Status> written;
   };
-  std::deque<std::unique_ptr<InFlight>> in_flight_;
+  std::unique_ptr<InFlight> in_flight_;
 
   // Publisher thread.
   std::unique_ptr<WitnessCosigner> cosigner_;

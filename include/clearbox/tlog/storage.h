@@ -17,10 +17,9 @@
 // tiles after a crash (IndexedSize says how far it got); the sequencer re-indexes the rest.
 //
 // Thread-safety: Fetch/ReadCheckpoint/LookupEntries may be called from any thread at any
-// time. The sequencer calls WriteTiles (its integrator's writers, up to two calls at once, for
-// disjoint paths), IndexEntries/LookupEntries (its integrator) and
-// PublishCheckpoint/DeleteSupersededPartials (its publisher): those three groups may run at
-// once, and the last two are each called from one thread at a time.
+// time. The sequencer calls WriteTiles (its integrator's writer), IndexEntries/LookupEntries
+// (its integrator) and PublishCheckpoint/DeleteSupersededPartials (its publisher): those three
+// groups may run at once, but each group is called from one thread at a time.
 #pragma once
 
 #include <cstdint>
