@@ -415,6 +415,8 @@ class SquashfsWalk {
 
     CLEARBOX_RETURN_IF_ERROR(WalkTree());
     CLEARBOX_RETURN_IF_ERROR(ExtractFiles());
+    for (Node& dir : dirs_later_)
+      CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(dir), nullptr));
     for (Node& link : hard_links_)
       CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(link), nullptr));
     return super_.bytes_used;
@@ -507,7 +509,13 @@ class SquashfsWalk {
                                         inode->base.inode_number));
             continue;
           }
-          CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
+          if (walker_.WantsContent()) {
+            // Created by the workers as their files need them: creating 800 directories
+            // one after another before extraction starts is slow on a busy disk.
+            dirs_later_.push_back(MakeNode(*inode, path));
+          } else {
+            CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
+          }
           if (path.size() < walker_.limits().max_path_length) {
             subdirs.push_back({std::move(inode), std::move(path)});
           }
@@ -678,6 +686,7 @@ class SquashfsWalk {
   SqfsPtr<sqfs_id_table_t> ids_;
   SqfsPtr<sqfs_dir_reader_t> dirs_;
   std::vector<PendingFile> files_;
+  std::vector<Node> dirs_later_;  // directories, reported after the files
   std::vector<Node> hard_links_;
   std::atomic<bool> fragment_table_noted_{false};
 };
