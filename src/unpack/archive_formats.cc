@@ -414,60 +414,54 @@ std::optional<Match> ProbeCpio(ByteView d) {
   }
   return std::nullopt;
 }
-// Where a cpio header claims a name or data that cannot be there (a name over 4 KiB, or one
-// that, or whose data, runs past the end), following the headers as libarchive does (it
-// resyncs on the next magic after junk). libarchive reserves a read-ahead buffer of the
-// claimed size before it meets the end, so such a header must not reach it.
+// The first newc header whose name libarchive could not read: one over 4 KiB or past the end.
+// libarchive reserves a read-ahead buffer of the claimed size (up to 4 GiB) before it meets
+// the end of the data, so such a header must not reach it. The walk is libarchive 3.6's own
+// (find_newc_header: the same resync steps over junk, which skip some magics; name padded to
+// 4, data padded to 4, "TRAILER!!!" ends the archive), so it meets the headers libarchive
+// meets. odc sizes are 6 octal digits (256 KiB) and symlink targets are capped at 1 MiB by
+// libarchive itself: neither needs a guard.
 struct CpioFault {
   uint64_t offset = 0;
-  std::string what;
+  uint64_t name_size = 0;
 };
-std::optional<CpioFault> FindHostileCpioHeader(ByteView d) {
+std::optional<CpioFault> FindHostileNewcHeader(ByteView d) {
+  constexpr uint64_t kHeader = 110;
+  const auto is_header = [&](uint64_t at) {
+    return std::memcmp(d.data() + at, "07070", 5) == 0 && (d[at + 5] == '1' || d[at + 5] == '2') &&
+           AllOf(d.subspan(at, kHeader), IsHex);
+  };
+  const auto hex_field = [&](uint64_t at, size_t offset) {
+    return std::stoull(std::string(AsChars(d.subspan(at + offset, 8))), nullptr, 16);
+  };
   uint64_t at = 0;
-  while (at < d.size()) {
-    ByteView rest = d.subspan(at);
-    const bool newc = rest.size() >= 110 && (std::memcmp(rest.data(), "070701", 6) == 0 ||
-                                             std::memcmp(rest.data(), "070702", 6) == 0) &&
-                      AllOf(rest.subspan(6, 104), IsHex);
-    const bool odc = !newc && rest.size() >= 76 && std::memcmp(rest.data(), "070707", 6) == 0 &&
-                     AllOf(rest.subspan(6, 70), IsOctal);
-    if (!newc && !odc) {  // junk: the next header candidate, as libarchive's resync looks
-      const uint8_t* next = static_cast<const uint8_t*>(
-          memmem(rest.data() + 1, rest.size() - 1, "07070", 5));
-      if (next == nullptr) return std::nullopt;
-      at += uint64_t(next - rest.data());
+  while (at + kHeader <= d.size()) {
+    if (!is_header(at)) {
+      // libarchive's scan: step 2 past a '1'/'2' that is no header, 1 past a '0', else 6.
+      const uint8_t c = d[at + 5];
+      at += (c == '1' || c == '2') ? 2 : c == '0' ? 1 : 6;
       continue;
     }
-    const auto field = [&](size_t offset, size_t len, int base) {
-      return std::stoull(std::string(AsChars(rest.subspan(offset, len))), nullptr, base);
-    };
-    const uint64_t header = newc ? 110 : 76;
-    const uint64_t name_size = newc ? field(94, 8, 16) : field(59, 6, 8);
-    const uint64_t data_size = newc ? field(54, 8, 16) : field(65, 11, 8);
-    const auto pad = [&](uint64_t n) { return newc ? (n + 3) & ~uint64_t{3} : n; };
-    const uint64_t name_end = pad(header + name_size);
-    if (name_size > 4096 || name_end > rest.size()) {
-      return CpioFault{at, fmt::format("a name of {} bytes", name_size)};
-    }
-    const std::string_view name(AsChars(rest.subspan(header, name_size)));
-    if (name.starts_with("TRAILER!!!")) return std::nullopt;
-    // A file cut short still yields its first bytes; a symlink's target is read ahead whole.
-    const uint64_t mode = newc ? field(14, 8, 16) : field(18, 6, 8);
-    if (data_size > rest.size() - name_end && (mode & 0170000) != 0100000) {
-      return CpioFault{at, fmt::format("{} bytes of data", data_size)};
-    }
-    at += name_end + pad(data_size);
+    const uint64_t name_size = hex_field(at, 94);
+    const uint64_t data_size = hex_field(at, 54);
+    if (name_size > 4096 || name_size > d.size() - at - kHeader) return CpioFault{at, name_size};
+    const std::string_view name(AsChars(d.subspan(at + kHeader, name_size)));
+    if (name_size == 11 && name.starts_with("TRAILER!!!")) return std::nullopt;
+    at += (kHeader + name_size + 3) & ~uint64_t{3};
+    at += (data_size + 3) & ~uint64_t{3};
   }
   return std::nullopt;
 }
 
 Result<uint64_t> OpenCpio(ByteView c, const Match&, Walker& w) {
-  if (std::optional<CpioFault> fault = FindHostileCpioHeader(c)) {
-    w.AddNote(Note::Kind::kCorrupt, fault->offset,
-              fmt::format("cpio: the header at {} claims {}, past the end of the archive; "
-                          "the archive is read up to that header",
-                          HexOffset(fault->offset), fault->what));
-    c = c.first(fault->offset);
+  if (c.size() >= 6 && std::memcmp(c.data(), "070707", 6) != 0) {  // newc or crc
+    if (std::optional<CpioFault> fault = FindHostileNewcHeader(c)) {
+      w.AddNote(Note::Kind::kCorrupt, fault->offset,
+                fmt::format("cpio: the header at {} claims a name of {} bytes, past the end of "
+                            "the archive; the archive is read up to that header",
+                            HexOffset(fault->offset), fault->name_size));
+      c = c.first(fault->offset);
+    }
   }
   return OpenArchive(kCpio, c, w);
 }
