@@ -47,15 +47,7 @@ void BM_TreeTilerAppend(benchmark::State& state) {
 }
 BENCHMARK(BM_TreeTilerAppend);
 
-class MapFetcher : public TileFetcher {
- public:
-  Result<Bytes> Fetch(const std::string& path, size_t) override {
-    auto it = files.find(path);
-    if (it == files.end()) return Error::NotFound(path);
-    return it->second;
-  }
-  std::map<std::string, Bytes> files;
-};
+using MapFetcher = MemoryFetcher;
 
 struct Tree {
   MapFetcher store;

@@ -15,15 +15,7 @@
 namespace clearbox::tlog {
 namespace {
 
-class MapFetcher : public TileFetcher {
- public:
-  Result<Bytes> Fetch(const std::string& path, size_t) override {
-    auto it = files.find(path);
-    if (it == files.end()) return Error::NotFound(path);
-    return it->second;
-  }
-  std::map<std::string, Bytes> files;
-};
+using MapFetcher = MemoryFetcher;
 
 Bytes Entry(uint64_t i) {
   Bytes e(256, 0);

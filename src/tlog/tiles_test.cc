@@ -22,20 +22,11 @@ const std::string kMirror = kVectors + "cosignatures/sunlight-skylight/mirror/";
 Bytes ReadVector(const std::string& path) { return ReadFile(path).value(); }
 
 // Tiles in memory; counts fetches so tests can see caching.
-class MapFetcher : public TileFetcher {
+class MapFetcher : public MemoryFetcher {
  public:
-  Result<Bytes> Fetch(const std::string& path, size_t max_size) override {
-    ++fetches;
-    auto it = files.find(path);
-    if (it == files.end()) return Error::NotFound(path + ": no such tile");
-    if (it->second.size() > max_size) return Error::LimitExceeded(path + ": too large");
-    return it->second;
-  }
   void Put(const std::vector<TileData>& tiles) {
     for (const auto& t : tiles) files[t.path] = t.data;
   }
-  std::map<std::string, Bytes> files;
-  int fetches = 0;
 };
 
 // Reads files under a directory (the vectors).

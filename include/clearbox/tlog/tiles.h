@@ -110,6 +110,20 @@ class TileFetcher {
   virtual Result<Bytes> Fetch(const std::string& path, size_t max_size) = 0;
 };
 
+// Tiles held in memory (tests, benchmarks, a tree built in process); counts its fetches.
+class MemoryFetcher : public TileFetcher {
+ public:
+  Result<Bytes> Fetch(const std::string& path, size_t max_size) override {
+    ++fetches;
+    auto it = files.find(path);
+    if (it == files.end()) return Error::NotFound(path + ": no such tile");
+    if (it->second.size() > max_size) return Error::LimitExceeded(path + ": too large");
+    return it->second;
+  }
+  std::map<std::string, Bytes> files;
+  int fetches = 0;
+};
+
 // The bytes of a tile. tlog-tiles lets a log delete a partial tile once the full tile exists,
 // so a partial tile that is gone (kNotFound) is read from the full tile, cut to its width.
 // The length is not checked here (ParseTileData does), except that a full tile used in place
