@@ -418,9 +418,9 @@ std::optional<Match> ProbeCpio(ByteView d) {
 // libarchive reserves a read-ahead buffer of the claimed size (up to 4 GiB) before it meets
 // the end of the data, so such a header must not reach it. The walk is libarchive 3.6's own
 // (find_newc_header: the same resync steps over junk, which skip some magics; name padded to
-// 4, data padded to 4, "TRAILER!!!" ends the archive), so it meets the headers libarchive
-// meets. odc sizes are 6 octal digits (256 KiB) and symlink targets are capped at 1 MiB by
-// libarchive itself: neither needs a guard.
+// 4, data padded to 4, the exact name "TRAILER!!!" ends the archive), so it meets the headers
+// libarchive meets. odc sizes are 6 octal digits (256 KiB) and symlink targets are capped at 1 MiB
+// by libarchive itself: neither needs a guard.
 struct CpioFault {
   uint64_t offset = 0;
   uint64_t name_size = 0;
@@ -445,8 +445,9 @@ std::optional<CpioFault> FindHostileNewcHeader(ByteView d) {
     const uint64_t name_size = hex_field(at, 94);
     const uint64_t data_size = hex_field(at, 54);
     if (name_size > 4096 || name_size > d.size() - at - kHeader) return CpioFault{at, name_size};
+    // libarchive compares the NUL too: "TRAILER!!!0" is no end.
     const std::string_view name(AsChars(d.subspan(at + kHeader, name_size)));
-    if (name_size == 11 && name.starts_with("TRAILER!!!")) return std::nullopt;
+    if (name == std::string_view("TRAILER!!!\0", 11)) return std::nullopt;
     at += (kHeader + name_size + 3) & ~uint64_t{3};
     at += (data_size + 3) & ~uint64_t{3};
   }
