@@ -397,13 +397,27 @@ struct PendingFile {
 
 class SquashfsWalk {
  public:
-  SquashfsWalk(ByteView container, Walker& walker) : walker_(walker) {
+  SquashfsWalk(ByteView container, Walker& walker)
+      : walker_(walker), container_size_(container.size()) {
     InitViewFile(&file_, container);
   }
 
   Result<uint64_t> Run() {
     int rc = sqfs_super_read(&super_, &file_.file);
     if (rc != 0) return Error::InvalidInput("superblock: " + SqfsErrorText(rc));
+    // libsquashfs sizes the fragment table from this count alone (16 bytes an entry): a
+    // hostile count reserves gigabytes. Every fragment block holds a tail of at least one
+    // file and at least one byte of the image, so a larger count is a lie: the table is not
+    // read, and the tails it would locate are reported as unreadable.
+    if (super_.fragment_entry_count > super_.inode_count ||
+        super_.fragment_entry_count > container_size_) {
+      walker_.AddNote(
+          Note::Kind::kCorrupt, 0,
+          fmt::format("superblock: {} fragments claimed for {} inodes in {} bytes; "
+                      "the fragment table is not read",
+                      super_.fragment_entry_count, super_.inode_count, container_size_));
+      super_.fragment_entry_count = 0;
+    }
     CLEARBOX_ASSIGN_OR_RETURN(SqfsPtr<sqfs_compressor_t> cmp, MakeCompressor(super_, &file_));
     cmp_ = WithMetadataCache(std::move(cmp));
     ids_.reset(sqfs_id_table_create(0));
@@ -680,6 +694,7 @@ class SquashfsWalk {
   }
 
   Walker& walker_;
+  uint64_t container_size_;
   ViewFile file_;
   sqfs_super_t super_{};
   SqfsPtr<sqfs_compressor_t> cmp_;
