@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "read_files.h"
 #include "unpack/cramfs.h"
 
 using namespace clearbox;
@@ -11,11 +12,6 @@ using namespace clearbox::unpack;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<cramfs::Filesystem> fs = cramfs::Filesystem::Parse(ByteView(data, size));
   if (!fs.ok()) return 0;
-  uint64_t budget = 1 << 20;  // bytes of file content read per input: keeps runs fast
-  for (const cramfs::Entry& e : fs->entries()) {
-    if (e.type != NodeType::kFile || e.size > budget) continue;
-    budget -= e.size;
-    (void)fs->ReadFile(e, e.size);
-  }
+  fuzz::ReadFilesWithinBudget(*fs);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "read_files.h"
 #include "unpack/jffs2.h"
 
 using namespace clearbox;
@@ -58,11 +59,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<jffs2::Filesystem> fs =
       jffs2::Filesystem::Parse(image, big ? jffs2::Endian::kBig : jffs2::Endian::kLittle);
   if (!fs.ok()) return 0;
-  uint64_t budget = 1 << 20;  // bytes of file content read per input: keeps runs fast
-  for (const jffs2::Entry& e : fs->entries()) {
-    if (e.type != NodeType::kFile || e.size > budget) continue;
-    budget -= e.size;
-    (void)fs->ReadFile(e, e.size);
-  }
+  fuzz::ReadFilesWithinBudget(*fs);
   return 0;
 }

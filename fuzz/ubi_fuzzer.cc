@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "read_files.h"
 #include "unpack/ubi.h"
 #include "unpack/ubifs.h"
 
@@ -36,12 +37,7 @@ void ExerciseUbifs(ByteView volume) {
   if (!ubifs::ReadSuperblock(volume)) return;
   Result<ubifs::Filesystem> fs = ubifs::Filesystem::Parse(volume);
   if (!fs.ok()) return;
-  uint64_t budget = 1 << 20;  // bytes of file content read per input: keeps runs fast
-  for (const ubifs::Entry& e : fs->entries()) {
-    if (e.type != NodeType::kFile || e.size > budget) continue;
-    budget -= e.size;
-    (void)fs->ReadFile(e, e.size);
-  }
+  fuzz::ReadFilesWithinBudget(*fs);
 }
 
 }  // namespace
