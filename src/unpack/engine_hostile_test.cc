@@ -1,6 +1,7 @@
 // Hostile archives: climbing and absolute names, writes through symlinks, hard-link loops,
 // duplicates, device nodes, corrupt headers. The tree records them faithfully; the
 // DirectoryWriter never writes outside its directory.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -279,6 +280,57 @@ TEST(ManifestTest, HostileNamesStayValidJson) {
   EXPECT_EQ(m["partial"], true);
   EXPECT_EQ(m["notes"][0]["kind"], "corrupt");
   EXPECT_EQ(m["notes"][0]["offset"], 7);
+}
+
+// The manifest text of `count` varied nodes, kept by a writer with `memory_bytes` of memory.
+std::string ManifestText(size_t memory_bytes, int count) {
+  auto manifest = ManifestWriter::Create(memory_bytes);
+  EXPECT_TRUE(manifest.ok());
+  (*manifest)->AddFilesystem({"img!squashfs@0x0", "squashfs", 0, 4096});
+  for (int i = 0; i < count; ++i) {
+    Node node;
+    node.path = fmt::format("/d{}/n\xe9\"{}", i % 7, i);  // a bad byte and a quote
+    node.provenance = "img!squashfs@0x0:" + node.path;
+    if (i % 5 == 4) node.provenance = "img!tar:" + node.path + "x";  // not fs + ":" + path
+    node.type = static_cast<NodeType>(i % 8);
+    node.mode = uint32_t(i) & 07777;
+    node.uid = uint32_t(i) * 1000;
+    node.mtime = i % 3 == 0 ? -i : i;
+    node.size = uint64_t(i) << 33;
+    node.link_target = "../t\x01";
+    node.dev_major = uint32_t(i);
+    node.dev_minor = 3;
+    (*manifest)->AddNode(node, i % 2 ? "ab" : "", i % 3 ? "out/x" : "");
+  }
+  std::FILE* out = std::tmpfile();
+  EXPECT_TRUE((*manifest)->WriteTo(out, "img", "", false).ok());
+  std::rewind(out);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), out)) > 0) text.append(buf, n);
+  std::fclose(out);
+  return text;
+}
+
+TEST(ManifestTest, NodesPastTheMemoryBoundGoThroughATempFileUnchanged) {
+  const std::string in_memory = ManifestText(ManifestWriter::kDefaultMemoryBytes, 3000);
+  EXPECT_EQ(ManifestText(64, 3000), in_memory);         // every node spilled
+  EXPECT_EQ(ManifestText(100 << 10, 3000), in_memory);  // some in the file, the rest in memory
+  nlohmann::json m = nlohmann::json::parse(in_memory);
+  ASSERT_EQ(m["nodes"].size(), 3000u);
+  for (int i : {0, 4, 7, 2999}) {
+    const auto& n = m["nodes"][size_t(i)];
+    const std::string path = fmt::format("/d{}/n\xef\xbf\xbd\"{}", i % 7, i);
+    EXPECT_EQ(n["path"], path);
+    EXPECT_EQ(n["provenance"], (i % 5 == 4 ? "img!tar:" + path + "x" : "img!squashfs@0x0:" + path));
+    EXPECT_EQ(n["filesystem"], (i % 5 == 4 ? "img!tar:" + path + "x" : "img!squashfs@0x0"));
+    EXPECT_EQ(n["mode"], fmt::format("{:04o}", i & 07777));
+    EXPECT_EQ(n["mtime"], i % 3 == 0 ? -i : i);
+    EXPECT_EQ(n["size"], uint64_t(i) << 33);
+  }
+  EXPECT_EQ(ManifestText(64, 0), ManifestText(ManifestWriter::kDefaultMemoryBytes, 0));
+  EXPECT_EQ(nlohmann::json::parse(ManifestText(64, 0))["nodes"].size(), 0u);
 }
 
 TEST(ManifestTest, ListingLineShowsTypeModeAndTarget) {

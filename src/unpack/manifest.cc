@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "clearbox/core/digest.h"
@@ -22,23 +24,30 @@ std::string Dump(const ordered_json& j) {
   return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-// A JSON string: escapes as RFC 8259 requires, and replaces bytes that are not valid UTF-8
-// with U+FFFD, as nlohmann's error_handler_t::replace does (names in images are hostile).
-void AppendJsonString(std::string& out, std::string_view s) {
+// A JSON string's content (without the quotes): escapes as RFC 8259 requires, and replaces
+// bytes that are not valid UTF-8 with U+FFFD, as nlohmann's error_handler_t::replace does
+// (names in images are hostile). Runs of plain ASCII are appended at once.
+void AppendJsonEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
   for (size_t i = 0; i < s.size();) {
+    size_t plain = i;
+    while (plain < s.size()) {
+      const auto c = static_cast<unsigned char>(s[plain]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++plain;
+    }
+    out.append(s.data() + i, plain - i);
+    i = plain;
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       if (c == '"' || c == '\\') {
         out += '\\';
         out += char(c);
-      } else if (c < 0x20) {
+      } else {
         out += "\\u00";
         out += kHex[c >> 4];
         out += kHex[c & 15];
-      } else {
-        out += char(c);
       }
       ++i;
       continue;
@@ -63,35 +72,89 @@ void AppendJsonString(std::string& out, std::string_view s) {
       ++i;
     }
   }
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  AppendJsonEscaped(out, s);
   out += '"';
 }
 
-// One node as a JSON object, written by hand: the manifest of a root filesystem has tens of
-// thousands of them and a DOM per node would cost more than the rest of the bookkeeping.
-std::string NodeJsonLine(const Node& node, std::string_view sha256, std::string_view output) {
-  std::string out;
-  out.reserve(256 + 2 * node.provenance.size());
-  out += "{\"provenance\":";
-  AppendJsonString(out, node.provenance);
-  out += ",\"filesystem\":";
-  AppendJsonString(out, NodeFilesystem(node));
-  out += ",\"path\":";
-  AppendJsonString(out, node.path);
+template <typename T>
+void AppendNumber(std::string& out, T value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, end);
+}
+
+// "0755": the permission bits in four octal digits.
+void AppendMode(std::string& out, uint32_t mode) {
+  mode &= 07777;
+  out += char('0' + (mode >> 9));
+  out += char('0' + (mode >> 6 & 7));
+  out += char('0' + (mode >> 3 & 7));
+  out += char('0' + (mode & 7));
+}
+
+// One node as a JSON object appended to `out`, written by hand: the manifest of a root
+// filesystem has tens of thousands of them and a DOM (or a format string) per node would
+// cost more than the rest of the bookkeeping. The provenance is the filesystem's, ":" and
+// the path: each part is escaped once and copied into the "filesystem" and "path" fields
+// (escaping works byte by byte between ASCII separators, so the copies are what escaping
+// the parts again would give).
+void AppendNodeJson(std::string& out, const Node& node, std::string_view sha256,
+                    std::string_view output) {
+  const std::string_view fs = NodeFilesystem(node);
+  out.reserve(out.size() + 256 + 2 * node.provenance.size() + node.link_target.size());
+  out += "{\"provenance\":\"";
+  const size_t fs_at = out.size();
+  size_t fs_len = 0, path_at = 0, path_len = 0;
+  if (fs.size() < node.provenance.size() && node.provenance[fs.size()] == ':' &&
+      std::string_view(node.provenance).substr(fs.size() + 1) == node.path) {
+    AppendJsonEscaped(out, fs);
+    fs_len = out.size() - fs_at;
+    out += ':';
+    path_at = out.size();
+    AppendJsonEscaped(out, node.path);
+    path_len = out.size() - path_at;
+    out += "\",\"filesystem\":\"";
+    out.append(out, fs_at, fs_len);
+    out += "\",\"path\":\"";
+    out.append(out, path_at, path_len);
+    out += '"';
+  } else {
+    AppendJsonEscaped(out, node.provenance);
+    out += "\",\"filesystem\":";
+    AppendJsonString(out, fs);
+    out += ",\"path\":";
+    AppendJsonString(out, node.path);
+  }
   if (!node.raw_path.empty()) {
     out += ",\"raw_path\":";
     AppendJsonString(out, node.raw_path);
   }
-  fmt::format_to(std::back_inserter(out),
-                 ",\"type\":\"{}\",\"mode\":\"{}\",\"uid\":{},\"gid\":{},\"mtime\":{},\"size\":{}",
-                 NodeTypeName(node.type), FormatMode(node.mode), node.uid, node.gid, node.mtime,
-                 node.size);
+  out += ",\"type\":\"";
+  out += NodeTypeName(node.type);
+  out += "\",\"mode\":\"";
+  AppendMode(out, node.mode);
+  out += "\",\"uid\":";
+  AppendNumber(out, node.uid);
+  out += ",\"gid\":";
+  AppendNumber(out, node.gid);
+  out += ",\"mtime\":";
+  AppendNumber(out, node.mtime);
+  out += ",\"size\":";
+  AppendNumber(out, node.size);
   if (node.type == NodeType::kSymlink || node.type == NodeType::kHardLink) {
     out += ",\"link_target\":";
     AppendJsonString(out, node.link_target);
   }
   if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
-    fmt::format_to(std::back_inserter(out), ",\"device\":{{\"major\":{},\"minor\":{}}}",
-                   node.dev_major, node.dev_minor);
+    out += ",\"device\":{\"major\":";
+    AppendNumber(out, node.dev_major);
+    out += ",\"minor\":";
+    AppendNumber(out, node.dev_minor);
+    out += '}';
   }
   if (!sha256.empty()) {
     out += ",\"sha256\":";
@@ -101,8 +164,7 @@ std::string NodeJsonLine(const Node& node, std::string_view sha256, std::string_
     out += ",\"output\":";
     AppendJsonString(out, output);
   }
-  out += "}\n";
-  return out;
+  out += '}';
 }
 
 }  // namespace
@@ -115,7 +177,11 @@ std::string_view NodeFilesystem(const Node& node) {
   return p;
 }
 
-std::string FormatMode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
+std::string FormatMode(uint32_t mode) {
+  std::string out;
+  AppendMode(out, mode);
+  return out;
+}
 
 std::string HashContent(ContentReader& content) {
   Sha256Hasher hasher;
@@ -133,25 +199,52 @@ std::string HashContent(ContentReader& content) {
   return HexEncode(d);
 }
 
-Result<std::unique_ptr<ManifestWriter>> ManifestWriter::Create() {
-  std::FILE* nodes = std::tmpfile();
-  if (nodes == nullptr) return Error::FromErrno("create temp file for", "the manifest", errno);
-  return std::unique_ptr<ManifestWriter>(new ManifestWriter(nodes));
+Result<std::unique_ptr<ManifestWriter>> ManifestWriter::Create(size_t memory_bytes) {
+  return std::unique_ptr<ManifestWriter>(new ManifestWriter(memory_bytes));
 }
 
-ManifestWriter::ManifestWriter(std::FILE* nodes) : nodes_(nodes) {}
-ManifestWriter::~ManifestWriter() { std::fclose(nodes_); }
+ManifestWriter::ManifestWriter(size_t memory_bytes) : memory_bytes_(memory_bytes) {}
+ManifestWriter::~ManifestWriter() {
+  if (spill_ != nullptr) std::fclose(spill_);
+}
 
 void ManifestWriter::AddFilesystem(const FilesystemInfo& fs) {
   std::lock_guard<std::mutex> lock(mu_);
   filesystems_.push_back(fs);
 }
 
+void ManifestWriter::SpillPending() {
+  if (spill_ == nullptr && !write_failed_) spill_ = std::tmpfile();
+  if (spill_ == nullptr) write_failed_ = true;
+  for (const std::string& chunk : pending_) {
+    if (write_failed_) break;
+    if (std::fwrite(chunk.data(), 1, chunk.size(), spill_) != chunk.size()) write_failed_ = true;
+  }
+  pending_.resize(1);  // its buffer is reused
+  pending_[0].clear();
+  pending_bytes_ = 0;
+}
+
 void ManifestWriter::AddNode(const Node& node, std::string_view sha256, std::string_view output) {
-  std::string line = NodeJsonLine(node, sha256, output);
+  constexpr size_t kChunk = 1 << 20;
+  // Formatted outside the lock (extraction threads), into a buffer each thread reuses.
+  thread_local std::string line;
+  line.clear();
+  AppendNodeJson(line, node, sha256, output);
   std::lock_guard<std::mutex> lock(mu_);
-  if (std::fwrite(line.data(), 1, line.size(), nodes_) != line.size()) write_failed_ = true;
+  const std::string_view separator = node_count_ == 0 ? "\n" : ",\n";
+  const size_t bytes = separator.size() + line.size();
+  if (pending_.empty() || pending_.back().size() + bytes > pending_.back().capacity()) {
+    pending_.emplace_back().reserve(std::max(kChunk, bytes));
+  }
+  pending_.back() += separator;
+  pending_.back() += line;
+  pending_bytes_ += bytes;
   ++node_count_;
+  // Once spilling, the temp file is written a chunk at a time.
+  if (pending_bytes_ > (spill_ != nullptr ? std::min(memory_bytes_, kChunk) : memory_bytes_)) {
+    SpillPending();
+  }
 }
 
 void ManifestWriter::AddNote(const Note& note) {
@@ -176,7 +269,7 @@ std::vector<Note> ManifestWriter::notes() const {
 Status ManifestWriter::WriteTo(std::FILE* out, const std::string& image, const std::string& sha256,
                                bool partial) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (write_failed_ || std::fflush(nodes_) != 0) {
+  if (write_failed_ || (spill_ != nullptr && std::fflush(spill_) != 0)) {
     return Error::Io("manifest: writing the temp file of nodes failed");
   }
   ordered_json head;
@@ -192,24 +285,20 @@ Status ManifestWriter::WriteTo(std::FILE* out, const std::string& image, const s
   }
   head["filesystems"] = std::move(filesystems);
   std::string text = Dump(head);
-  text.pop_back();  // reopen the object to append the streamed nodes
+  text.pop_back();  // reopen the object to append the nodes
   text += ",\"nodes\":[";
-  std::fputs(text.c_str(), out);
+  std::fwrite(text.data(), 1, text.size(), out);
 
-  std::rewind(nodes_);
-  char* line = nullptr;
-  size_t cap = 0;
-  ssize_t len;
-  bool first = true;
-  while ((len = getline(&line, &cap, nodes_)) > 0) {
-    if (line[len - 1] == '\n') --len;
-    if (!first) std::fputc(',', out);
-    std::fputc('\n', out);
-    std::fwrite(line, 1, size_t(len), out);
-    first = false;
+  if (spill_ != nullptr) {
+    std::rewind(spill_);
+    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(1 << 20);
+    size_t n;
+    while ((n = std::fread(buffer.get(), 1, 1 << 20, spill_)) > 0) std::fwrite(buffer.get(), 1, n, out);
+    const bool read_failed = std::ferror(spill_) != 0;
+    std::fseek(spill_, 0, SEEK_END);
+    if (read_failed) return Error::Io("manifest: reading the temp file of nodes failed");
   }
-  std::free(line);
-  std::fseek(nodes_, 0, SEEK_END);
+  for (const std::string& chunk : pending_) std::fwrite(chunk.data(), 1, chunk.size(), out);
 
   ordered_json notes = ordered_json::array();
   for (const Note& n : notes_) {

@@ -9,7 +9,8 @@
 //
 // "filesystem" is the provenance of the container that holds the node. Names that are not
 // valid UTF-8 are written with U+FFFD in place of the bad bytes (raw_path keeps what can be
-// kept). Nodes are streamed to a temp file as they arrive, so memory stays flat however
+// kept). Nodes are kept in memory as JSON text up to a bound (16 MiB by default, tens of
+// thousands of nodes), and past it streamed to a temp file, so memory stays flat however
 // many there are; they appear in arrival order.
 //
 //   CLEARBOX_ASSIGN_OR_RETURN(auto manifest, ManifestWriter::Create());
@@ -34,8 +35,11 @@ namespace clearbox::unpack {
 // Thread-safe. Notes beyond 100000 are counted, not kept (a note says how many were dropped).
 class ManifestWriter {
  public:
-  // Errors: kIo if the temp file for the nodes cannot be created.
-  static Result<std::unique_ptr<ManifestWriter>> Create();
+  static constexpr size_t kDefaultMemoryBytes = 16 << 20;
+  // `memory_bytes`: the node text kept in memory before it goes to a temp file (created only
+  // then; a failure to create or write it makes WriteTo fail with kIo).
+  static Result<std::unique_ptr<ManifestWriter>> Create(
+      size_t memory_bytes = kDefaultMemoryBytes);
   ~ManifestWriter();
 
   void AddFilesystem(const FilesystemInfo& fs);
@@ -53,9 +57,18 @@ class ManifestWriter {
                    bool partial);
 
  private:
-  explicit ManifestWriter(std::FILE* nodes);
+  explicit ManifestWriter(size_t memory_bytes);
+  // Caller holds mu_. Moves `pending_` to the temp file, creating it.
+  void SpillPending();
+
+  const size_t memory_bytes_;
   mutable std::mutex mu_;
-  std::FILE* nodes_;  // one JSON object per line, joined with commas when written
+  // The nodes' JSON, each preceded by "\n" (the first) or ",\n": the text between the
+  // brackets of "nodes", in chunks of about 1 MiB (a single string would copy itself as it
+  // grows). What does not fit in memory is in `spill_` (earlier nodes first).
+  std::vector<std::string> pending_;
+  size_t pending_bytes_ = 0;
+  std::FILE* spill_ = nullptr;
   uint64_t node_count_ = 0;
   bool write_failed_ = false;
   std::vector<FilesystemInfo> filesystems_;
