@@ -15,7 +15,11 @@
 namespace clearbox::unpack::internal {
 namespace {
 
-// Carving scans a blob window by window, so that it can jump over what it unpacked.
+// Carving scans a blob window by window, so that it can jump over what it unpacked. The
+// first window is small and the next ones grow to the full size: an image that is one
+// container from offset 0 (a squashfs, a tar.gz) is opened after scanning 64 KiB, not 1 MiB
+// (a millisecond of a listing).
+constexpr uint64_t kFirstCarveWindow = 64 << 10;
 constexpr uint64_t kCarveWindow = 1 << 20;
 // Candidate magics kept per window: random data full of short magics cannot exhaust memory.
 constexpr size_t kMaxCandidatesPerWindow = 1 << 18;
@@ -153,8 +157,9 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
   }
   const auto& formats = AllFormats();
   uint64_t covered = 0;  // carving never looks inside what it unpacked
-  for (uint64_t from = 0; from < data.size();) {
-    uint64_t to = std::min<uint64_t>(data.size(), from + kCarveWindow);
+  uint64_t window = kFirstCarveWindow;
+  for (uint64_t from = 0; from < data.size(); window = std::min(window * 2, kCarveWindow)) {
+    uint64_t to = std::min<uint64_t>(data.size(), from + window);
     bool truncated = false;
     std::vector<Candidate> candidates =
         scanner_.Scan(data, from, to, kMaxCandidatesPerWindow, &truncated);
