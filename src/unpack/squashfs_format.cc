@@ -429,8 +429,6 @@ class SquashfsWalk {
 
     CLEARBOX_RETURN_IF_ERROR(WalkTree());
     CLEARBOX_RETURN_IF_ERROR(ExtractFiles());
-    for (Node& dir : dirs_later_)
-      CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(dir), nullptr));
     for (Node& link : hard_links_)
       CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(link), nullptr));
     return super_.bytes_used;
@@ -525,7 +523,8 @@ class SquashfsWalk {
           }
           if (walker_.WantsContent()) {
             // Created by the workers as their files need them: creating 800 directories
-            // one after another before extraction starts is slow on a busy disk.
+            // one after another before extraction starts is slow on a busy disk. The
+            // workers report them after the files.
             dirs_later_.push_back(MakeNode(*inode, path));
           } else {
             CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
@@ -554,6 +553,13 @@ class SquashfsWalk {
             continue;
           }
           files_.push_back({std::move(node), std::move(inode)});
+          continue;
+        }
+        if (walker_.WantsContent()) {
+          // Symlinks, devices, fifos, sockets: written by the workers beside the first
+          // files, not one after another before extraction starts (creating an inode and
+          // its parent directories costs as much as a small file).
+          specials_.push_back(MakeNode(*inode, path));
           continue;
         }
         CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
@@ -612,23 +618,33 @@ class SquashfsWalk {
     }
     std::stable_sort(order.begin() + ptrdiff_t(big_count), order.end(),
                      [&](size_t a, size_t b) { return keys[a] < keys[b]; });
-    // Work units: each large file alone, then runs of at least kMinUnit files, never
-    // splitting the files that share a fragment block (same key) between two threads.
+    // Work units: first the special nodes (symlinks, ...), then each large file alone, then
+    // runs of at least kMinUnit files, never splitting the files that share a fragment
+    // block (same key) between two threads, and last the directories.
     constexpr size_t kMinUnit = 8;
-    std::vector<size_t> unit_starts;
-    for (size_t i = 0; i < order.size(); ++i) {
-      bool new_unit = unit_starts.empty() || i <= big_count ||
-                      (i - unit_starts.back() >= kMinUnit && keys[order[i]] != keys[order[i - 1]]);
-      if (new_unit) unit_starts.push_back(i);
+    constexpr size_t kNodesPerUnit = 64;
+    std::vector<Unit> units;
+    for (size_t i = 0; i < specials_.size(); i += kNodesPerUnit) {
+      units.push_back({Unit::kSpecials, i, std::min(specials_.size(), i + kNodesPerUnit)});
     }
-    unit_starts.push_back(order.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      bool new_unit = units.empty() || units.back().kind != Unit::kFiles || i <= big_count ||
+                      (i - units.back().begin >= kMinUnit && keys[order[i]] != keys[order[i - 1]]);
+      if (new_unit) {
+        if (!units.empty() && units.back().kind == Unit::kFiles) units.back().end = i;
+        units.push_back({Unit::kFiles, i, order.size()});
+      }
+    }
+    for (size_t i = 0; i < dirs_later_.size(); i += kNodesPerUnit) {
+      units.push_back({Unit::kDirectories, i, std::min(dirs_later_.size(), i + kNodesPerUnit)});
+    }
 
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::vector<Status> results(static_cast<size_t>(threads));
     Progress progress{keys, std::vector<std::atomic<uint64_t>>(static_cast<size_t>(threads))};
     auto work = [&](int index) {
-      results[size_t(index)] = Worker(order, unit_starts, next, stop, progress, size_t(index));
+      results[size_t(index)] = Worker(order, units, next, stop, progress, size_t(index));
     };
     std::vector<std::thread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back(work, i);
@@ -637,6 +653,13 @@ class SquashfsWalk {
     for (Status& s : results) CLEARBOX_RETURN_IF_ERROR(s);
     return Status::Ok();
   }
+
+  // A run of work for one thread: indexes [begin, end) into `order` (files), `specials_`
+  // or `dirs_later_`.
+  struct Unit {
+    enum Kind { kSpecials, kFiles, kDirectories } kind;
+    size_t begin, end;
+  };
 
   // Where the workers are in the image, to drop the data blocks they have all passed.
   struct Progress {
@@ -657,7 +680,7 @@ class SquashfsWalk {
     p.released = low;
   }
 
-  Status Worker(const std::vector<size_t>& order, const std::vector<size_t>& unit_starts,
+  Status Worker(const std::vector<size_t>& order, const std::vector<Unit>& units,
                 std::atomic<size_t>& next, std::atomic<bool>& stop, Progress& progress,
                 size_t index) {
     struct Done {  // a finished (or failed) worker no longer holds data back
@@ -675,15 +698,24 @@ class SquashfsWalk {
     }
     Bytes scratch(super_.block_size);
     while (!stop.load()) {
-      size_t unit = next.fetch_add(1);
-      if (unit + 1 >= unit_starts.size()) break;
-      progress.at[index].store(progress.keys[order[unit_starts[unit]]]);
-      ReleaseBehind(progress);
-      for (size_t k = unit_starts[unit]; k < unit_starts[unit + 1]; ++k) {
-        PendingFile& file = files_[order[k]];
-        SquashfsFileReader reader(data.get(), cmp.get(), file_.data, super_.block_size,
-                                  file.inode.get(), scratch);
-        Status s = walker_.AddNode(std::move(file.node), &reader);
+      size_t u = next.fetch_add(1);
+      if (u >= units.size()) break;
+      const Unit& unit = units[u];
+      if (unit.kind == Unit::kFiles) {
+        progress.at[index].store(progress.keys[order[unit.begin]]);
+        ReleaseBehind(progress);
+      }
+      for (size_t k = unit.begin; k < unit.end; ++k) {
+        Status s;
+        if (unit.kind == Unit::kFiles) {
+          PendingFile& file = files_[order[k]];
+          SquashfsFileReader reader(data.get(), cmp.get(), file_.data, super_.block_size,
+                                    file.inode.get(), scratch);
+          s = walker_.AddNode(std::move(file.node), &reader);
+        } else {
+          std::vector<Node>& nodes = unit.kind == Unit::kSpecials ? specials_ : dirs_later_;
+          s = walker_.AddNode(std::move(nodes[k]), nullptr);
+        }
         if (!s.ok()) {
           stop = true;
           return s;
@@ -701,6 +733,7 @@ class SquashfsWalk {
   SqfsPtr<sqfs_id_table_t> ids_;
   SqfsPtr<sqfs_dir_reader_t> dirs_;
   std::vector<PendingFile> files_;
+  std::vector<Node> specials_;    // symlinks, devices, ...: reported beside the first files
   std::vector<Node> dirs_later_;  // directories, reported after the files
   std::vector<Node> hard_links_;
   std::atomic<bool> fragment_table_noted_{false};
