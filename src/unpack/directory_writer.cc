@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "clearbox/core/digest.h"
@@ -62,6 +63,25 @@ Status WriteAll(int fd, ByteView data, const std::string& what) {
   return Status::Ok();
 }
 
+// The process's umask, read without setting it (umask(2) would change it for a moment, for
+// every thread): from /proc/self/status. All bits when unknown: every file then gets its
+// fchmod.
+mode_t CurrentUmask() {
+  std::FILE* f = std::fopen("/proc/self/status", "re");
+  if (f == nullptr) return 07777;
+  mode_t mask = 07777;
+  char line[256];
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned value = 0;
+    if (std::sscanf(line, "Umask: %o", &value) == 1) {
+      mask = mode_t(value) & 07777;
+      break;
+    }
+  }
+  std::fclose(f);
+  return mask;
+}
+
 bool DirectoryIsEmpty(int fd) {
   int dup_fd = dup(fd);
   if (dup_fd < 0) return false;
@@ -97,7 +117,7 @@ Result<std::unique_ptr<DirectoryWriter>> DirectoryWriter::Create(const std::stri
 }
 
 DirectoryWriter::DirectoryWriter(std::string dir, int root_fd, ManifestWriter& manifest)
-    : dir_(std::move(dir)), root_fd_(root_fd), manifest_(manifest) {}
+    : dir_(std::move(dir)), root_fd_(root_fd), manifest_(manifest), umask_(CurrentUmask()) {}
 
 DirectoryWriter::~DirectoryWriter() {
   dir_cache_.clear();
@@ -270,7 +290,9 @@ Status DirectoryWriter::WriteFile(const Node& node, ContentReader* content, Targ
   if (fd < 0) return Error::InvalidInput("too many entries with the same path");
   if (name != target.name) target.output += name.substr(target.name.size());
   Fd closer(fd);
-  fchmod(fd, mode);  // exact bits, whatever the umask
+  // Exact bits, whatever the umask. The file is new (O_EXCL): it has `mode` less the umask's
+  // bits, so the call is needed only when the umask clears some of them (a syscall per file).
+  if ((mode & umask_) != 0) fchmod(fd, mode);
 
   Sha256Hasher hasher;
   uint64_t written = 0;

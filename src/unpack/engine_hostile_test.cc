@@ -240,6 +240,30 @@ TEST(DirectoryWriterTest, WritesARootfsWithLinksAndManifest) {
   EXPECT_EQ(files, 4u);  // passwd, rcS, busybox, empty; passwd.hard is a hard link
 }
 
+TEST(DirectoryWriterTest, FileModesAreExactWhateverTheUmask) {
+  Scratch scratch;
+  MakeRootfs(scratch / "root");
+  ASSERT_TRUE(Sh(scratch.path().string(), "mksquashfs root r.sqfs -no-progress -quiet"));
+  for (mode_t mask : {mode_t(022), mode_t(077), mode_t(0)}) {
+    const std::string out = scratch / fmt::format("out{:o}", mask);
+    const mode_t old = umask(mask);
+    auto manifest = ManifestWriter::Create();
+    ASSERT_TRUE(manifest.ok());
+    auto writer = DirectoryWriter::Create(out, false, **manifest);
+    ASSERT_TRUE(writer.ok());
+    Options options;
+    options.threads = 2;
+    Result<Summary> summary = UnpackFile(scratch / "r.sqfs", options, **writer);
+    umask(old);
+    ASSERT_TRUE(summary.ok());
+    struct stat st;
+    ASSERT_EQ(stat((out + "/squashfs@0x0/etc/passwd").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u) << "umask " << mask;
+    ASSERT_EQ(stat((out + "/squashfs@0x0/bin/busybox").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0755u) << "umask " << mask;  // setuid recorded, not applied
+  }
+}
+
 }  // namespace
 }  // namespace clearbox::unpack::enginetest
 

@@ -71,6 +71,7 @@ class DirectoryWriter : public Sink {
   std::string dir_;
   int root_fd_;
   ManifestWriter& manifest_;
+  const uint32_t umask_;  // the process's umask when created (all bits if unknown)
   std::mutex mu_;  // guards the maps below
   std::unordered_map<std::string, std::string> subdir_of_fs_;
   std::unordered_map<std::string, int> subdir_uses_;
