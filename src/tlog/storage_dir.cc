@@ -4,18 +4,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <unordered_map>
 #include <thread>
 
 #include "clearbox/core/file.h"
+#include "clearbox/crypto/note.h"
+#include "clearbox/tlog/checkpoint.h"
 #include "clearbox/tlog/storage.h"
 #include "storage_dir_index.h"
+#include "storage_dir_journal.h"
 
 namespace clearbox::tlog {
 
@@ -37,125 +42,125 @@ class Fd {
   int fd_;
 };
 
-// Runs independent blocking tasks (file writes, fsyncs) on a few threads at once. Concurrent
-// fsyncs on one filesystem share journal commits, so a batch of tiles costs about as much as
-// a few fsyncs, not one per file. The caller's thread works too.
-class ParallelRunner {
+using internal::WriteAllTo;
+
+// Writes tile files on a background thread, so that creating ~35 files per batch (an inode
+// allocation can cost a few hundred microseconds on some filesystems) overlaps the next
+// batch's journal append instead of following it. One thread, in order, so that a path
+// written twice ends with its last data. Find() serves what is still queued (read your
+// writes); Drain() waits for everything queued.
+class TileFileQueue {
  public:
-  explicit ParallelRunner(int threads) {
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
-  }
-  ~ParallelRunner() {
+  explicit TileFileQueue(std::function<Status(const TileData&)> write)
+      : write_(std::move(write)), worker_([this] { Work(); }) {}
+  ~TileFileQueue() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
+    work_cv_.notify_all();
+    worker_.join();
   }
 
-  // Runs every task; returns the first error (all tasks run regardless).
-  Status RunAll(const std::vector<std::function<Status()>>& tasks) {
-    if (tasks.empty()) return Status::Ok();
-    Job job;
-    job.tasks = &tasks;
-    {
-      std::lock_guard lock(mu_);
-      job_ = &job;
+  // Errors: the first failed write so far (kIo); the queue then refuses more work.
+  Status Enqueue(std::span<const TileData> tiles) {
+    std::lock_guard lock(mu_);
+    if (error_) return *error_;
+    for (const TileData& t : tiles) {
+      auto queued = std::make_shared<const TileData>(t);
+      latest_[t.path] = queued;
+      queue_.push_back(std::move(queued));
     }
-    cv_.notify_all();
-    RunTasks(job);
+    work_cv_.notify_all();
+    return Status::Ok();
+  }
+
+  // The newest queued data for `path`, if it is not written yet.
+  std::shared_ptr<const TileData> Find(const std::string& path) {
+    std::lock_guard lock(mu_);
+    auto it = latest_.find(path);
+    return it == latest_.end() ? nullptr : it->second;
+  }
+
+  // Waits until every queued file is written. Errors: the first failed write (kIo).
+  Status Drain() {
     std::unique_lock lock(mu_);
-    // Also wait for workers still inside RunTasks: `job` lives on this stack.
-    done_cv_.wait(lock, [&] { return job.finished == tasks.size() && job.active == 0; });
-    job_ = nullptr;
-    return job.first_error ? Status(*job.first_error) : Status::Ok();
+    idle_cv_.wait(lock, [&] { return queue_.empty() && !writing_; });
+    return error_ ? Status(*error_) : Status::Ok();
   }
 
  private:
-  struct Job {
-    const std::vector<std::function<Status()>>* tasks = nullptr;
-    std::atomic<size_t> next{0};
-    size_t finished = 0;  // guarded by mu_
-    int active = 0;       // workers inside RunTasks; guarded by mu_
-    std::optional<Error> first_error;
-  };
-
-  void RunTasks(Job& job) {
-    for (;;) {
-      size_t i = job.next.fetch_add(1);
-      if (i >= job.tasks->size()) return;
-      Status status = (*job.tasks)[i]();
-      std::lock_guard lock(mu_);
-      if (!status.ok() && !job.first_error) job.first_error = status.error();
-      if (++job.finished == job.tasks->size()) done_cv_.notify_all();
-    }
-  }
-
   void Work() {
     std::unique_lock lock(mu_);
     for (;;) {
-      cv_.wait(lock, [&] {
-        return stop_ || (job_ != nullptr && job_->next.load() < job_->tasks->size());
-      });
-      if (stop_) return;
-      Job* job = job_;
-      ++job->active;
+      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, all written
+      std::shared_ptr<const TileData> tile = std::move(queue_.front());
+      queue_.pop_front();
+      writing_ = true;
       lock.unlock();
-      RunTasks(*job);
+      Status written = error_ ? Status::Ok() : write_(*tile);
       lock.lock();
-      if (--job->active == 0) done_cv_.notify_all();
+      writing_ = false;
+      if (!written.ok() && !error_) error_ = written.error();
+      auto it = latest_.find(tile->path);
+      if (it != latest_.end() && it->second == tile) latest_.erase(it);
+      if (queue_.empty()) idle_cv_.notify_all();
     }
   }
 
+  std::function<Status(const TileData&)> write_;
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  Job* job_ = nullptr;
+  std::condition_variable work_cv_, idle_cv_;
+  std::deque<std::shared_ptr<const TileData>> queue_;
+  std::unordered_map<std::string, std::shared_ptr<const TileData>> latest_;
+  bool writing_ = false;
+  std::optional<Error> error_;
   bool stop_ = false;
-  std::vector<std::thread> workers_;
+  std::thread worker_;  // last: it uses the members above
 };
 
-Status WriteAllTo(int fd, ByteView data, const std::string& path) {
-  const uint8_t* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::FromErrno("write", path, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
-Status SyncDir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Error::FromErrno("open", dir, errno);
-  if (::fsync(fd.get()) != 0) return Error::FromErrno("fsync", dir, errno);
-  return Status::Ok();
-}
-
-// True for the resource paths a log serves; everything else (config, index, temp files) is
-// not reachable through Fetch.
+// True for the resource paths a log serves; everything else (config, index, journal, temp
+// files) is not reachable through Fetch.
 bool IsLogResourcePath(std::string_view path) {
   return path == "checkpoint" || ParseTilePath(path).ok();
 }
 
-// Enough threads that every file of a batch of 4096 entries (about 35: 16 bundles, 16 level-0
-// tiles, the right edge) has its fdatasync in flight at once: they wait on the disk, not the
-// CPU, and a small-file fdatasync is several dependent writes (data, then inode).
-constexpr int kIoThreads = 40;
-
 class DirectoryStorage : public LogStorage {
  public:
   DirectoryStorage(std::string dir, Fd lock, std::unique_ptr<internal::SqliteEntryIndex> index)
-      : dir_(std::move(dir)), lock_(std::move(lock)), index_(std::move(index)), io_(kIoThreads) {}
+      : dir_(std::move(dir)),
+        lock_(std::move(lock)),
+        index_(std::move(index)),
+        files_([this](const TileData& t) { return WriteTileFile(t); }) {}
+
+  // Replays what the journal holds from before a crash and starts a new journal file.
+  Status OpenJournal(const std::function<void(const std::string&)>& log, uint64_t limit) {
+    internal::JournalReplayTarget target;
+    target.write_tile = [this](const TileData& t) -> Status {
+      CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(t.path));
+      return WriteTileFile(t);
+    };
+    target.offer_checkpoint = [this](const std::string& note) { return AdoptIfNewer(note); };
+    CLEARBOX_ASSIGN_OR_RETURN(journal_, internal::TileJournal::Open(dir_, target, log, limit));
+    auto current = ReadCheckpoint();
+    if (current.ok()) {
+      published_ = *current;
+    } else if (current.error().code() != ErrorCode::kNotFound) {
+      return current.error();
+    }
+    return Status::Ok();
+  }
 
   Result<Bytes> Fetch(const std::string& path, size_t max_size) override {
     if (!IsLogResourcePath(path)) {
       return Error::InvalidInput("'" + path + "' is not a checkpoint, tile or entry bundle path");
+    }
+    if (auto queued = files_.Find(path)) {  // written moments ago, not on disk yet
+      if (queued->data.size() > max_size) {
+        return Error::LimitExceeded(path + ": larger than " + std::to_string(max_size) + " bytes");
+      }
+      return queued->data;
     }
     return ReadFile(dir_ + "/" + path, max_size);
   }
@@ -182,47 +187,40 @@ class DirectoryStorage : public LogStorage {
   }
 
   Status PublishCheckpoint(std::string_view signed_note) override {
-    return WriteFileAtomic(dir_ + "/checkpoint", AsBytes(signed_note));
+    // Readers must find every tile the checkpoint covers.
+    CLEARBOX_RETURN_IF_ERROR(files_.Drain());
+    {
+      std::lock_guard lock(published_mu_);
+      published_ = signed_note;
+    }
+    // Once a batch is in the journal, the checkpoint needs no fsync of its own: the next
+    // record carries it, or the journal's retirement (syncfs) or replay makes it durable, and
+    // recovery re-derives the same tree from the durable entries in any case (see
+    // storage_dir_journal.h). Before that (a new log, a quiet log re-publishing), it is made
+    // durable here.
+    if (!journal_->has_records()) {
+      return WriteFileAtomic(dir_ + "/checkpoint", AsBytes(signed_note));
+    }
+    return ReplaceFile("checkpoint", AsBytes(signed_note));
   }
 
   Status WriteTiles(std::span<const TileData> tiles) override {
-    // 1. Directories: create what is missing; a new directory's entry in its parent must be
-    //    made durable too.
-    std::set<std::string> dirs_to_sync;
-    for (const TileData& t : tiles) {
-      CLEARBOX_RETURN_IF_ERROR(
-          EnsureDirectory(fs::path(t.path).parent_path().string(), dirs_to_sync));
+    // The journal append is the durability point: one fdatasync for the whole batch. The
+    // files are then written to the page cache only, in the background; PublishCheckpoint
+    // waits for them, so nothing refers to a tile before it is in place. The journal's
+    // retirement (syncfs) or, after a crash, its replay makes them durable.
+    if (journal_->NeedsRotation()) {
+      CLEARBOX_RETURN_IF_ERROR(files_.Drain());  // syncfs must find them in the page cache
+      CLEARBOX_RETURN_IF_ERROR(journal_->Rotate());
     }
-    // 2. Each file is written under a temporary name and renamed into place at once, so a
-    //    reader (or the HTTP server's cache) never sees a half-written tile, then the batch is
-    //    made durable in one round: every file's fdatasync in parallel (they share journal
-    //    commits), then the directories. Renaming before the data is durable is safe because
-    //    nothing refers to these tiles until a checkpoint covers them, and the checkpoint is
-    //    published only after WriteTiles returns. After a crash, recovery re-derives or ignores
-    //    whatever lies beyond the published checkpoint (a torn bundle is not rolled forward).
-    std::vector<std::function<Status()>> writes;
-    writes.reserve(tiles.size());
-    for (const TileData& t : tiles) {
-      writes.push_back([this, &t]() -> Status {
-        const std::string final_path = dir_ + "/" + t.path;
-        const std::string tmp = final_path + ".tmp";
-        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (fd.get() < 0) return Error::FromErrno("create", tmp, errno);
-        CLEARBOX_RETURN_IF_ERROR(WriteAllTo(fd.get(), t.data, tmp));
-        if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-          return Error::FromErrno("rename to", final_path, errno);
-        }
-        if (::fdatasync(fd.get()) != 0) return Error::FromErrno("fdatasync", final_path, errno);
-        return Status::Ok();
-      });
-      dirs_to_sync.insert(fs::path(dir_ + "/" + t.path).parent_path().string());
+    std::string checkpoint;
+    {
+      std::lock_guard lock(published_mu_);
+      checkpoint = published_;
     }
-    CLEARBOX_RETURN_IF_ERROR(io_.RunAll(writes));
-    // 3. The renames: on ext4 the file syncs above already committed them, so this round is
-    //    cheap there; POSIX asks for it.
-    std::vector<std::function<Status()>> syncs;
-    for (const std::string& d : dirs_to_sync) syncs.push_back([&d] { return SyncDir(d); });
-    return io_.RunAll(syncs);
+    CLEARBOX_RETURN_IF_ERROR(journal_->Append(checkpoint, tiles));
+    for (const TileData& t : tiles) CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(t.path));
+    return files_.Enqueue(tiles);
   }
 
   Result<std::vector<std::optional<uint64_t>>> LookupEntries(
@@ -236,6 +234,7 @@ class DirectoryStorage : public LogStorage {
   Status TruncateIndex(uint64_t size) override { return index_->Truncate(size); }
 
   Status DeleteSupersededPartials(std::span<const TileData> full) override {
+    CLEARBOX_RETURN_IF_ERROR(files_.Drain());  // a queued partial must not come back after
     Status first;
     for (const TileData& t : full) {
       std::error_code ec;
@@ -249,22 +248,60 @@ class DirectoryStorage : public LogStorage {
   std::string Describe() const override { return "directory " + dir_; }
 
  private:
-  // mkdir -p of dir_/relative, remembering which parents gained an entry.
-  Status EnsureDirectory(const std::string& relative, std::set<std::string>& dirs_to_sync) {
-    if (relative.empty()) return Status::Ok();
-    {
-      std::lock_guard lock(known_dirs_mu_);
-      if (known_dirs_.count(relative)) return Status::Ok();
+  // Writes one tile file. The directory must exist (EnsureDirectory). Called by one thread
+  // at a time (the file queue's, or Open's replay before that thread has work).
+  Status WriteTileFile(const TileData& t) const { return ReplaceFile(t.path, t.data); }
+
+  // Writes dir_/relative under a temporary name and renames it into place, so that a reader
+  // (or the HTTP server's cache) never sees a half-written file. No fsync (see WriteTiles).
+  Status ReplaceFile(const std::string& relative, ByteView data) const {
+    const std::string final_path = dir_ + "/" + relative;
+    const std::string tmp = final_path + ".tmp";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return Error::FromErrno("create", tmp, errno);
+    CLEARBOX_RETURN_IF_ERROR(WriteAllTo(fd.get(), data, tmp));
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      return Error::FromErrno("rename to", final_path, errno);
     }
-    fs::path parent = fs::path(relative).parent_path();
-    CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(parent.string(), dirs_to_sync));
+    return Status::Ok();
+  }
+
+  // Journal replay: the newest checkpoint the journal holds replaces the published one if that
+  // one is older (a crash lost the newer file) or unreadable (torn by the crash).
+  Status AdoptIfNewer(const std::string& journaled) {
+    auto size_of = [](std::string_view note) -> std::optional<uint64_t> {
+      auto parsed = crypto::ParseNote(note);
+      if (!parsed.ok()) return std::nullopt;
+      auto checkpoint = ParseCheckpoint(parsed->text);
+      if (!checkpoint.ok()) return std::nullopt;
+      return checkpoint->size;
+    };
+    const std::optional<uint64_t> from_journal = size_of(journaled);
+    if (!from_journal) return Status::Ok();  // not a checkpoint: keep what is published
+    auto current = ReadTextFile(dir_ + "/checkpoint", crypto::kMaxNoteSize + 1);
+    if (current.ok()) {
+      if (std::optional<uint64_t> size = size_of(*current); size && *size >= *from_journal) {
+        return Status::Ok();
+      }
+    } else if (current.error().code() != ErrorCode::kNotFound &&
+               current.error().code() != ErrorCode::kLimitExceeded) {
+      return current.error();
+    }
+    return ReplaceFile("checkpoint", AsBytes(journaled));
+  }
+
+  // mkdir -p of the directory of dir_/path (durable with the tiles: the journal replays
+  // them). Only the writer's thread calls it.
+  Status EnsureDirectory(const std::string& path) {
+    return MakeParents(fs::path(path).parent_path().string());
+  }
+  Status MakeParents(const std::string& relative) {
+    if (relative.empty() || known_dirs_.count(relative)) return Status::Ok();
+    CLEARBOX_RETURN_IF_ERROR(MakeParents(fs::path(relative).parent_path().string()));
     const std::string full = dir_ + "/" + relative;
-    if (::mkdir(full.c_str(), 0755) == 0) {
-      dirs_to_sync.insert(parent.empty() ? dir_ : dir_ + "/" + parent.string());
-    } else if (errno != EEXIST) {
+    if (::mkdir(full.c_str(), 0755) != 0 && errno != EEXIST) {
       return Error::FromErrno("mkdir", full, errno);
     }
-    std::lock_guard lock(known_dirs_mu_);
     known_dirs_.insert(relative);
     return Status::Ok();
   }
@@ -272,9 +309,11 @@ class DirectoryStorage : public LogStorage {
   std::string dir_;
   Fd lock_;
   std::unique_ptr<internal::SqliteEntryIndex> index_;
-  ParallelRunner io_;
-  std::mutex known_dirs_mu_;
-  std::set<std::string> known_dirs_;
+  std::unique_ptr<internal::TileJournal> journal_;
+  std::set<std::string> known_dirs_;  // only the writer (WriteTiles, journal replay) uses it
+  std::mutex published_mu_;
+  std::string published_;  // the checkpoint published last: each journal record carries it
+  TileFileQueue files_;  // last: its threads use the members above
 };
 
 // Temporary files a crash may have left behind next to the checkpoint and the config
@@ -294,7 +333,8 @@ void RemoveStaleTemporaries(const std::string& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir, bool create) {
+Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir, bool create,
+                                                         const DirectoryStorageOptions& options) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno != ENOENT || !create) return Error::FromErrno("open log directory", dir, errno);
@@ -317,7 +357,9 @@ Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir,
   }
   RemoveStaleTemporaries(dir);
   CLEARBOX_ASSIGN_OR_RETURN(auto index, internal::SqliteEntryIndex::Open(dir + "/index.sqlite"));
-  return std::unique_ptr<LogStorage>(new DirectoryStorage(dir, std::move(lock), std::move(index)));
+  auto storage = std::make_unique<DirectoryStorage>(dir, std::move(lock), std::move(index));
+  CLEARBOX_RETURN_IF_ERROR(storage->OpenJournal(options.log, options.journal_limit));
+  return std::unique_ptr<LogStorage>(std::move(storage));
 }
 
 }  // namespace clearbox::tlog

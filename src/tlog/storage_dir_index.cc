@@ -40,6 +40,8 @@ Status Exec(sqlite3* db, const char* sql) {
 
 constexpr int kBloomProbes = 7;
 constexpr uint64_t kMinBloomCapacity = 1 << 21;
+constexpr size_t kCommitEntries = 1 << 18;
+constexpr std::chrono::seconds kCommitDelay{2};
 
 }  // namespace
 
@@ -152,7 +154,9 @@ Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
     pending_.emplace(e.leaf_hash, e.index);
     filter_.Insert(e.leaf_hash);
   }
+  if (queue_.empty()) queued_since_ = std::chrono::steady_clock::now();
   queue_.emplace_back(entries.begin(), entries.end());
+  queued_entries_ += entries.size();
   size_ += entries.size();
   cv_.notify_all();
   // Kept under half its capacity, where false positives stay rare: size it up when it gets
@@ -162,7 +166,10 @@ Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
 }
 
 Status SqliteEntryIndex::RebuildFilter(std::unique_lock<std::mutex>& lock, uint64_t entries) {
+  ++flush_waiters_;
+  cv_.notify_all();
   cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
+  --flush_waiters_;
   if (write_error_) return *write_error_;
   LeafBloomFilter filter(std::max(kMinBloomCapacity, 4 * entries));
   {
@@ -250,15 +257,24 @@ Status SqliteEntryIndex::Commit(const std::vector<IndexedEntry>& entries) {
 void SqliteEntryIndex::WriterLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
+    // Commits are large and rare: a leaf hash lands on a random page of the B-tree, so a
+    // commit of n entries rewrites up to n pages (into the WAL, later into the database); one
+    // commit of 256k entries costs about what one of 4k does once the index is large. Lookups
+    // meanwhile see the queued entries through pending_.
     cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stop_ and drained
-    // Merge what is queued into one transaction: fewer commits under load.
-    std::vector<IndexedEntry> batch = std::move(queue_.front());
-    queue_.pop_front();
-    while (!queue_.empty() && batch.size() < 65536) {
-      batch.insert(batch.end(), queue_.front().begin(), queue_.front().end());
-      queue_.pop_front();
+    const auto due = queued_since_ + kCommitDelay;
+    cv_.wait_until(lock, due, [&] {
+      return stop_ || flush_waiters_ > 0 || queued_entries_ >= kCommitEntries;
+    });
+    if (queue_.empty()) {
+      if (stop_) return;
+      continue;
     }
+    std::vector<IndexedEntry> batch;
+    batch.reserve(queued_entries_);
+    for (auto& q : queue_) batch.insert(batch.end(), q.begin(), q.end());
+    queue_.clear();
+    queued_entries_ = 0;
     writing_ = true;
     lock.unlock();
     Status status;
@@ -281,7 +297,10 @@ void SqliteEntryIndex::WriterLoop() {
 
 Status SqliteEntryIndex::Flush() {
   std::unique_lock lock(mu_);
+  ++flush_waiters_;
+  cv_.notify_all();
   cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
+  --flush_waiters_;
   if (write_error_) return *write_error_;
   return Status::Ok();
 }

@@ -1,13 +1,16 @@
 // The directory backend's deduplication index: leaf hash -> entry index, in SQLite.
 //
 // Writes go to a background thread (Add returns at once), so indexing never holds up the
-// sequencer; lookups see pending writes too. SQLite runs in WAL mode with synchronous=NORMAL:
-// a commit is atomic but not fsynced, so after a power cut the index may lack the last
-// batches. That is by design: `indexed_size` (stored in the same transactions) tells the
-// sequencer where to resume re-indexing from the entry bundles, which are the durable truth.
+// sequencer; lookups see pending writes too. The writer commits every 256k entries or 2 s
+// (random keys make small commits rewrite most of the B-tree's pages each time). SQLite runs
+// in WAL mode with synchronous=NORMAL: a commit is atomic but not fsynced, so after a power
+// cut the index may lack the last batches. That is by design: `indexed_size` (stored in the
+// same transactions) tells the sequencer where to resume re-indexing from the entry bundles,
+// which are the durable truth.
 // Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -89,6 +92,9 @@ class SqliteEntryIndex {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<IndexedEntry>> queue_;             // batches not yet committed
+  size_t queued_entries_ = 0;                               // in queue_
+  std::chrono::steady_clock::time_point queued_since_;      // when queue_ last became non-empty
+  int flush_waiters_ = 0;                                   // Flush/RebuildFilter calls waiting
   std::unordered_map<Hash, uint64_t, HashHasher> pending_;  // the same, for lookups
   LeafBloomFilter filter_{0};  // every entry queued or stored; guarded by mu_
   uint64_t size_ = 0;          // queued up to here

@@ -33,6 +33,10 @@ TEST(DirectoryStorage, WritesTilesWhereTheSpecSaysAndReadsThemBack) {
       TileData{{0, 1000, 1}, EntryBundlePath(1000, 1), bundle},
   };
   ASSERT_TRUE(storage->WriteTiles(tiles).ok());
+  EXPECT_EQ(storage->Fetch("tile/1/000.p/3", kFullTileSize).value(), tiles[1].data);
+  // The files are in place once a checkpoint is published (they are written in the
+  // background; Fetch serves them meanwhile).
+  ASSERT_TRUE(storage->PublishCheckpoint("checkpoint\n").ok());
   EXPECT_TRUE(std::filesystem::is_regular_file(dir / "tile/0/x001/x234/067"));
   EXPECT_TRUE(std::filesystem::is_regular_file(dir / "tile/1/000.p/3"));
   EXPECT_TRUE(std::filesystem::is_regular_file(dir / "tile/entries/x001/000.p/1"));

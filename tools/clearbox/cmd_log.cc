@@ -143,7 +143,9 @@ struct ServeArgs {
 
 int RunServe(const ServeArgs& args) {
   const sigset_t stop_signals = BlockStopSignals();
-  auto storage = tlog::OpenDirectoryStorage(args.data);
+  tlog::DirectoryStorageOptions storage_options;
+  storage_options.log = [](const std::string& line) { LogLine(line); };
+  auto storage = tlog::OpenDirectoryStorage(args.data, /*create=*/false, storage_options);
   if (!storage.ok()) return Fail(storage.error());
   auto config = (*storage)->ReadConfig();
   if (!config.ok()) return Fail(config.error());

@@ -11,9 +11,12 @@
 //
 // Durability contract (what makes "a crash at any instant loses no acknowledged entry" hold):
 // WriteTiles returns only once every tile and bundle it was given survives a crash;
-// PublishCheckpoint replaces the checkpoint atomically (a reader or a crash sees the old one or
-// the new one, never a mix) and durably. The sequencer calls them in that order, so a
-// published checkpoint never covers a tile that could be lost. The index may lag behind the
+// PublishCheckpoint replaces the checkpoint atomically (a reader sees the old one or the new
+// one, never a mix). The sequencer calls them in that order, so a published checkpoint never
+// covers a tile that could be lost. After a crash ReadCheckpoint returns an intact checkpoint
+// the log published, at most one batch older than the last one published: a backend may let
+// the checkpoint's own durability wait for the next WriteTiles, since the sequencer's recovery
+// rolls forward over the durable tiles beyond it to the same tree. The index may lag behind the
 // tiles after a crash (IndexedSize says how far it got); the sequencer re-indexes the rest.
 //
 // Thread-safety: Fetch/ReadCheckpoint/LookupEntries may be called from any thread at any
@@ -23,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,10 +64,11 @@ class LogStorage : public TileFetcher {
 
   // The published signed checkpoint. Errors: kNotFound (never published), kIo.
   virtual Result<std::string> ReadCheckpoint() = 0;
-  // Replaces the published checkpoint atomically and durably. Errors: kIo.
+  // Replaces the published checkpoint atomically (see the durability contract). Errors: kIo.
   virtual Status PublishCheckpoint(std::string_view signed_note) = 0;
 
-  // Makes hash tiles and entry bundles durable (TileData::path says which). A resource
+  // Makes hash tiles and entry bundles durable (TileData::path says which); Fetch returns them
+  // from then on. A resource
   // written again replaces the old one atomically (recovery rewrites the unpublished right
   // edge). Errors: kIo naming the path; after an error some of the batch may be durable.
   virtual Status WriteTiles(std::span<const TileData> tiles) = 0;
@@ -90,18 +95,31 @@ class LogStorage : public TileFetcher {
   virtual std::string Describe() const = 0;
 };
 
+struct DirectoryStorageOptions {
+  // Notices (a journal replayed after a crash, a torn last record dropped). May be empty.
+  std::function<void(const std::string&)> log;
+  // A journal file is retired (syncfs, then deleted) once it holds this many bytes. Larger:
+  // fewer syncfs rounds (each one flushes the whole filesystem); smaller: less to replay
+  // after a crash (about 1 s per 256 MiB here).
+  uint64_t journal_limit = uint64_t(256) << 20;
+};
+
 // Opens the directory backend rooted at `dir`:
 //   dir/config.json          LogConfig (JSON)
 //   dir/checkpoint           the published checkpoint (replaced with WriteFileAtomic)
 //   dir/tile/<L>/<N>[.p/<W>], dir/tile/entries/<N>[.p/<W>]   C2SP tlog-tiles, as served
+//   dir/journal/<seq>        write-ahead journal of recent tile batches (storage_dir_journal.h)
 //   dir/index.sqlite         deduplication index (SQLite, WAL; rebuildable from the bundles)
 //   dir/lock                 held (flock) while open: one writer per log
-// Files are written to a temporary name, fsynced, renamed into place, and their directories
-// fsynced (several at once, which lets the filesystem share journal commits).
+// WriteTiles appends the batch to the journal and fdatasyncs it once (the durability point),
+// then writes each tile file (temporary name, rename) without fsync; a journal file is
+// deleted only after syncfs() has made the tiles it covers durable, and on open whatever a
+// crash left in the journal is written again. The checkpoint and config are written with
+// WriteFileAtomic (fsync, rename, directory fsync).
 // `create` makes the directory (mode 0755) if needed and allows a missing config.
 // Errors: kNotFound (no such dir and !create), kConflict (another process has the log open),
 // kIo.
-Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir,
-                                                         bool create = false);
+Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(
+    const std::string& dir, bool create = false, const DirectoryStorageOptions& options = {});
 
 }  // namespace clearbox::tlog
