@@ -16,7 +16,6 @@ pkg_check_modules(LIBLZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(LZO2 REQUIRED IMPORTED_TARGET lzo2)
 find_package(BZip2 REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
-find_package(CURL REQUIRED)  # tlog client: fetching checkpoints and tiles over http(s)
 if(CLEARBOX_BUILD_BENCHMARKS)
   # Before src/: module benchmarks (src/<module>/*_benchmark.cc) link benchmark::benchmark.
   find_package(benchmark REQUIRED)

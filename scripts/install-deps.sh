@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev libcurl4-openssl-dev
+  libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
   zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

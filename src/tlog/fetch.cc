@@ -1,12 +1,13 @@
-// OpenLogFetcher: log resources over HTTP(S) with libcurl, or from a directory.
-#include <curl/curl.h>
+// OpenLogFetcher: log resources over HTTP(S) with the net module's client, or from a
+// directory.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <thread>
 
 #include "clearbox/core/file.h"
+#include "clearbox/net/http_client.h"
 #include "clearbox/tlog/client.h"
 #include "crypto/internal/text.h"
 
@@ -44,22 +45,22 @@ class DirectoryFetcher : public TileFetcher {
   std::string dir_;
 };
 
-void GlobalCurlInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+net::HttpClientOptions ClientOptions(const FetchOptions& options) {
+  net::HttpClientOptions out;
+  out.timeout = options.timeout;
+  out.ca_file = options.ca_file;
+  return out;
 }
 
+// Fetches <base>/<path> with the net module's client (one keep-alive connection to the log,
+// another to the last origin a redirect led to), following redirects to http and https.
 class HttpFetcher : public TileFetcher {
  public:
-  HttpFetcher(std::string base, FetchOptions options)
-      : base_(std::move(base)), options_(options), curl_(curl_easy_init()) {}
-  ~HttpFetcher() override {
-    if (curl_) curl_easy_cleanup(curl_);
-  }
+  HttpFetcher(std::string base, std::unique_ptr<net::HttpClient> client, FetchOptions options)
+      : base_(std::move(base)), client_(std::move(client)), options_(std::move(options)) {}
 
   Result<Bytes> Fetch(const std::string& path, size_t max_size) override {
     CLEARBOX_RETURN_IF_ERROR(CheckRelativePath(path));
-    if (!curl_) return Error::Internal("libcurl: could not create a handle");
     std::string url = base_ + "/" + path;
     Error last = Error::Unavailable(url + ": not fetched");
     for (int attempt = 0; attempt < std::max(1, options_.attempts); ++attempt) {
@@ -67,7 +68,7 @@ class HttpFetcher : public TileFetcher {
         std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 5)));
       }
       bool transient = false;
-      auto r = FetchOnce(url, max_size, &transient);
+      auto r = FetchOnce(url, path, max_size, &transient);
       if (r.ok() || !transient) return r;
       last = r.error();
     }
@@ -75,63 +76,58 @@ class HttpFetcher : public TileFetcher {
   }
 
  private:
-  struct Sink {
-    Bytes* body;
-    size_t max_size;
-    bool over_limit = false;
-  };
+  static constexpr int kMaxRedirects = 5;
 
-  static size_t Write(char* data, size_t size, size_t count, void* user) {
-    auto* sink = static_cast<Sink*>(user);
-    size_t n = size * count;
-    if (n > sink->max_size - sink->body->size()) {
-      sink->over_limit = true;
-      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  Result<Bytes> FetchOnce(const std::string& url, const std::string& path, size_t max_size,
+                          bool* transient) {
+    net::HttpClient* client = client_.get();
+    std::string target = "/" + path;  // below the client's base URL
+    std::string where = url;
+    for (int redirects = 0;; ++redirects) {
+      auto response = client->Get(target, max_size);
+      if (!response.ok()) {
+        // Connect errors, timeouts and broken connections; not a certificate refused, a
+        // body over the limit or an answer that is not HTTP.
+        *transient = response.error().code() == ErrorCode::kUnavailable;
+        return response.error();
+      }
+      const int status = response->status;
+      if (status == 200) return ToBytes(response->body);
+      std::string what = where + ": HTTP " + std::to_string(status);
+      if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+        if (redirects == kMaxRedirects) {
+          return Error::Unavailable(url + ": more than " + std::to_string(kMaxRedirects) +
+                                    " redirects");
+        }
+        std::string_view location = response->Header("Location");
+        if (location.empty()) return Error::Unavailable(what + " without a Location");
+        CLEARBOX_ASSIGN_OR_RETURN(net::Url current, net::ParseUrl(where));
+        auto next = net::ResolveUrl(current, location);
+        if (!next.ok()) return next.error().WithContext(what + " redirects to a bad location");
+        CLEARBOX_ASSIGN_OR_RETURN(client, RedirectClient(next->Origin()));
+        target = next->path;
+        where = next->ToString();
+        continue;
+      }
+      if (status == 404 || status == 410) return Error::NotFound(what);
+      *transient = status >= 500 || status == 429;
+      return Error::Unavailable(what);
     }
-    sink->body->insert(sink->body->end(), data, data + n);
-    return n;
   }
 
-  Result<Bytes> FetchOnce(const std::string& url, size_t max_size, bool* transient) {
-    Bytes body;
-    Sink sink{&body, max_size};
-    curl_easy_reset(curl_);
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &HttpFetcher::Write);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl_, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_ACCEPT_ENCODING, "");  // gzip and friends, decoded
-    curl_easy_setopt(curl_, CURLOPT_USERAGENT, "clearbox/0.1 (tlog client)");
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_size));
-    CURLcode rc = curl_easy_perform(curl_);
-    if (sink.over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
-      return Error::LimitExceeded(url + ": response larger than " + std::to_string(max_size) +
-                                  " bytes");
+  // A client for `origin` (scheme, host and port), kept while redirects lead there.
+  Result<net::HttpClient*> RedirectClient(const std::string& origin) {
+    if (!redirect_client_ || redirect_client_->base_url() != origin) {
+      CLEARBOX_ASSIGN_OR_RETURN(redirect_client_,
+                                net::HttpClient::Create(origin, ClientOptions(options_)));
     }
-    if (rc != CURLE_OK) {
-      *transient = rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-                   rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
-                   rc == CURLE_PARTIAL_FILE;
-      return Error::Unavailable(url + ": " + curl_easy_strerror(rc));
-    }
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200) return body;
-    std::string what = url + ": HTTP " + std::to_string(status);
-    if (status == 404 || status == 410) return Error::NotFound(what);
-    *transient = status >= 500 || status == 429;
-    return Error::Unavailable(what);
+    return redirect_client_.get();
   }
 
   std::string base_;
+  std::unique_ptr<net::HttpClient> client_;
+  std::unique_ptr<net::HttpClient> redirect_client_;
   FetchOptions options_;
-  CURL* curl_;
 };
 
 }  // namespace
@@ -141,8 +137,9 @@ Result<std::unique_ptr<TileFetcher>> OpenLogFetcher(std::string_view location,
   std::string loc(location);
   while (loc.size() > 1 && loc.back() == '/') loc.pop_back();
   if (loc.starts_with("http://") || loc.starts_with("https://")) {
-    GlobalCurlInit();
-    return std::unique_ptr<TileFetcher>(new HttpFetcher(loc, options));
+    CLEARBOX_ASSIGN_OR_RETURN(auto client,
+                              net::HttpClient::Create(loc, ClientOptions(options)));
+    return std::unique_ptr<TileFetcher>(new HttpFetcher(loc, std::move(client), options));
   }
   if (loc.starts_with("file://")) {
     loc = loc.substr(7);

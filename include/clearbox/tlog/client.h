@@ -34,18 +34,26 @@ namespace clearbox::tlog {
 inline constexpr size_t kMaxCheckpointSize = crypto::kMaxNoteSize;
 
 struct FetchOptions {
-  std::chrono::milliseconds timeout{30000};  // per request, connect included
-  int attempts = 3;                          // tries for transient failures (connect, 5xx)
+  // Per request, connect and TLS handshake included (each redirect followed is a request).
+  std::chrono::milliseconds timeout{30000};
+  int attempts = 3;  // tries for transient failures (connect, timeout, 5xx, 429)
+  // https: trust only the CA certificates in this PEM file instead of the system store.
+  std::string ca_file;
 };
 
 // A TileFetcher for a log prefix:
-//   http://host[:port]/prefix, https://...   fetched with libcurl (gzip accepted)
+//   http://host[:port]/prefix, https://...   fetched with net::HttpClient (keep-alive; no
+//                                            compression: no Accept-Encoding is sent)
 //   file:///dir, or a plain directory path    read from the file system
-// HTTP 404 and a missing file are kNotFound; other HTTP errors, timeouts and refused
-// connections kUnavailable (after `attempts` tries for the transient ones); a body larger
-// than the caller's limit kLimitExceeded. Paths with "." or ".." elements are refused
-// (kInvalidInput). Not thread-safe: one per thread. Errors of Open: kInvalidInput for an
-// unknown URL scheme, kNotFound for a missing directory.
+// https checks the server's certificate against the system CA store (or ca_file) and the
+// URL's host. Up to 5 redirects are followed, to http:// and https:// URLs only.
+// HTTP 404 and 410 and a missing file are kNotFound; other HTTP errors, timeouts and refused
+// connections kUnavailable (after `attempts` tries, with a growing pause, for the transient
+// ones: connect errors, timeouts, 5xx, 429); a certificate refused kVerificationFailed; a
+// body larger than the caller's limit kLimitExceeded; a redirect to another scheme
+// kInvalidInput. Paths with "." or ".." elements are refused (kInvalidInput). Not
+// thread-safe: one per thread. Errors of Open: kInvalidInput for an unknown URL scheme or a
+// malformed URL or CA file, kNotFound for a missing directory.
 Result<std::unique_ptr<TileFetcher>> OpenLogFetcher(std::string_view location,
                                                     const FetchOptions& options = {});
 
