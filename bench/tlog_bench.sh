@@ -37,10 +37,18 @@ done
 [[ -x $CLEARBOX && -x $BUILD/bench/tlog_sequencer_benchmark ]] ||
   { echo "build first: cmake -DCLEARBOX_BUILD_BENCHMARKS=ON; ninja clearbox_cli tlog_sequencer_benchmark" >&2; exit 2; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-mkdir -p "$SCRATCH"
+# Each invocation writes into a directory of its own, deleted only at exit: on ext4 without a
+# journal, creating files right after thousands were deleted is slow (see bench/README.md), so
+# nothing is deleted while something is measured.
+RUN=$SCRATCH/run-$$
+mkdir -p "$RUN"
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$RUN"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -48,7 +56,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # Starts `clearbox log serve` on DIR in the background; sets SERVE_URL and SERVE_PID.
 start_log() {
   local dir=$1
-  $NICE "$CLEARBOX" log serve --data "$dir" --key "$SCRATCH/log.key" --listen 127.0.0.1:0 \
+  $NICE "$CLEARBOX" log serve --data "$dir" --key "$RUN/log.key" --listen 127.0.0.1:0 \
     >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err" &
   SERVE_PID=$!
   pids+=("$SERVE_PID")
@@ -73,20 +81,19 @@ if want seq; then
   echo "## (a) sequencing $ENTRIES entries of 256 bytes"
   GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=$SCRATCH/gocache \
     go build -o "$SCRATCH/tlog_hashes" "$SOURCE/bench/go/tlog_hashes/main.go"
-  $NICE "$BUILD/bench/tlog_sequencer_benchmark" --dir "$SCRATCH/seq" --entries "$ENTRIES" \
+  $NICE "$BUILD/bench/tlog_sequencer_benchmark" --dir "$RUN/seq" --entries "$ENTRIES" \
     --batch "1:$BATCH1_ENTRIES" --batch 256 --batch 4096 --go "$SCRATCH/tlog_hashes"
 fi
 
 if want http || want read || want steady; then
-  rm -rf "$SCRATCH/log" "$SCRATCH/log.key"
-  "$CLEARBOX" key generate bench.example/log -o "$SCRATCH/log.key" >/dev/null
-  "$CLEARBOX" log init --data "$SCRATCH/log" --key "$SCRATCH/log.key" --origin bench.example/log \
+  "$CLEARBOX" key generate bench.example/log -o "$RUN/log.key" >/dev/null
+  "$CLEARBOX" log init --data "$RUN/log" --key "$RUN/log.key" --origin bench.example/log \
     --batch-max-entries 4096 --batch-max-delay-ms 20 >/dev/null
 fi
 
 if want http; then
   echo "## (b) POST /add, $ADD_CONNECTIONS connections, ${DURATION}s (wrk, 256-byte entries)"
-  start_log "$SCRATCH/log"
+  start_log "$RUN/log"
   before=$(curl -s "$SERVE_URL/checkpoint" | sed -n 2p)
   $NICE wrk -t2 -c"$ADD_CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
     -s "$SOURCE/bench/tlog_add.lua" "$SERVE_URL" -- "$(date +%s%N)" >"$SCRATCH/wrk-add.txt"
@@ -99,7 +106,7 @@ fi
 
 if want read || want steady; then
   # Full tiles of every level, as clients fetch them (needs a log with entries: run http first).
-  (cd "$SCRATCH/log" && find tile -type f ! -path '*.p/*' ! -path 'tile/entries/*' ! -name '*.tmp' |
+  (cd "$RUN/log" && find tile -type f ! -path '*.p/*' ! -path 'tile/entries/*' ! -name '*.tmp' |
      sed 's|^|/|') >"$SCRATCH/tile-paths.txt"
   [[ -s $SCRATCH/tile-paths.txt ]] || { echo "no full tiles yet: run the http section first" >&2; exit 1; }
 fi
@@ -120,13 +127,13 @@ http {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$nginx_port;
-    root $SCRATCH/log;
+    root $RUN/log;
     location = /checkpoint { default_type "text/plain; charset=utf-8"; add_header Cache-Control no-cache; }
     location /tile/ { add_header Cache-Control "public, max-age=31536000, immutable"; }
   }
 }
 EOF
-  start_log "$SCRATCH/log"
+  start_log "$RUN/log"
   $NICE nginx -c "$SCRATCH/nginx.conf" -p "$SCRATCH"
   sleep 0.5
   nginx_url=http://127.0.0.1:$nginx_port
@@ -153,7 +160,7 @@ if want steady; then
   echo "## (d) POST /add at $RATE/s for ${DURATION}s while wrk reads tiles ($READ_CONNECTIONS connections)"
   GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=$SCRATCH/gocache \
     go build -o "$SCRATCH/tlog_load" "$SOURCE/bench/go/tlog_load/main.go"
-  start_log "$SCRATCH/log"
+  start_log "$RUN/log"
   wrk -t1 -c"$READ_CONNECTIONS" -d"$((DURATION + 2))s" -s "$SOURCE/bench/tlog_read.lua" \
     "$SERVE_URL" -- "$SCRATCH/tile-paths.txt" >"$SCRATCH/wrk-steady-read.txt" &
   wrk_pid=$!
