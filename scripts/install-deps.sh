@@ -16,7 +16,7 @@ build_pkgs=(
 test_pkgs=(
   squashfs-tools squashfs-tools-ng u-boot-tools e2fsprogs genext2fs mtd-utils
   cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
-  golang-go golang-golang-x-mod-dev curl python3
+  golang-go golang-golang-x-mod-dev curl openssl python3
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine time)
 
