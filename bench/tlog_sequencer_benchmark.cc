@@ -21,9 +21,11 @@
 //
 //   tlog_sequencer_benchmark --dir DIR [--entries 1000000] [--batch 1:20000 --batch 256 ...]
 //                            [--go PATH]
-// --batch B[:N] runs batch size B over the first N leaves (default: all).
+// --batch B[:N] runs batch size B over the first N leaves (default: all). --keep leaves the
+// logs in DIR/run-<pid> (for back-to-back runs: deleting them slows the next run's writes).
 #include <fcntl.h>
 #include <openssl/sha.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -32,6 +34,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -48,6 +53,39 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kLeafSize = 256;
+
+// User + system CPU time of the whole process so far.
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds (user + system) of each live thread of this process, by thread name (threads
+// of one name summed). Threads that ended are not counted (the per-batch tile writers: their
+// time is in the process total).
+std::map<std::string, double> ThreadCpuSeconds() {
+  std::map<std::string, double> out;
+  const double tick = double(::sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "tid (comm) state ..." with comm possibly holding spaces: fields resume after ')'.
+    size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[line.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  }
+  return out;
+}
 
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -170,6 +208,8 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
   std::atomic<uint64_t> answered{0}, failures{0};
   std::vector<tlog::AddResult> results(n);
   const uint64_t window = std::max<uint64_t>(4ull * batch, 64);
+  const double cpu_start = ProcessCpuSeconds();
+  const auto threads_start = ThreadCpuSeconds();
   auto start = Clock::now();
   for (uint64_t i = 0; i < n; ++i) {
     {
@@ -196,15 +236,24 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
   }
   SequencerRun run;
   run.seconds = Seconds(start);
+  const double cpu = ProcessCpuSeconds() - cpu_start;
+  std::string per_thread;
+  for (const auto& [name, seconds] : ThreadCpuSeconds()) {
+    auto before = threads_start.find(name);
+    const double used = seconds - (before == threads_start.end() ? 0 : before->second);
+    if (used >= 0.01) per_thread += " " + name + " " + std::to_string(used).substr(0, 5);
+  }
   tlog::SequencerStats stats = sequencer->stats();
   run.batches = stats.batches;
   auto ms = [](std::chrono::nanoseconds d) { return d.count() / 1e6; };
   std::fprintf(stderr,
-               "  %.3f s, %llu batches; sequencer thread ms: lookup %.0f, integrate %.0f, "
-               "write %.0f, publish %.0f, answer %.0f\n",
-               run.seconds, (unsigned long long)stats.batches, ms(stats.lookup_time),
+               "  %.3f s (CPU %.3f s, all threads), %llu batches; sequencer thread ms: lookup %.0f, "
+               "integrate %.0f, write %.0f, publish %.0f, answer %.0f\n",
+               run.seconds, cpu, (unsigned long long)stats.batches, ms(stats.lookup_time),
                ms(stats.integrate_time), ms(stats.write_time), ms(stats.publish_time),
                ms(stats.answer_time));
+  std::fprintf(stderr, "  CPU s by thread (the benchmark's own is the producer):%s\n",
+               per_thread.c_str());
   run.failures = failures;
   // The proof texts, as the HTTP loops build them before writing each answer.
   auto proofs_start = Clock::now();
@@ -242,6 +291,7 @@ struct Row {
 
 int Main(int argc, char** argv) {
   std::string dir, go;
+  bool keep = false;
   uint64_t entries = 1000000;
   std::vector<std::pair<uint32_t, uint64_t>> batches;
   for (int i = 1; i < argc; ++i) {
@@ -251,6 +301,8 @@ int Main(int argc, char** argv) {
       dir = value();
     } else if (a == "--entries") {
       entries = std::stoull(value());
+    } else if (a == "--keep") {
+      keep = true;
     } else if (a == "--go") {
       go = value();
     } else if (a == "--batch") {
@@ -260,7 +312,7 @@ int Main(int argc, char** argv) {
       uint64_t n = colon == std::string::npos ? 0 : std::stoull(spec.substr(colon + 1));
       batches.emplace_back(b, n);
     } else {
-      std::fprintf(stderr, "usage: %s --dir DIR [--entries N] [--batch B[:N]]... [--go PATH]\n",
+      std::fprintf(stderr, "usage: %s --dir DIR [--entries N] [--batch B[:N]]... [--go PATH] [--keep]\n",
                    argv[0]);
       return 2;
     }
@@ -335,7 +387,7 @@ int Main(int argc, char** argv) {
   }
   std::printf("roots %s (OpenSSL bound, tiles, sequencer%s)\n", roots_agree ? "agree" : "DISAGREE",
               go.empty() ? "" : ", Go");
-  std::filesystem::remove_all(dir);
+  if (!keep) std::filesystem::remove_all(dir);
   return roots_agree ? 0 : 1;
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "clearbox/core/thread_name.h"
 #include "clearbox/tlog/checkpoint.h"
 #include "clearbox/tlog/proof.h"
 #include "tile_hash_cache.h"
@@ -70,8 +71,14 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, const L
     }
   }
   s->last_publish_ = Clock::now();
-  s->integrator_ = std::thread([raw = s.get()] { raw->IntegratorLoop(); });
-  s->publisher_ = std::thread([raw = s.get()] { raw->PublisherLoop(); });
+  s->integrator_ = std::thread([raw = s.get()] {
+    NameThisThread("cb-integrate");
+    raw->IntegratorLoop();
+  });
+  s->publisher_ = std::thread([raw = s.get()] {
+    NameThisThread("cb-publish");
+    raw->PublisherLoop();
+  });
   return s;
 }
 
@@ -406,6 +413,7 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
   f->staged = std::move(staged);
   f->started = Clock::now();
   f->written = std::async(std::launch::async, [this, f] {
+    NameThisThread("cb-tilewrite");
     Status s = storage_.WriteTiles(f->tiles);
     f->finished = Clock::now();
     return s;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "clearbox/core/file.h"
+#include "clearbox/core/thread_name.h"
 #include "clearbox/crypto/note.h"
 #include "clearbox/tlog/checkpoint.h"
 #include "clearbox/tlog/storage.h"
@@ -52,7 +53,10 @@ using internal::WriteAllTo;
 class TileFileQueue {
  public:
   explicit TileFileQueue(std::function<Status(const TileData&)> write)
-      : write_(std::move(write)), worker_([this] { Work(); }) {}
+      : write_(std::move(write)), worker_([this] {
+          NameThisThread("cb-tilefiles");
+          Work();
+        }) {}
   ~TileFileQueue() {
     {
       std::lock_guard lock(mu_);

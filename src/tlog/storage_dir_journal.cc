@@ -13,6 +13,7 @@
 
 #include "clearbox/core/digest.h"
 #include "clearbox/core/file.h"
+#include "clearbox/core/thread_name.h"
 
 namespace clearbox::tlog::internal {
 namespace {
@@ -255,6 +256,7 @@ Status TileJournal::Rotate() {
   // them durable it is no longer needed. The caller has written the files of every batch in
   // it (see Rotate in the header).
   retiring_ = std::async(std::launch::async, [old_fd, old_path]() -> Status {
+    NameThisThread("cb-retire");
     Status synced = SyncFilesystem(old_fd, old_path);
     ::close(old_fd);
     CLEARBOX_RETURN_IF_ERROR(synced);
