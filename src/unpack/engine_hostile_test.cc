@@ -246,7 +246,10 @@ TEST(DirectoryWriterTest, FileModesAreExactWhateverTheUmask) {
   ASSERT_TRUE(Sh(scratch.path().string(), "mksquashfs root r.sqfs -no-progress -quiet"));
   for (mode_t mask : {mode_t(022), mode_t(077), mode_t(0)}) {
     const std::string out = scratch / fmt::format("out{:o}", mask);
-    const mode_t old = umask(mask);
+    struct UmaskGuard {  // restored even when an assertion returns early
+      mode_t old;
+      ~UmaskGuard() { umask(old); }
+    } guard{umask(mask)};
     auto manifest = ManifestWriter::Create();
     ASSERT_TRUE(manifest.ok());
     auto writer = DirectoryWriter::Create(out, false, **manifest);
@@ -254,7 +257,6 @@ TEST(DirectoryWriterTest, FileModesAreExactWhateverTheUmask) {
     Options options;
     options.threads = 2;
     Result<Summary> summary = UnpackFile(scratch / "r.sqfs", options, **writer);
-    umask(old);
     ASSERT_TRUE(summary.ok());
     struct stat st;
     ASSERT_EQ(stat((out + "/squashfs@0x0/etc/passwd").c_str(), &st), 0);
@@ -270,6 +272,20 @@ TEST(DirectoryWriterTest, FileModesAreExactWhateverTheUmask) {
 namespace clearbox::unpack::enginetest {
 namespace {
 
+// What WriteTo writes.
+std::string ManifestOutput(ManifestWriter& manifest, const std::string& image,
+                           const std::string& sha256, bool partial) {
+  std::FILE* out = std::tmpfile();
+  EXPECT_TRUE(manifest.WriteTo(out, image, sha256, partial).ok());
+  std::rewind(out);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), out)) > 0) text.append(buf, n);
+  std::fclose(out);
+  return text;
+}
+
 TEST(ManifestTest, HostileNamesStayValidJson) {
   auto manifest = ManifestWriter::Create();
   ASSERT_TRUE(manifest.ok());
@@ -283,16 +299,8 @@ TEST(ManifestTest, HostileNamesStayValidJson) {
   (*manifest)->AddNode(node, "", "");
   (*manifest)->AddFilesystem({"img!tar@0x0", "tar", 0, 512});
   (*manifest)->AddNote({Note::Kind::kCorrupt, "img!tar@0x0", 7, "bad \xff byte"});
-  std::FILE* out = std::tmpfile();
-  ASSERT_TRUE((*manifest)->WriteTo(out, "img", "ab", true).ok());
-  std::rewind(out);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), out)) > 0) text.append(buf, n);
-  std::fclose(out);
-
-  nlohmann::json m = nlohmann::json::parse(text);  // throws on invalid JSON or UTF-8
+  nlohmann::json m = nlohmann::json::parse(  // throws on invalid JSON or UTF-8
+      ManifestOutput(**manifest, "img", "ab", true));
   ASSERT_EQ(m["nodes"].size(), 1u);
   const auto& n0 = m["nodes"][0];
   EXPECT_EQ(n0["path"], "/bad\xef\xbf\xbd\xef\xbf\xbd name \"quoted\"\\ \x01\n");
@@ -326,15 +334,7 @@ std::string ManifestText(size_t memory_bytes, int count) {
     node.dev_minor = 3;
     (*manifest)->AddNode(node, i % 2 ? "ab" : "", i % 3 ? "out/x" : "");
   }
-  std::FILE* out = std::tmpfile();
-  EXPECT_TRUE((*manifest)->WriteTo(out, "img", "", false).ok());
-  std::rewind(out);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), out)) > 0) text.append(buf, n);
-  std::fclose(out);
-  return text;
+  return ManifestOutput(**manifest, "img", "", false);
 }
 
 TEST(ManifestTest, NodesPastTheMemoryBoundGoThroughATempFileUnchanged) {
