@@ -100,7 +100,7 @@ done
 [[ $wait_adds -eq 0 ]] || { cat "$W"/add*.err >&2; fail "B: log add failed"; }
 nproofs=$(ls "$W/proofs" | wc -l)
 [[ $nproofs -eq 300 ]] || fail "B: $nproofs proofs from log add, want 300"
-# Our client fetches a few more proofs over HTTP (libcurl) from the latest checkpoint.
+# Our client fetches a few more proofs over HTTP (clearbox's own Beast client) from the latest checkpoint.
 for i in 0 255 256 299; do
   "$CLEARBOX" log get-proof "$URL" "$i" --key "$(cat "$W/log.vkey")" -o "$W/get$i.tlog-proof"
 done
