@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     internal::EncodeJournalRecord(record.checkpoint, record.tiles, again);
   }
   if (again.size() != parsed.valid_bytes ||
-      (size > 0 && std::memcmp(again.data(), data, again.size()) != 0)) {
+      (!again.empty() && std::memcmp(again.data(), data, again.size()) != 0)) {
     std::abort();
   }
   return 0;
