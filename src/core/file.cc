@@ -31,6 +31,13 @@ class Fd {
   int fd_;
 };
 
+std::string DirName(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+}  // namespace
+
 Status WriteAll(int fd, ByteView data, const std::string& path) {
   const uint8_t* p = data.data();
   size_t n = data.size();
@@ -45,13 +52,6 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   }
   return {};
 }
-
-std::string DirName(const std::string& path) {
-  auto parent = std::filesystem::path(path).parent_path();
-  return parent.empty() ? "." : parent.string();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -43,8 +43,6 @@ class Fd {
   int fd_;
 };
 
-using internal::WriteAllTo;
-
 // Writes tile files on a background thread, so that creating ~35 files per batch (an inode
 // allocation can cost a few hundred microseconds on some filesystems) overlaps the next
 // batch's journal append instead of following it. One thread, in order, so that a path
@@ -263,7 +261,7 @@ class DirectoryStorage : public LogStorage {
     const std::string tmp = final_path + ".tmp";
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) return Error::FromErrno("create", tmp, errno);
-    CLEARBOX_RETURN_IF_ERROR(WriteAllTo(fd.get(), data, tmp));
+    CLEARBOX_RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
       return Error::FromErrno("rename to", final_path, errno);
     }

@@ -58,21 +58,6 @@ Status SyncFilesystem(int fd, const std::string& what) {
 
 }  // namespace
 
-Status WriteAllTo(int fd, ByteView data, const std::string& path) {
-  const uint8_t* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::FromErrno("write", path, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> tiles,
                          Bytes& out) {
   const size_t start = out.size();
@@ -233,7 +218,7 @@ Status TileJournal::Append(std::string_view checkpoint, std::span<const TileData
   buffer_.clear();
   EncodeJournalRecord(checkpoint, tiles, buffer_);
   const std::string path = dir_ + "/" + FileName(seq_);
-  CLEARBOX_RETURN_IF_ERROR(WriteAllTo(fd_, buffer_, path));
+  CLEARBOX_RETURN_IF_ERROR(WriteAll(fd_, buffer_, path));
   if (::fdatasync(fd_) != 0) return Error::FromErrno("fdatasync", path, errno);
   size_ += buffer_.size();
   ++appended_;

@@ -44,9 +44,6 @@
 
 namespace clearbox::tlog::internal {
 
-// write() of all of `data`, retrying short writes and EINTR. Errors: kIo naming `path`.
-Status WriteAllTo(int fd, ByteView data, const std::string& path);
-
 struct JournalRecord {
   std::string checkpoint;  // published before the batch ("" if none yet)
   std::vector<TileData> tiles;

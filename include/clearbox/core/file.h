@@ -43,6 +43,10 @@ Status WriteFileAtomic(const std::string& path, ByteView data, unsigned mode = 0
 // kAlreadyExists if it does.
 Status WriteNewFile(const std::string& path, ByteView data, unsigned mode);
 
+// write() of all of `data` to `fd`, retrying short writes and EINTR. Errors: kIo naming
+// `path`.
+Status WriteAll(int fd, ByteView data, const std::string& path);
+
 // fsync of a directory, so that a rename or create inside it is durable.
 Status SyncDirectory(const std::string& dir);
 
