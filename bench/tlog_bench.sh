@@ -25,7 +25,9 @@ DURATION=${DURATION:-10}
 ADD_CONNECTIONS=${ADD_CONNECTIONS:-2048}
 READ_CONNECTIONS=${READ_CONNECTIONS:-64}
 RATE=${RATE:-2000}
-SCRATCH=$BUILD/tlog-bench
+# Where the logs are written: the disk being measured. On a shared ext4 without a journal,
+# pick a directory whose neighbours see no mass deletions (see bench/README.md).
+SCRATCH=${TLOG_BENCH_DIR:-$BUILD/tlog-bench}
 NICE=${NICE-nice -n 10}  # NICE= runs at normal priority
 sections=("$@")
 [[ ${#sections[@]} -eq 0 ]] && sections=(seq http read steady)
