@@ -274,7 +274,12 @@ Status ManifestWriter::WriteTo(std::FILE* out, const std::string& image, const s
   }
   ordered_json head;
   head["image"] = image;
-  head["sha256"] = sha256;
+  // A listing does not hash the image (`ls --hash` does): null says "not computed".
+  if (sha256.empty()) {
+    head["sha256"] = nullptr;
+  } else {
+    head["sha256"] = sha256;
+  }
   head["partial"] = partial;
   ordered_json filesystems = ordered_json::array();
   for (const FilesystemInfo& fs : filesystems_) {

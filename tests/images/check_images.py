@@ -120,6 +120,10 @@ def unpack_and_list(ctx, result, image_path, extra_args=(), timeout=GOOD_TIMEOUT
     listing = None
     if check_exit(result, ls_run, allowed=(0,)):
         listing = load_manifest(result, ls_run.stdout, "ls --json")
+        if listing is not None and "--hash" not in extra_args:
+            result.expect(listing["sha256"] is None,
+                          f"ls --json without --hash has image sha256 {listing['sha256']!r}, "
+                          "want null (not computed)")
     return manifest, listing, out_dir
 
 

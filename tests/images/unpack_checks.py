@@ -97,10 +97,11 @@ def load_manifest(result, text, where):
     except (ValueError, UnicodeDecodeError) as e:
         result.fail(f"{where}: not JSON: {e}")
         return None
-    for key, kind in (("image", str), ("sha256", str), ("partial", bool),
+    # "sha256" is null when the image was not hashed (ls without --hash).
+    for key, kind in (("image", str), ("sha256", (str, type(None))), ("partial", bool),
                       ("filesystems", list), ("nodes", list), ("notes", list)):
-        if not isinstance(manifest.get(key), kind):
-            result.fail(f"{where}: field {key!r} missing or not {kind.__name__}")
+        if key not in manifest or not isinstance(manifest[key], kind):
+            result.fail(f"{where}: field {key!r} missing or of the wrong type")
             return None
     return manifest
 

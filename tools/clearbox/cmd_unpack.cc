@@ -144,7 +144,7 @@ int RunList(UnpackFlags& f) {
   if (Status readable = CheckReadable(f.image); !readable.ok()) return Fail(readable.error());
   const std::string name = ImageName(f.image);
   // The image's own digest only with --hash: hashing a large image costs more than listing
-  // it ("sha256" is then empty).
+  // it ("sha256" is then null).
   f.options.hash_image = f.hash;
   if (f.json) {
     Result<std::unique_ptr<unpack::ManifestWriter>> manifest = unpack::ManifestWriter::Create();
