@@ -81,8 +81,9 @@ void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> 
   StoreBE32(header + 16, Crc32(ByteView(out.data() + start + kHeaderSize, payload)));
 }
 
-ParsedJournal ParseJournal(ByteView file) {
-  ParsedJournal parsed;
+Result<JournalScan> ScanJournal(ByteView file,
+                                const std::function<Status(JournalRecord)>& visit) {
+  JournalScan parsed;
   ByteReader r(file);
   while (!r.empty()) {
     const uint64_t at = r.position();
@@ -144,9 +145,20 @@ ParsedJournal ParseJournal(ByteView file) {
       damage(bad);
       break;
     }
-    parsed.records.push_back(std::move(record));
+    CLEARBOX_RETURN_IF_ERROR(visit(std::move(record)));
     parsed.valid_bytes = r.position();
   }
+  return parsed;
+}
+
+ParsedJournal ParseJournal(ByteView file) {
+  ParsedJournal parsed;
+  auto scan = ScanJournal(file, [&](JournalRecord record) {
+    parsed.records.push_back(std::move(record));
+    return Status::Ok();
+  });
+  parsed.valid_bytes = scan->valid_bytes;  // the visitor never fails
+  parsed.damage = std::move(scan->damage);
   return parsed;
 }
 
@@ -161,15 +173,17 @@ Result<std::unique_ptr<TileJournal>> TileJournal::Open(const std::string& log_di
   std::string newest_checkpoint;
   for (uint64_t seq : seqs) {
     const std::string path = dir + "/" + FileName(seq);
-    CLEARBOX_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(path));
-    ParsedJournal parsed = ParseJournal(bytes);
-    for (const JournalRecord& record : parsed.records) {
-      // Every tile again, superseded partials included: the checkpoint recovery starts from
-      // may be older than the full tile that superseded them.
-      for (const TileData& t : record.tiles) CLEARBOX_RETURN_IF_ERROR(target.write_tile(t));
-      if (!record.checkpoint.empty()) newest_checkpoint = record.checkpoint;
-      ++journal->replayed_records_;
-    }
+    // Mapped, and replayed one record at a time: a full journal file is hundreds of MiB.
+    CLEARBOX_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
+    CLEARBOX_ASSIGN_OR_RETURN(
+        JournalScan parsed, ScanJournal(mapped->bytes(), [&](JournalRecord record) -> Status {
+          // Every tile again, superseded partials included: the checkpoint recovery starts
+          // from may be older than the full tile that superseded them.
+          for (const TileData& t : record.tiles) CLEARBOX_RETURN_IF_ERROR(target.write_tile(t));
+          if (!record.checkpoint.empty()) newest_checkpoint = std::move(record.checkpoint);
+          ++journal->replayed_records_;
+          return Status::Ok();
+        }));
     if (!parsed.damage.empty() && log) {
       log("journal " + path + ": " + parsed.damage +
           "; the batch it held was never acknowledged and is dropped");

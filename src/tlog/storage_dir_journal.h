@@ -52,15 +52,23 @@ struct JournalRecord {
 // Appends the record for a batch to `out`.
 void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> tiles, Bytes& out);
 
+// Calls `visit` for each intact record of a journal file, in order, and stops at the first
+// damaged one (a torn tail) or at the first error `visit` returns (which it returns). Every
+// path must be a canonical tile or bundle path (ParseTilePath): a record naming anything else
+// is damage, so a damaged journal can never make the replay write outside the tile tree.
+struct JournalScan {
+  uint64_t valid_bytes = 0;  // the bytes up to the end of the last intact record
+  std::string damage;        // empty, or what stopped the scan and where
+};
+Result<JournalScan> ScanJournal(ByteView file, const std::function<Status(JournalRecord)>& visit);
+
 // What a journal file holds: its complete, intact records in order, and where they end.
 struct ParsedJournal {
   std::vector<JournalRecord> records;
   uint64_t valid_bytes = 0;  // the bytes up to the end of the last intact record
   std::string damage;        // empty, or what stopped the parse and where (a torn tail)
 };
-// Parses a journal file. Every path must be a canonical tile or bundle path (ParseTilePath):
-// a record naming anything else is damage, so a damaged journal can never make the replay
-// write outside the tile tree. Never fails: damage ends the parse.
+// ScanJournal collecting every record (for tests and fuzzing). Never fails: damage ends it.
 ParsedJournal ParseJournal(ByteView file);
 
 // What the journal asks of its storage when it replays: write one tile file (temp name,
