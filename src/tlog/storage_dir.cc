@@ -211,14 +211,14 @@ class DirectoryStorage : public LogStorage {
     // files are then written to the page cache only, in the background; PublishCheckpoint
     // waits for them, so nothing refers to a tile before it is in place. The journal's
     // retirement (syncfs) or, after a crash, its replay makes them durable.
-    if (journal_->NeedsRotation()) {
-      CLEARBOX_RETURN_IF_ERROR(files_.Drain());  // syncfs must find them in the page cache
-      CLEARBOX_RETURN_IF_ERROR(journal_->Rotate());
-    }
     std::string checkpoint;
     {
       std::lock_guard lock(published_mu_);
       checkpoint = published_;
+    }
+    if (journal_->NeedsRotation()) {
+      CLEARBOX_RETURN_IF_ERROR(files_.Drain());  // syncfs must find them in the page cache
+      CLEARBOX_RETURN_IF_ERROR(journal_->Rotate(checkpoint));
     }
     CLEARBOX_RETURN_IF_ERROR(journal_->Append(checkpoint, tiles));
     for (const TileData& t : tiles) CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(t.path));

@@ -240,7 +240,7 @@ Status TileJournal::Append(std::string_view checkpoint, std::span<const TileData
   return Status::Ok();
 }
 
-Status TileJournal::Rotate() {
+Status TileJournal::Rotate(std::string_view checkpoint) {
   // One retirement at a time; its error means tiles may not be durable: stop here.
   if (retiring_.valid()) CLEARBOX_RETURN_IF_ERROR(retiring_.get());
   const int old_fd = fd_;
@@ -250,6 +250,12 @@ Status TileJournal::Rotate() {
   if (Status started = StartFile(); !started.ok()) {
     ::close(old_fd);
     return started;
+  }
+  // The new file starts with the published checkpoint, durable before the old file (which
+  // held the last durable copy) can go: the checkpoint file itself is replaced without fsync.
+  if (Status carried = Append(checkpoint, {}); !carried.ok()) {
+    ::close(old_fd);
+    return carried;
   }
   // The old journal covers tile files written to the page cache only; once syncfs has made
   // them durable it is no longer needed. The caller has written the files of every batch in

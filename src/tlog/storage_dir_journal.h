@@ -102,12 +102,13 @@ class TileJournal {
 
   // True once the current file holds `limit` bytes or more.
   bool NeedsRotation() const { return size_ >= limit_; }
-  // Starts a new journal file and retires the current one in the background (syncfs, then
-  // delete). The caller must have written the tile files of every batch appended so far:
-  // syncfs makes durable only what is in the page cache. Errors: kIo (also reports a failed
-  // earlier retirement: the tiles it covered may not be durable, so its journal file is kept
-  // for the next open to replay).
-  Status Rotate();
+  // Starts a new journal file, whose first record carries `checkpoint` (the one published
+  // last), and retires the current one in the background (syncfs, then delete). The caller
+  // must have written the tile files of every batch appended so far: syncfs makes durable
+  // only what is in the page cache. Errors: kIo (also reports a failed earlier retirement:
+  // the tiles it covered may not be durable, so its journal file is kept for the next open to
+  // replay).
+  Status Rotate(std::string_view checkpoint);
 
   // Records replayed by Open (for tests and the start-up message).
   uint64_t replayed_records() const { return replayed_records_; }

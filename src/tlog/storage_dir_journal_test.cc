@@ -219,5 +219,24 @@ TEST(TileJournal, RotatesAndRetiresFullJournalFiles) {
   for (const TileData& t : all) EXPECT_EQ(storage->Fetch(t.path, 1 << 20).value(), t.data);
 }
 
+TEST(TileJournal, ARotatedJournalStartsWithThePublishedCheckpoint) {
+  // The checkpoint file is replaced without fsync; once the old journal is retired, the new
+  // one must hold a durable copy for recovery to start from.
+  TempDir dir;
+  DirectoryStorageOptions options;
+  options.journal_limit = 4096;
+  const std::string published = SignedCheckpoint(1, 3);
+  auto storage = OpenDirectoryStorage(dir.path(), true, options).value();
+  ASSERT_TRUE(storage->WriteTiles(std::vector{Tile({0, 0, 256}, 1)}).ok());
+  ASSERT_TRUE(storage->PublishCheckpoint(published).ok());
+  ASSERT_TRUE(storage->WriteTiles(std::vector{Tile({0, 1, 256}, 2)}).ok());  // rotates
+  const fs::path newest = JournalFiles(dir.path()).back();
+  auto parsed = ParseJournal(ReadFile(newest.string()).value());
+  ASSERT_EQ(parsed.records.size(), 2u);
+  EXPECT_EQ(parsed.records[0].checkpoint, published);
+  EXPECT_TRUE(parsed.records[0].tiles.empty());
+  EXPECT_EQ(parsed.records[1].tiles.size(), 1u);
+}
+
 }  // namespace
 }  // namespace clearbox::tlog
