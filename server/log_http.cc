@@ -80,12 +80,12 @@ Result<tlog::WitnessAnswer> HttpWitnessTransport::AddCheckpoint(const std::strin
   }
   std::lock_guard lock(connection->mu);
   if (!connection->client) {
-    HttpClientOptions options;
+    net::HttpClientOptions options;
     options.timeout = timeout_;
     options.max_response_bytes = 1 << 20;
-    CLEARBOX_ASSIGN_OR_RETURN(connection->client, HttpClient::Create(witness_url, options));
+    CLEARBOX_ASSIGN_OR_RETURN(connection->client, net::HttpClient::Create(witness_url, options));
   }
-  CLEARBOX_ASSIGN_OR_RETURN(HttpClientResponse response,
+  CLEARBOX_ASSIGN_OR_RETURN(net::HttpClientResponse response,
                             connection->client->Request("POST", "/add-checkpoint", body));
   tlog::WitnessAnswer answer;
   answer.status = response.status;

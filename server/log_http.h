@@ -11,7 +11,7 @@
 
 #include "clearbox/tlog/log_server.h"
 #include "clearbox/tlog/witness.h"
-#include "server/http_client.h"
+#include "clearbox/net/http_client.h"
 #include "server/http_server.h"
 
 namespace clearbox::server {
@@ -36,7 +36,7 @@ class HttpWitnessTransport : public tlog::WitnessTransport {
  private:
   struct Connection {
     std::mutex mu;
-    std::unique_ptr<HttpClient> client;
+    std::unique_ptr<net::HttpClient> client;
   };
   std::chrono::milliseconds timeout_;
   std::mutex mu_;

@@ -15,7 +15,7 @@
 
 #include "clearbox/tlog/client.h"
 #include "clearbox/tlog/cosignature.h"
-#include "server/http_client.h"
+#include "clearbox/net/http_client.h"
 #include "tlog_server_test.h"
 
 namespace clearbox {
@@ -79,9 +79,9 @@ TEST(TlogFaultTest, SigkillDuringAppendsLosesNoAcknowledgedEntry) {
         sequence += 100000;
       }
       clients.emplace_back([&, first] {
-        server::HttpClientOptions options;
+        net::HttpClientOptions options;
         options.timeout = 5s;
-        auto http = server::HttpClient::Create(url, options).value();
+        auto http = net::HttpClient::Create(url, options).value();
         for (int i = first; !stop; ++i) {
           std::string entry = "fault entry " + std::to_string(i);
           auto r = http->Request("POST", "/add", entry);
@@ -96,7 +96,7 @@ TEST(TlogFaultTest, SigkillDuringAppendsLosesNoAcknowledgedEntry) {
       });
     }
     clients.emplace_back([&] {  // a reader polling the checkpoint
-      auto http = server::HttpClient::Create(url).value();
+      auto http = net::HttpClient::Create(url).value();
       while (!stop) {
         auto r = http->Request("GET", "/checkpoint");
         if (!r.ok()) break;

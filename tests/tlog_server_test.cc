@@ -13,7 +13,7 @@
 #include "clearbox/tlog/cosignature.h"
 #include "clearbox/tlog/submission.h"
 #include "clearbox/tlog/witness.h"
-#include "server/http_client.h"
+#include "clearbox/net/http_client.h"
 #include "server/http_server.h"
 
 namespace clearbox {
@@ -29,7 +29,7 @@ const std::regex kWitnessKey("^witness key: (\\S+)");
 // Sends raw bytes on a new connection and returns whatever comes back before the server
 // closes it (or 5 s pass).
 std::string RawExchange(const std::string& url, const std::string& bytes) {
-  auto parsed = server::ParseHttpUrl(url).value();
+  auto parsed = net::ParseUrl(url).value();
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -86,8 +86,8 @@ class TlogServerTest : public ::testing::Test {
     url_ = server_->WaitForLine(kServing)[1];
   }
 
-  std::unique_ptr<server::HttpClient> Client(const std::string& url) {
-    return server::HttpClient::Create(url).value();
+  std::unique_ptr<net::HttpClient> Client(const std::string& url) {
+    return net::HttpClient::Create(url).value();
   }
 
   std::string SignedHeader(const std::string& key_file, const std::string& body) {

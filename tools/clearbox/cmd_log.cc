@@ -23,7 +23,7 @@
 #include "clearbox/tlog/submission.h"
 #include "clearbox/tlog/witness.h"
 #include "commands.h"
-#include "server/http_client.h"
+#include "clearbox/net/http_client.h"
 #include "server/log_http.h"
 
 namespace clearbox::cli {
@@ -196,7 +196,7 @@ struct AddArgs {
 };
 
 int RunAdd(const AddArgs& args) {
-  auto client = server::HttpClient::Create(args.url);
+  auto client = net::HttpClient::Create(args.url);
   if (!client.ok()) return Fail(client.error());
   std::unique_ptr<crypto::Ed25519NoteSigner> submitter;
   std::string origin = args.origin;
@@ -228,7 +228,7 @@ int RunAdd(const AddArgs& args) {
       exit_code = Fail(entry.error());
       continue;
     }
-    server::HttpHeaders headers;
+    net::HttpHeaders headers;
     if (submitter) {
       auto header = tlog::SignSubmission(origin, *entry, *submitter);
       if (!header.ok()) return Fail(header.error());
