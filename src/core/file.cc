@@ -43,10 +43,8 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   size_t n = data.size();
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Error::FromErrno("write", path, errno);
-    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return Error::FromErrno("write", path, w < 0 ? errno : EIO);
     p += w;
     n -= static_cast<size_t>(w);
   }

@@ -53,16 +53,6 @@ std::pair<std::string_view, std::string_view> SplitParent(std::string_view path)
   return {parent, path.substr(slash + 1)};
 }
 
-Status WriteAll(int fd, ByteView data, const std::string& what) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error::FromErrno("write", what, errno);
-    data = data.subspan(size_t(n));
-  }
-  return Status::Ok();
-}
-
 // The process's umask, read without setting it (umask(2) would change it for a moment, for
 // every thread): from /proc/self/status. All bits when unknown: every file then gets its
 // fchmod.
