@@ -17,14 +17,15 @@ namespace clearbox::unpack::internal {
 namespace {
 
 struct ArchiveDeleter {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+  const LibArchive* la;
+  void operator()(struct archive* a) const { la->archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<struct archive, ArchiveDeleter>;
 
 // How each archive format is read.
 struct ArchiveKind {
   std::string_view name;
-  int (*enable)(struct archive*);
+  int (*LibArchive::*enable)(struct archive*);  // archive_read_support_format_...
   // Entries are compressed inside the archive: feed libarchive in chunks so that the ratio
   // of an entry can be measured against the input it consumed.
   bool compressed_entries;
@@ -94,13 +95,13 @@ class EntryReader : public ContentReader {
     const void* buf = nullptr;
     size_t len = 0;
     la_int64_t offset = 0;
-    int r = archive_read_data_block(a_, &buf, &len, &offset);
+    int r = source_.la->archive_read_data_block(a_, &buf, &len, &offset);
     if (r == ARCHIVE_EOF) {
       eof_ = true;
       return Status::Ok();
     }
     if (r < ARCHIVE_WARN) {
-      const char* msg = archive_error_string(a_);
+      const char* msg = source_.la->archive_error_string(a_);
       return Error::InvalidInput(fmt::format("entry data: {}", msg ? msg : "read error"));
     }
     if (offset < 0 || uint64_t(offset) < position_ + zeros_) {
@@ -148,9 +149,9 @@ class EntryReader : public ContentReader {
   bool eof_ = false;
 };
 
-NodeType TypeOf(struct archive_entry* e) {
-  if (archive_entry_hardlink(e) != nullptr) return NodeType::kHardLink;
-  switch (archive_entry_filetype(e)) {
+NodeType TypeOf(const LibArchive& la, struct archive_entry* e) {
+  if (la.archive_entry_hardlink(e) != nullptr) return NodeType::kHardLink;
+  switch (la.archive_entry_filetype(e)) {
     case AE_IFDIR:
       return NodeType::kDirectory;
     case AE_IFLNK:
@@ -178,15 +179,15 @@ const char* EntryName(const char* (*utf8)(struct archive_entry*),
 
 // Sets node->path and, for links (node->type set), node->link_target from `e`. False when the
 // entry's name could not be converted at all.
-bool EntryNames(struct archive_entry* e, Node* node) {
+bool EntryNames(const LibArchive& la, struct archive_entry* e, Node* node) {
   ScopedUtf8Locale utf8;  // the conversions run through the thread's locale
-  const char* path = EntryName(archive_entry_pathname_utf8, archive_entry_pathname, e);
+  const char* path = EntryName(la.archive_entry_pathname_utf8, la.archive_entry_pathname, e);
   node->path = path != nullptr ? path : "";
   const char* target = nullptr;
   if (node->type == NodeType::kHardLink) {
-    target = EntryName(archive_entry_hardlink_utf8, archive_entry_hardlink, e);
+    target = EntryName(la.archive_entry_hardlink_utf8, la.archive_entry_hardlink, e);
   } else if (node->type == NodeType::kSymlink) {
-    target = EntryName(archive_entry_symlink_utf8, archive_entry_symlink, e);
+    target = EntryName(la.archive_entry_symlink_utf8, la.archive_entry_symlink, e);
   }
   node->link_target = target != nullptr ? target : "";
   return path != nullptr;
@@ -195,6 +196,7 @@ bool EntryNames(struct archive_entry* e, Node* node) {
 // Walks every entry of an opened archive. Returns the bytes the archive spans.
 Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const ArchiveKind& kind,
                              Walker& walker) {
+  const LibArchive& la = *source.la;
   int consecutive_failures = 0;
   uint64_t released = 0;  // bytes of the view handed to Walker::DoneWith
   // Empty files with more than one link, held back: in cpio newc the data of a set of hard
@@ -219,13 +221,13 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
       // Names are converted while the header is read (zip and ISO 9660: the whole directory
       // at the first header): UTF-8 whatever the process locale.
       ScopedUtf8Locale utf8;
-      r = archive_read_next_header(a, &entry);
+      r = la.archive_read_next_header(a, &entry);
     }
     if (r == ARCHIVE_EOF) break;
-    const char* msg = archive_error_string(a);
+    const char* msg = la.archive_error_string(a);
     if (r == ARCHIVE_RETRY && ++consecutive_failures < 64) {
       // libarchive skipped a damaged header and resynchronises on the next one.
-      walker.AddNote(Note::Kind::kCorrupt, uint64_t(archive_read_header_position(a)),
+      walker.AddNote(Note::Kind::kCorrupt, uint64_t(la.archive_read_header_position(a)),
                      fmt::format("{}: {}", kind.name, msg ? msg : "damaged header skipped"));
       continue;
     }
@@ -233,13 +235,13 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     // are none); other warnings are noted as they are.
     if (r == ARCHIVE_WARN && msg != nullptr &&
         std::string_view(msg).find("cannot be converted") == std::string_view::npos) {
-      walker.AddNote(Note::Kind::kWarning, uint64_t(archive_read_header_position(a)), msg);
+      walker.AddNote(Note::Kind::kWarning, uint64_t(la.archive_read_header_position(a)), msg);
     }
     if (r < ARCHIVE_WARN) {
       if (source.error) return *source.error;  // the input stream failed (a limit)
       // A corrupt header: libarchive cannot resynchronise, the rest is lost.
       CLEARBOX_RETURN_IF_ERROR(flush_held());
-      walker.AddNote(Note::Kind::kCorrupt, uint64_t(archive_read_header_position(a)),
+      walker.AddNote(Note::Kind::kCorrupt, uint64_t(la.archive_read_header_position(a)),
                      fmt::format("{}: {}: the rest of the archive is not readable", kind.name,
                                  msg ? msg : "corrupt header"));
       return uint64_t{0};
@@ -248,7 +250,7 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
     if (kind.sequential && source.stream == nullptr) {
       // The entries before this header were read: their pages of a mapped image can go.
       constexpr uint64_t kReleaseStep = 16 << 20;
-      la_int64_t header = archive_read_header_position(a);
+      la_int64_t header = la.archive_read_header_position(a);
       if (header > 0 && uint64_t(header) <= source.view.size() &&
           uint64_t(header) >= released + kReleaseStep) {
         walker.DoneWith(source.view.subspan(size_t(released), size_t(uint64_t(header) - released)));
@@ -258,27 +260,27 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
 
     ++entries;
     Node node;
-    node.type = TypeOf(entry);
-    if (!EntryNames(entry, &node)) {
+    node.type = TypeOf(la, entry);
+    if (!EntryNames(la, entry, &node)) {
       // libarchive could not convert the stored name (UTF-16 that is not valid Unicode in a
       // 7z or Joliet name): keep the entry under a made-up name rather than lose it.
       node.path = fmt::format("unnamed-entry-{}", entries);
       walker.AddNote(
-          Note::Kind::kCorrupt, uint64_t(archive_read_header_position(a)),
+          Note::Kind::kCorrupt, uint64_t(la.archive_read_header_position(a)),
           fmt::format("{}: entry {}: its stored name is not valid in its charset and cannot be "
                       "converted to UTF-8; kept as /{}",
                       kind.name, entries, node.path));
     }
-    node.mode = uint32_t(archive_entry_perm(entry)) & 07777;
-    node.uid = uint32_t(archive_entry_uid(entry));
-    node.gid = uint32_t(archive_entry_gid(entry));
-    node.mtime = archive_entry_mtime(entry);
-    node.size = archive_entry_size_is_set(entry) ? uint64_t(archive_entry_size(entry)) : 0;
+    node.mode = uint32_t(la.archive_entry_perm(entry)) & 07777;
+    node.uid = uint32_t(la.archive_entry_uid(entry));
+    node.gid = uint32_t(la.archive_entry_gid(entry));
+    node.mtime = la.archive_entry_mtime(entry);
+    node.size = la.archive_entry_size_is_set(entry) ? uint64_t(la.archive_entry_size(entry)) : 0;
     if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
-      node.dev_major = uint32_t(archive_entry_rdevmajor(entry));
-      node.dev_minor = uint32_t(archive_entry_rdevminor(entry));
+      node.dev_major = uint32_t(la.archive_entry_rdevmajor(entry));
+      node.dev_minor = uint32_t(la.archive_entry_rdevminor(entry));
     }
-    if (node.type == NodeType::kFile && node.size == 0 && archive_entry_nlink(entry) > 1 &&
+    if (node.type == NodeType::kFile && node.size == 0 && la.archive_entry_nlink(entry) > 1 &&
         held.size() < 100000) {
       held[node.path] = std::move(node);
       continue;
@@ -309,25 +311,27 @@ Result<uint64_t> WalkArchive(struct archive* a, ArchiveSource& source, const Arc
   }
   CLEARBOX_RETURN_IF_ERROR(flush_held());
   // Bytes the format consumed (libarchive skips the rest of an entry nobody read).
-  la_int64_t consumed = archive_filter_bytes(a, 0);
+  la_int64_t consumed = la.archive_filter_bytes(a, 0);
   return consumed > 0 ? uint64_t(consumed) : 0;
 }
 
 Result<ArchivePtr> NewArchive(const ArchiveKind& kind, ArchiveSource& source) {
-  ArchivePtr a(archive_read_new());
+  CLEARBOX_ASSIGN_OR_RETURN(source.la, LoadLibArchive());
+  const LibArchive& la = *source.la;
+  ArchivePtr a(la.archive_read_new(), ArchiveDeleter{&la});
   if (!a) return Error::Internal("archive_read_new failed");
-  if (kind.enable(a.get()) != ARCHIVE_OK) {
+  if ((la.*kind.enable)(a.get()) != ARCHIVE_OK) {
     return Error::Internal(fmt::format("libarchive lacks {} support", kind.name));
   }
   InstallArchiveCallbacks(a.get(), &source);
   int opened;
   {
     ScopedUtf8Locale utf8;  // libarchive may settle its name charset while opening
-    opened = archive_read_open1(a.get());
+    opened = la.archive_read_open1(a.get());
   }
   if (opened != ARCHIVE_OK) {
     if (source.error) return *source.error;
-    const char* msg = archive_error_string(a.get());
+    const char* msg = la.archive_error_string(a.get());
     return Error::InvalidInput(
         fmt::format("{}: {}", kind.name, msg != nullptr ? msg : "cannot open"));
   }
@@ -351,7 +355,7 @@ Result<uint64_t> OpenArchiveStream(const ArchiveKind& kind, ContentReader& strea
 
 // ---- tar
 
-const ArchiveKind kTar{"tar", archive_read_support_format_tar, false, true};
+const ArchiveKind kTar{"tar", &LibArchive::archive_read_support_format_tar, false, true};
 
 uint64_t ParseOctal(ByteView field, bool* ok) {
   uint64_t v = 0;
@@ -387,7 +391,7 @@ Result<uint64_t> OpenTarStream(ContentReader& s, const Match&, Walker& w) {
 
 // ---- cpio
 
-const ArchiveKind kCpio{"cpio", archive_read_support_format_cpio, false, true};
+const ArchiveKind kCpio{"cpio", &LibArchive::archive_read_support_format_cpio, false, true};
 
 bool AllOf(ByteView b, bool (*pred)(uint8_t)) { return std::all_of(b.begin(), b.end(), pred); }
 bool IsHex(uint8_t c) {
@@ -469,8 +473,9 @@ Result<uint64_t> OpenCpio(ByteView c, const Match&, Walker& w) {
 
 // ---- zip
 
-const ArchiveKind kZip{"zip", archive_read_support_format_zip_seekable, true};
-const ArchiveKind kZipStreamable{"zip", archive_read_support_format_zip_streamable, true};
+const ArchiveKind kZip{"zip", &LibArchive::archive_read_support_format_zip_seekable, true};
+const ArchiveKind kZipStreamable{"zip", &LibArchive::archive_read_support_format_zip_streamable,
+                                 true};
 
 std::optional<Match> ProbeZip(ByteView d) {
   // Local file header: version needed, flags, method, ..., name length, extra length.
@@ -510,7 +515,7 @@ Result<uint64_t> OpenZip(ByteView c, const Match& m, Walker& w) {
 
 // ---- 7z
 
-const ArchiveKind kSevenZip{"7z", archive_read_support_format_7zip, true};
+const ArchiveKind kSevenZip{"7z", &LibArchive::archive_read_support_format_7zip, true};
 
 std::optional<Match> ProbeSevenZip(ByteView d) {
   // Signature header: magic(6) version(2) start-header CRC(4) next header offset(8),
@@ -528,7 +533,7 @@ Result<uint64_t> OpenSevenZip(ByteView c, const Match&, Walker& w) {
 
 // ---- ISO 9660
 
-const ArchiveKind kIso{"iso9660", archive_read_support_format_iso9660, false};
+const ArchiveKind kIso{"iso9660", &LibArchive::archive_read_support_format_iso9660, false};
 
 std::optional<Match> ProbeIso(ByteView d) {
   // Volume descriptors from sector 16: type(1) "CD001" version(1); the primary one (type 1)

@@ -15,7 +15,7 @@ la_ssize_t ReadCallback(struct archive* a, void* client, const void** buffer) {
     Result<size_t> n = s->stream->Read(s->buffer);
     if (!n.ok()) {
       s->error = n.error();
-      archive_set_error(a, EIO, "%s", n.error().message().c_str());
+      s->la->archive_set_error(a, EIO, "%s", n.error().message().c_str());
       return -1;
     }
     *buffer = s->buffer.data();
@@ -72,11 +72,12 @@ ScopedUtf8Locale::~ScopedUtf8Locale() {
 }
 
 void InstallArchiveCallbacks(struct archive* a, ArchiveSource* source) {
-  archive_read_set_callback_data(a, source);
-  archive_read_set_read_callback(a, ReadCallback);
+  const LibArchive& la = *source->la;
+  la.archive_read_set_callback_data(a, source);
+  la.archive_read_set_read_callback(a, ReadCallback);
   if (source->stream == nullptr) {
-    archive_read_set_skip_callback(a, SkipCallback);
-    archive_read_set_seek_callback(a, SeekCallback);
+    la.archive_read_set_skip_callback(a, SkipCallback);
+    la.archive_read_set_seek_callback(a, SeekCallback);
   }
 }
 

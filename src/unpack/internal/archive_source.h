@@ -1,8 +1,6 @@
 // libarchive over our inputs: a ByteView (zero-copy, seekable) or a ContentReader (a stream).
 #pragma once
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <locale.h>
 
 #include <cstdint>
@@ -12,11 +10,13 @@
 #include "clearbox/core/bytes.h"
 #include "clearbox/core/result.h"
 #include "clearbox/unpack/unpack.h"
+#include "unpack/internal/libarchive.h"
 
 namespace clearbox::unpack::internal {
 
 // The bytes libarchive reads, and how many it has been given (for the ratio limit).
 struct ArchiveSource {
+  const LibArchive* la = nullptr;   // loaded (LoadLibArchive) before any archive is made
   ByteView view;                    // memory mode
   size_t chunk = 0;                 // memory mode: bytes per read (0: all at once)
   size_t pos = 0;                   // memory mode: next byte to hand out
