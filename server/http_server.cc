@@ -6,7 +6,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -48,87 +50,223 @@ struct ServerShared {
 // stop sending, drain for a bounded time and amount, then close.
 constexpr size_t kMaxDrainBytes = 4 << 20;
 constexpr std::chrono::seconds kDrainTime{2};
+// A connection's read buffer starts at this size and grows (for a long header) up to the
+// header limit plus this much.
+constexpr size_t kReadChunk = 4096;
+
+using Executor = net::io_context::executor_type;  // concrete: no type-erased executor per op
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+using Clock = std::chrono::steady_clock;
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+// What the parser keeps of one request: method and target, the header fields packed in one
+// string (offsets, so that the string may grow), the body. Reused by the connection's
+// requests, so its capacity stays.
+struct ParsedRequest {
+  std::string method, target, fields;
+  std::vector<std::array<uint32_t, 4>> spans;  // name offset, name size, value offset, size
+  int version = 11;
+  bool head = false;
+  bool expect_continue = false;
+
+  void Clear() {
+    method.clear();
+    target.clear();
+    fields.clear();
+    spans.clear();
+    version = 11;
+    head = false;
+    expect_continue = false;
+  }
+};
+
+// A Beast parser that stores the request in a ParsedRequest (no per-field allocation, unlike
+// http::request_parser's fields container) and the body in `body`.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  RequestParser(ParsedRequest& request, std::string& body) : request_(request), body_(body) {}
+
+ private:
+  void on_request_impl(http::verb method, beast::string_view method_string,
+                       beast::string_view target, int version, beast::error_code&) override {
+    request_.method.assign(method_string.data(), method_string.size());
+    request_.target.assign(target.data(), target.size());
+    request_.version = version;
+    request_.head = method == http::verb::head;
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    if (field == http::field::expect && EqualsIgnoreCase(View(value), "100-continue")) {
+      request_.expect_continue = true;  // curl and others wait for this before the body
+    }
+    auto& f = request_.fields;
+    const auto name_at = static_cast<uint32_t>(f.size());
+    f.append(name.data(), name.size());
+    const auto value_at = static_cast<uint32_t>(f.size());
+    f.append(value.data(), value.size());
+    request_.spans.push_back({name_at, static_cast<uint32_t>(name.size()), value_at,
+                              static_cast<uint32_t>(value.size())});
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<uint64_t>& length, beast::error_code&) override {
+    if (length) body_.reserve(*length);  // already checked against the body limit
+  }
+  size_t on_body_impl(beast::string_view data, beast::error_code&) override {
+    body_.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(uint64_t, beast::string_view data, beast::error_code&) override {
+    body_.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  ParsedRequest& request_;
+  std::string& body_;
+};
+
+void AppendDecimal(std::string& out, uint64_t value) {
+  char digits[20];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<ServerShared> shared)
-      : executor_(socket.get_executor()), stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(Socket socket, std::shared_ptr<ServerShared> shared)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        shared_(std::move(shared)),
+        in_(kReadChunk) {
     ++shared_->connections;
   }
   ~Session() { --shared_->connections; }
 
-  void Start() { ReadNext(); }
+  void Start() {
+    deadline_ = Clock::now() + shared_->options.idle_timeout;
+    ArmTimer();
+    NextRequest();
+  }
 
  private:
-  void ReadNext() {
-    parser_.emplace();
+  // ---- idle deadline: one lazy timer; a request only moves deadline_ ----
+
+  void ArmTimer() {
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) { self->OnTimer(ec); });
+  }
+
+  void OnTimer(beast::error_code ec) {
+    if (ec || closed_) return;  // cancelled: closed, or re-armed by Linger
+    const auto now = Clock::now();
+    if (busy_) {
+      // The handler may take a while (an add waits for a checkpoint): not idle.
+      deadline_ = now + shared_->options.idle_timeout;
+    } else if (now >= deadline_) {
+      return Close();  // idle, or too slow sending a request
+    }
+    ArmTimer();
+  }
+
+  // ---- reading and parsing ----
+
+  void NextRequest() {
+    request_.Clear();
+    request_body_.clear();
+    continue_sent_ = false;
+    parser_.emplace(request_, request_body_);
+    parser_->eager(true);
     parser_->header_limit(shared_->options.max_header_bytes);
     parser_->body_limit(shared_->options.max_body_bytes);
-    stream_.expires_after(shared_->options.idle_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    deadline_ = Clock::now() + shared_->options.idle_timeout;
+    Parse();  // a pipelined request may be buffered already
   }
 
-  void OnHeader(beast::error_code ec) {
-    if (ec) return OnReadError(ec);
-    auto& req = parser_->get();
-    keep_alive_ = req.keep_alive();
-    head_ = req.method() == http::verb::head;
-    if (auto length = parser_->content_length();
-        length && *length > shared_->options.max_body_bytes) {
-      return Refuse(413, shared_->options.body_too_large_message);
+  // Feeds the buffered bytes to the parser; dispatches a complete request or reads more.
+  void Parse() {
+    while (begin_ < end_) {
+      beast::error_code ec;
+      const size_t used = parser_->put(net::buffer(in_.data() + begin_, end_ - begin_), ec);
+      begin_ += used;
+      if (ec == http::error::need_more) break;
+      if (ec) return OnParseError(ec);
+      if (parser_->is_done()) return Dispatch();
+      if (used == 0) break;
     }
-    if (parser_->is_done()) return Dispatch();
-    if (EqualsIgnoreCase(req[http::field::expect], "100-continue")) {
-      // curl and others wait for this before sending a body.
-      continue_.emplace(http::status::continue_, 11);
-      http::async_write(stream_, *continue_,
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Close();
-                          self->ReadBody();
-                        });
+    if (begin_ == end_) begin_ = end_ = 0;
+    if (parser_->is_header_done() && request_.expect_continue && !continue_sent_) {
+      continue_sent_ = true;
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         self->ReadMore();
+                       });
       return;
     }
-    ReadBody();
+    ReadMore();
   }
 
-  void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec) return self->OnReadError(ec);
-                       self->Dispatch();
-                     });
+  void ReadMore() {
+    if (end_ == in_.size()) {
+      if (begin_ > 0) {  // keep the unparsed tail, at the front
+        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      } else if (in_.size() < shared_->options.max_header_bytes + kReadChunk) {
+        in_.resize(std::min<size_t>(in_.size() * 2, shared_->options.max_header_bytes + kReadChunk));
+      } else {
+        return Refuse(431, "request header fields too large");
+      }
+    }
+    socket_.async_read_some(net::buffer(in_.data() + end_, in_.size() - end_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();  // end of stream, reset, closed
+                              self->end_ += n;
+                              self->Parse();
+                            });
   }
 
-  void OnReadError(beast::error_code ec) {
+  void OnParseError(beast::error_code ec) {
     if (ec == http::error::body_limit) return Refuse(413, shared_->options.body_too_large_message);
     if (ec == http::error::header_limit) return Refuse(431, "request header fields too large");
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
-    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-      return Refuse(400, "malformed HTTP request: " + ec.message());
-    }
-    Close();  // timeout, reset, shutdown
+    Refuse(400, "malformed HTTP request: " + ec.message());
   }
 
   void Dispatch() {
-    auto& req = parser_->get();
+    keep_alive_ = parser_->keep_alive();
+    head_ = request_.head;
+    version_ = request_.version;
     HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    for (const auto& field : req) {
-      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    request.method = request_.method;
+    request.target = request_.target;
+    request.headers = std::move(headers_);
+    request.headers.clear();
+    const std::string_view fields = request_.fields;
+    for (const auto& [name_at, name_size, value_at, value_size] : request_.spans) {
+      request.headers.emplace_back(fields.substr(name_at, name_size),
+                                   fields.substr(value_at, value_size));
     }
-    request.body = std::move(req.body());
-    stream_.expires_never();  // the handler may take a while (an add waits for a checkpoint)
-    auto self = shared_from_this();
-    shared_->handler(std::move(request), [self](HttpResponse response) {
+    request.body = std::move(request_body_);
+    busy_ = true;
+    shared_->handler(std::move(request), [self = shared_from_this()](HttpResponse response) {
       // Runs inline when already on this connection's loop, else is queued to it.
-      net::dispatch(self->executor_, [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response));
-      });
+      net::dispatch(self->socket_.get_executor(),
+                    [self, response = std::move(response)]() mutable {
+                      self->Write(std::move(response));
+                    });
     });
+    // `request` is gone with the handler's call: keep its header vector's capacity.
+    headers_ = std::move(request.headers);
   }
+
+  // ---- writing ----
 
   void Refuse(int status, std::string message) {
     HttpResponse response = HttpResponse::Text(status, std::move(message));
@@ -137,73 +275,97 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response) {
+    busy_ = false;
+    if (closed_) return;
     if (response.finish) {
       auto finish = std::move(response.finish);
       response.finish = nullptr;
       finish(response);
     }
     body_ = response.body ? std::move(response.body) : EmptyBody();
-    response_.emplace();
-    auto& res = *response_;
-    res.version(11);
-    res.result(static_cast<unsigned>(response.status));
-    res.set(http::field::content_type, response.content_type);
-    if (!response.cache_control.empty())
-      res.set(http::field::cache_control, response.cache_control);
-    for (const auto& [name, value] : response.headers) res.set(name, value);
     const bool close = response.close_connection || !keep_alive_;
-    res.keep_alive(!close);
-    if (head_) {
-      res.content_length(body_->size());  // a HEAD answer carries the length, not the bytes
-    } else {
-      res.body() = http::span_body<const char>::value_type(body_->data(), body_->size());
-      res.prepare_payload();
+    std::string& out = out_;
+    out.clear();
+    out.append("HTTP/1.1 ");
+    AppendDecimal(out, static_cast<unsigned>(response.status));
+    out.push_back(' ');
+    const auto reason = http::obsolete_reason(http::int_to_status(response.status));
+    out.append(reason.data(), reason.size());
+    out.append("\r\nContent-Type: ").append(response.content_type);
+    if (!response.cache_control.empty())
+      out.append("\r\nCache-Control: ").append(response.cache_control);
+    for (const auto& [name, value] : response.headers) {
+      out.append("\r\n").append(name).append(": ").append(value);
     }
-    stream_.expires_after(shared_->options.idle_timeout);
-    http::async_write(stream_, res,
-                      [self = shared_from_this(), close](beast::error_code ec, size_t) {
-                        if (ec) return self->Close();
-                        if (close) return self->Linger();
-                        self->ReadNext();
-                      });
+    // A HEAD answer carries the length, not the bytes.
+    out.append("\r\nContent-Length: ");
+    AppendDecimal(out, body_->size());
+    if (close) {
+      out.append("\r\nConnection: close");
+    } else if (version_ < 11) {
+      out.append("\r\nConnection: keep-alive");
+    }
+    out.append("\r\n\r\n");
+    deadline_ = Clock::now() + shared_->options.idle_timeout;
+    std::array<net::const_buffer, 2> buffers{
+        net::buffer(out_), net::buffer(body_->data(), head_ ? 0 : body_->size())};
+    net::async_write(socket_, buffers,
+                     [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                       if (ec) return self->Close();
+                       if (close) return self->Linger();
+                       self->body_.reset();
+                       self->NextRequest();
+                     });
   }
 
   void Linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kDrainTime);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    deadline_ = Clock::now() + kDrainTime;
+    ArmTimer();  // cancels the wait for the longer deadline
     drained_ = 0;
     Drain();
   }
 
   void Drain() {
-    drain_buffer_.resize(16 * 1024);
-    stream_.async_read_some(net::buffer(drain_buffer_),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
-                              self->Drain();
-                            });
+    // Reuses the read buffer: nothing more is parsed on this connection.
+    socket_.async_read_some(net::buffer(in_), [self = shared_from_this()](beast::error_code ec,
+                                                                          size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
+      self->Drain();
+    });
   }
 
   void Close() {
+    if (closed_) return;
+    closed_ = true;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
-  net::any_io_executor executor_;
-  beast::tcp_stream stream_;
+  Socket socket_;
+  Timer timer_;
   std::shared_ptr<ServerShared> shared_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::empty_body>> continue_;
-  std::optional<http::response<http::span_body<const char>>> response_;
+  Clock::time_point deadline_;
+  // Bytes read: in_[begin_, end_) is not parsed yet.
+  std::vector<char> in_;
+  size_t begin_ = 0, end_ = 0;
+  ParsedRequest request_;
+  std::string request_body_;
+  std::vector<std::pair<std::string_view, std::string_view>> headers_;
+  std::optional<RequestParser> parser_;
+  std::string out_;  // the response's status line and header fields
   std::shared_ptr<const std::string> body_;
-  std::vector<char> drain_buffer_;
   size_t drained_ = 0;
+  int version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;
+  bool busy_ = false;  // a request is with the handler
+  bool continue_sent_ = false;
+  bool closed_ = false;
 };
 
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
@@ -250,7 +412,7 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view text) {
 struct HttpServer::Impl {
   struct Loop {
     net::io_context ioc{1};  // one thread per loop: no locking inside Asio
-    std::optional<tcp::acceptor> acceptor;
+    std::optional<Acceptor> acceptor;
     std::optional<net::steady_timer> retry_timer;
     std::thread thread;
   };
@@ -261,7 +423,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopped{false};
 
   void Accept(Loop& loop) {
-    loop.acceptor->async_accept([this, &loop](beast::error_code ec, tcp::socket socket) {
+    loop.acceptor->async_accept([this, &loop](beast::error_code ec, Socket socket) {
       if (ec == net::error::operation_aborted || !loop.acceptor->is_open()) return;
       if (ec) {
         // Out of descriptors or similar: back off instead of spinning.
@@ -317,7 +479,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   const int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
     auto loop = std::make_unique<Impl::Loop>();
-    loop->acceptor.emplace(loop->ioc);
+    loop->acceptor.emplace(loop->ioc.get_executor());
     auto& acceptor = *loop->acceptor;
     auto fail = [&](const char* what) {
       return Error::Io(std::string(what) + " " + options.listen + ": " + ec.message());
