@@ -291,7 +291,9 @@ class Session : public std::enable_shared_from_this<Session> {
     out.push_back(' ');
     const auto reason = http::obsolete_reason(http::int_to_status(response.status));
     out.append(reason.data(), reason.size());
-    out.append("\r\nContent-Type: ").append(response.content_type);
+    out.append("\r\nContent-Type: ")
+        .append(response.content_type.empty() ? std::string_view("text/plain; charset=utf-8")
+                                              : std::string_view(response.content_type));
     if (!response.cache_control.empty())
       out.append("\r\nCache-Control: ").append(response.cache_control);
     for (const auto& [name, value] : response.headers) {

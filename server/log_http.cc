@@ -6,11 +6,13 @@ namespace clearbox::server {
 
 namespace {
 
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
 HttpResponse ToHttp(tlog::LogResponse r) {
   HttpResponse out;
   out.status = r.status;
-  out.content_type = std::move(r.content_type);
-  out.cache_control = std::move(r.cache_control);
+  if (r.content_type != kTextPlain) out.content_type = r.content_type;  // else the default
+  out.cache_control = r.cache_control;
   out.body = std::move(r.body);
   out.headers = std::move(r.headers);
   return out;

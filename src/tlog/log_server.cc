@@ -38,6 +38,27 @@ int StatusFor(const Error& error) {
   }
 }
 
+// The answer to an add, once the sequencer has answered it.
+LogResponse AddAnswer(const Result<AddResult>& result) {
+  if (!result.ok()) {
+    LogResponse r = Text(StatusFor(result.error()), result.error().message());
+    if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  auto proof = result->Proof();
+  if (!proof.ok()) {
+    return Text(500, "the entry is in the log at index " + std::to_string(result->index) +
+                         " but its proof could not be built (" + proof.error().message() +
+                         "); fetch it later with `clearbox log get-proof`");
+  }
+  LogResponse r;
+  r.headers.reserve(result->duplicate ? 2 : 1);
+  r.headers.emplace_back("Clearbox-Log-Index", std::to_string(result->index));
+  if (result->duplicate) r.headers.emplace_back("Clearbox-Duplicate", "1");
+  r.body = Shared(std::move(*proof));
+  return r;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LogServer>> LogServer::Create(LogStorage& storage, Sequencer& sequencer,
@@ -146,26 +167,12 @@ void LogServer::Add(LogRequest request, std::function<void(LogResponse)> done) {
   }
   Bytes entry(request.body.begin(), request.body.end());
   const Hash leaf_hash = LeafHash(entry);  // hashed here, on the HTTP thread
+  // The sequencer's publisher calls this for every entry of a batch: it only hands the result
+  // over (no allocation but the std::function's), the answer is built on the HTTP loop.
   sequencer_.AddHashed(
       std::move(entry), leaf_hash, [done = std::move(done)](Result<AddResult> result) {
-        if (!result.ok()) {
-          LogResponse r = Text(StatusFor(result.error()), result.error().message());
-          if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
-          return done(std::move(r));
-        }
         LogResponse r;
-        r.headers.emplace_back("Clearbox-Log-Index", std::to_string(result->index));
-        if (result->duplicate) r.headers.emplace_back("Clearbox-Duplicate", "1");
-        r.finish = [result = std::move(*result)](LogResponse& out) {
-          auto proof = result.Proof();
-          if (!proof.ok()) {
-            out = Text(500, "the entry is in the log at index " + std::to_string(result.index) +
-                                " but its proof could not be built (" + proof.error().message() +
-                                "); fetch it later with `clearbox log get-proof`");
-            return;
-          }
-          out.body = Shared(std::move(*proof));
-        };
+        r.finish = [result = std::move(result)](LogResponse& out) { out = AddAnswer(result); };
         done(std::move(r));
       });
 }

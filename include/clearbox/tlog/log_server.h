@@ -46,12 +46,14 @@ struct LogRequest {
 
 struct LogResponse {
   int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string cache_control = "no-store";
+  // Literals (static storage): a response is built without allocating for them.
+  std::string_view content_type = "text/plain; charset=utf-8";
+  std::string_view cache_control = "no-store";
   std::shared_ptr<const std::string> body;  // never null once finished
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the response is not complete yet: run FinishResponse on the thread that writes
-  // the answer. An add's proof text is built there, not on the sequencer's thread.
+  // the answer. An add's answer (status, headers, proof text) is built there, not on the
+  // sequencer's thread, which only hands the result over.
   std::function<void(LogResponse&)> finish;
 };
 
