@@ -230,7 +230,7 @@ TEST_F(TlogServerTest, HostileRequestsAreRefused) {
   EXPECT_TRUE(RawExchange(url_, huge_header).starts_with("HTTP/1.1 431"));
   // 404 / 405: paths outside the tiles, wrong methods.
   for (const char* path :
-       {"/config.json", "/index.sqlite", "/tile/../config.json", "/tile/0/0000", "/lock"}) {
+       {"/config.json", "/index/table", "/tile/../config.json", "/tile/0/0000", "/lock"}) {
     EXPECT_EQ(http->Request("GET", path).value().status, 404) << path;
   }
   EXPECT_EQ(http->Request("GET", "/add").value().status, 405);

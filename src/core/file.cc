@@ -12,31 +12,17 @@
 namespace clearbox {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
-
 std::string DirName(const std::string& path) {
   auto parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? "." : parent.string();
 }
 
 }  // namespace
+
+void UniqueFd::Reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
 
 Status WriteAll(int fd, ByteView data, const std::string& path) {
   const uint8_t* p = data.data();
@@ -52,7 +38,7 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
 }
 
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Error::FromErrno("open", path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat", path, errno);
@@ -71,7 +57,7 @@ MappedFile::~MappedFile() {
 }
 
 Result<Bytes> ReadFile(const std::string& path, uint64_t max_size) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Error::FromErrno("open", path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat", path, errno);
@@ -104,7 +90,7 @@ Result<std::string> ReadTextFile(const std::string& path, uint64_t max_size) {
 }
 
 Status SyncDirectory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return Error::FromErrno("open", dir, errno);
   if (::fsync(fd.get()) != 0) return Error::FromErrno("fsync", dir, errno);
   return {};
@@ -114,7 +100,7 @@ Status WriteFileAtomic(const std::string& path, ByteView data, unsigned mode) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   std::string tmp = path + ".tmp." + std::to_string(rng());
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (fd.get() < 0) return Error::FromErrno("create", tmp, errno);
     Status s = WriteAll(fd.get(), data, tmp);
     if (s.ok() && ::fsync(fd.get()) != 0) s = Error::FromErrno("fsync", tmp, errno);
@@ -132,7 +118,7 @@ Status WriteFileAtomic(const std::string& path, ByteView data, unsigned mode) {
 }
 
 Status WriteNewFile(const std::string& path, ByteView data, unsigned mode) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (fd.get() < 0) return Error::FromErrno("create", path, errno);
   CLEARBOX_RETURN_IF_ERROR(WriteAll(fd.get(), data, path));
   if (::fsync(fd.get()) != 0) return Error::FromErrno("fsync", path, errno);

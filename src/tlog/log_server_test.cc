@@ -94,7 +94,7 @@ TEST_F(LogServerTest, ServesTilesWithCacheHeadersByFullness) {
 TEST_F(LogServerTest, UnknownAndNonCanonicalPathsAre404) {
   Open(false);
   for (const char* target :
-       {"/", "/config.json", "/index.sqlite", "/tile/0/0000", "/tile/0/x000/001",
+       {"/", "/config.json", "/index/table", "/index/leaves", "/tile/0/0000", "/tile/0/x000/001",
         "/tile/0/../../config.json", "/tile/0/000.p/0", "/tile/64/000", "/tile/0/999"}) {
     EXPECT_EQ(Call("GET", target).status, 404) << target;
   }

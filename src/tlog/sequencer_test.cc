@@ -384,9 +384,7 @@ TEST_F(SequencerTest, ALostIndexIsRebuiltFromTheTiles) {
       if (i == 20) i = 279;  // a few early, a few across the tile boundary
     }
   }
-  for (const char* f : {"index.sqlite", "index.sqlite-wal", "index.sqlite-shm"}) {
-    std::filesystem::remove(dir_ / f);
-  }
+  std::filesystem::remove_all(dir_ / "index");
   auto storage = OpenDirectoryStorage(dir_.path()).value();
   auto sequencer = Start(*storage, config);
   EXPECT_EQ(storage->IndexedSize().value(), 41u);

@@ -29,20 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Writes tile files on a background thread, so that creating ~35 files per batch (an inode
 // allocation can cost a few hundred microseconds on some filesystems) overlaps the next
 // batch's journal append instead of following it. One thread, in order, so that a path
@@ -130,7 +116,7 @@ bool IsLogResourcePath(std::string_view path) {
 
 class DirectoryStorage : public LogStorage {
  public:
-  DirectoryStorage(std::string dir, Fd lock, std::unique_ptr<internal::SqliteEntryIndex> index)
+  DirectoryStorage(std::string dir, UniqueFd lock, std::unique_ptr<internal::LeafIndex> index)
       : dir_(std::move(dir)),
         lock_(std::move(lock)),
         index_(std::move(index)),
@@ -259,7 +245,7 @@ class DirectoryStorage : public LogStorage {
   Status ReplaceFile(const std::string& relative, ByteView data) const {
     const std::string final_path = dir_ + "/" + relative;
     const std::string tmp = final_path + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) return Error::FromErrno("create", tmp, errno);
     CLEARBOX_RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
@@ -309,8 +295,8 @@ class DirectoryStorage : public LogStorage {
   }
 
   std::string dir_;
-  Fd lock_;
-  std::unique_ptr<internal::SqliteEntryIndex> index_;
+  UniqueFd lock_;
+  std::unique_ptr<internal::LeafIndex> index_;
   std::unique_ptr<internal::TileJournal> journal_;
   std::set<std::string> known_dirs_;  // only the writer (WriteTiles, journal replay) uses it
   std::mutex published_mu_;
@@ -345,7 +331,7 @@ Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir,
     return Error::InvalidInput(dir + ": not a directory");
   }
   const std::string lock_path = dir + "/lock";
-  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (lock.get() < 0) return Error::FromErrno("open", lock_path, errno);
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
@@ -358,7 +344,7 @@ Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir,
     return Error::NotFound(dir + " is not a log (no config.json): run `clearbox log init`");
   }
   RemoveStaleTemporaries(dir);
-  CLEARBOX_ASSIGN_OR_RETURN(auto index, internal::SqliteEntryIndex::Open(dir + "/index.sqlite"));
+  CLEARBOX_ASSIGN_OR_RETURN(auto index, internal::LeafIndex::Open(dir + "/index", options.log));
   auto storage = std::make_unique<DirectoryStorage>(dir, std::move(lock), std::move(index));
   CLEARBOX_RETURN_IF_ERROR(storage->OpenJournal(options.log, options.journal_limit));
   return std::unique_ptr<LogStorage>(std::move(storage));

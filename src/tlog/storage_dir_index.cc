@@ -1,346 +1,339 @@
 #include "storage_dir_index.h"
 
-#include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
-#include <numeric>
 
+#include "clearbox/core/encoding.h"
 #include "clearbox/core/thread_name.h"
 
 namespace clearbox::tlog::internal {
 
 namespace {
 
-// Prepared statement with automatic finalize.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  sqlite3_stmt* get() const { return stmt_; }
-  bool ok() const { return stmt_ != nullptr; }
+constexpr char kMagic[8] = {'C', 'B', 'L', 'E', 'A', 'F', 'I', '1'};
+constexpr size_t kHeaderSize = 4096;  // a page: the slots stay page-aligned
+constexpr size_t kSlotSize = 16;
+constexpr uint64_t kMinSlots = uint64_t{1} << 12;
+constexpr uint64_t kMaxSlots = uint64_t{1} << 36;  // a 1 TiB table
+constexpr std::chrono::seconds kSyncInterval{10};
+constexpr uint64_t kRebuildChunk = 1 << 16;  // leaves read per pread while rebuilding
 
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
+uint64_t TagOf(const Hash& h) { return LoadLE64(h.data()); }
 
-Error SqliteError(sqlite3* db, std::string_view what) {
-  return Error::Io("index.sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db));
+// The smallest power of two >= 4 * entries (and >= kMinSlots): a new table starts at most a
+// quarter full and grows again at half.
+uint64_t SlotsFor(uint64_t entries) {
+  uint64_t slots = kMinSlots;
+  while (slots < 4 * entries && slots < kMaxSlots) slots <<= 1;
+  return slots;
 }
 
-Status Exec(sqlite3* db, const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    return Error::Io("index.sqlite: " + std::string(sql) + ": " + text);
+Status PreadAll(int fd, uint8_t* out, size_t size, uint64_t offset, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("read", path, errno);
+    if (n == 0) return Error::Io(path + ": ends before offset " + std::to_string(offset));
+    out += n;
+    size -= size_t(n);
+    offset += uint64_t(n);
   }
   return Status::Ok();
 }
 
-constexpr int kBloomProbes = 7;
-constexpr uint64_t kMinBloomCapacity = 1 << 21;
-constexpr size_t kCommitEntries = 1 << 18;
-constexpr std::chrono::seconds kCommitDelay{2};
+Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
+                 const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error::FromErrno("write", path, n < 0 ? errno : EIO);
+    data += n;
+    size -= size_t(n);
+    offset += uint64_t(n);
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
-LeafBloomFilter::LeafBloomFilter(uint64_t capacity) : capacity_(capacity) {
-  uint64_t bits = 64;
-  while (bits < capacity * 10) bits <<= 1;
-  mask_ = bits - 1;
-  words_.assign(bits / 64, 0);
-}
+struct LeafIndex::Table {
+  UniqueFd fd;
+  uint8_t* base = nullptr;
+  size_t length = 0;
+  uint64_t slots = 0;  // a power of two
 
-void LeafBloomFilter::Insert(const Hash& h) {
-  const uint64_t a = LoadLE64(h.data()), b = LoadLE64(h.data() + 8) | 1;
-  for (int i = 0; i < kBloomProbes; ++i) {
-    const uint64_t bit = (a + uint64_t(i) * b) & mask_;
-    words_[bit >> 6] |= uint64_t{1} << (bit & 63);
+  ~Table() {
+    if (base) ::munmap(base, length);
   }
-}
+  uint8_t* slot(uint64_t i) const { return base + kHeaderSize + kSlotSize * i; }
+  uint64_t synced_size() const { return LoadLE64(base + 16); }
+  void set_synced_size(uint64_t size) { StoreLE64(base + 16, size); }
 
-bool LeafBloomFilter::MayContain(const Hash& h) const {
-  const uint64_t a = LoadLE64(h.data()), b = LoadLE64(h.data() + 8) | 1;
-  for (int i = 0; i < kBloomProbes; ++i) {
-    const uint64_t bit = (a + uint64_t(i) * b) & mask_;
-    if (!(words_[bit >> 6] & (uint64_t{1} << (bit & 63)))) return false;
+  Status SyncAll(const std::string& path) const {
+    if (::msync(base, length, MS_SYNC) != 0) return Error::FromErrno("sync", path, errno);
+    return Status::Ok();
   }
-  return true;
-}
+  Status SyncHeader(const std::string& path) const {
+    if (::msync(base, kHeaderSize, MS_SYNC) != 0) return Error::FromErrno("sync", path, errno);
+    return Status::Ok();
+  }
 
-Result<std::unique_ptr<SqliteEntryIndex>> SqliteEntryIndex::Open(const std::string& path) {
-  auto open = [&](int flags) -> Result<sqlite3*> {
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-      sqlite3_close(db);
-      return Error::Io("open " + path + ": " + message);
+  // Maps `fd` (already sized) read-write.
+  static Result<std::shared_ptr<Table>> Map(UniqueFd fd, uint64_t slots, const std::string& path) {
+    auto t = std::make_shared<Table>();
+    t->length = kHeaderSize + kSlotSize * slots;
+    void* p = ::mmap(nullptr, t->length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED) return Error::FromErrno("map", path, errno);
+    t->base = static_cast<uint8_t*>(p);
+    t->fd = std::move(fd);
+    t->slots = slots;
+    return t;
+  }
+
+  // A new, empty table file at `path` (replacing any).
+  static Result<std::shared_ptr<Table>> Create(const std::string& path, uint64_t slots) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) return Error::FromErrno("create", path, errno);
+    if (::ftruncate(fd.get(), static_cast<off_t>(kHeaderSize + kSlotSize * slots)) != 0) {
+      return Error::FromErrno("size", path, errno);
     }
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-  };
-  CLEARBOX_ASSIGN_OR_RETURN(sqlite3 * db, open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  // The schema first, so that the read-only connection finds it.
-  auto setup = [&]() -> Status {
-    CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
-    CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
-    CLEARBOX_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-65536"));  // 64 MiB of pages
-    CLEARBOX_RETURN_IF_ERROR(Exec(db,
-                                  "CREATE TABLE IF NOT EXISTS entries ("
-                                  " leaf_hash BLOB PRIMARY KEY, idx INTEGER NOT NULL"
-                                  ") WITHOUT ROWID"));
-    return Exec(db,
-                "CREATE TABLE IF NOT EXISTS meta ("
-                " key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-  };
-  if (Status s = setup(); !s.ok()) {
-    sqlite3_close(db);
-    return s.error();
+    CLEARBOX_ASSIGN_OR_RETURN(auto t, Map(std::move(fd), slots, path));
+    std::memcpy(t->base, kMagic, sizeof kMagic);
+    StoreLE64(t->base + 8, slots);
+    t->set_synced_size(0);
+    return t;
   }
-  auto reader = open(SQLITE_OPEN_READONLY);
-  if (!reader.ok()) {
-    sqlite3_close(db);
-    return reader.error();
+
+  // The table at `path` if it is whole and consistent with a leaves file of `leaves_bytes`;
+  // otherwise an error saying what is wrong (the caller starts afresh).
+  static Result<std::shared_ptr<Table>> Open(const std::string& path, uint64_t leaves_bytes) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) return Error::FromErrno("open", path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat", path, errno);
+    uint8_t header[24];
+    if (Status s = PreadAll(fd.get(), header, sizeof header, 0, path); !s.ok()) return s.error();
+    if (std::memcmp(header, kMagic, sizeof kMagic) != 0) {
+      return Error::InvalidInput(path + ": not a leaf index table (bad magic)");
+    }
+    const uint64_t slots = LoadLE64(header + 8), synced = LoadLE64(header + 16);
+    if (slots < kMinSlots || slots > kMaxSlots || (slots & (slots - 1)) != 0) {
+      return Error::InvalidInput(path + ": bad slot count " + std::to_string(slots));
+    }
+    if (uint64_t(st.st_size) != kHeaderSize + kSlotSize * slots) {
+      return Error::InvalidInput(path + ": " + std::to_string(st.st_size) + " bytes for " +
+                                 std::to_string(slots) + " slots");
+    }
+    if (synced > slots / 2 || synced > leaves_bytes / kHashSize) {
+      return Error::InvalidInput(path + ": synced size " + std::to_string(synced) +
+                                 " is more than the table or the leaves file holds");
+    }
+    return Map(std::move(fd), slots, path);
   }
-  std::unique_ptr<SqliteEntryIndex> index(new SqliteEntryIndex(db, *reader));
-  CLEARBOX_RETURN_IF_ERROR(Exec(index->reader_, "PRAGMA cache_size=-16384"));
-  {
-    std::lock_guard db_lock(index->db_mu_);
-    CLEARBOX_ASSIGN_OR_RETURN(index->size_, index->ReadStoredSize());
+};
+
+LeafIndex::LeafIndex(std::string dir, UniqueFd leaves, std::shared_ptr<Table> table,
+                     uint64_t size)
+    : dir_(std::move(dir)), leaves_(std::move(leaves)), table_(std::move(table)), size_(size) {}
+
+Result<std::unique_ptr<LeafIndex>> LeafIndex::Open(const std::string& dir,
+                                                   std::function<void(const std::string&)> log) {
+  CLEARBOX_RETURN_IF_ERROR(MakeDirectories(dir));
+  const std::string leaves_path = dir + "/leaves", table_path = dir + "/table";
+  UniqueFd leaves(::open(leaves_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!leaves.valid()) return Error::FromErrno("open", leaves_path, errno);
+  struct stat st;
+  if (::fstat(leaves.get(), &st) != 0) return Error::FromErrno("stat", leaves_path, errno);
+
+  std::shared_ptr<Table> table;
+  if (::access(table_path.c_str(), F_OK) == 0) {
+    auto opened = Table::Open(table_path, uint64_t(st.st_size));
+    if (opened.ok()) {
+      table = std::move(*opened);
+    } else if (log) {
+      log("index: discarding " + opened.error().message() +
+          "; the deduplication index is rebuilt from the tiles");
+    }
   }
-  index->writer_ = std::thread([raw = index.get()] {
+  if (!table) {
+    CLEARBOX_ASSIGN_OR_RETURN(table, Table::Create(table_path, kMinSlots));
+    CLEARBOX_RETURN_IF_ERROR(table->SyncAll(table_path));
+    CLEARBOX_RETURN_IF_ERROR(SyncDirectory(dir));
+  }
+  const uint64_t size = table->synced_size();
+  std::unique_ptr<LeafIndex> index(
+      new LeafIndex(dir, std::move(leaves), std::move(table), size));
+  index->syncer_ = std::thread([raw = index.get()] {
     NameThisThread("cb-index");
-    raw->WriterLoop();
+    raw->SyncLoop();
   });
-  {
-    std::unique_lock lock(index->mu_);
-    CLEARBOX_RETURN_IF_ERROR(index->RebuildFilter(lock, index->size_));
-  }
   return index;
 }
 
-SqliteEntryIndex::~SqliteEntryIndex() {
+LeafIndex::~LeafIndex() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  sqlite3_close(reader_);
-  sqlite3_close(db_);
+  stop_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+  (void)Sync();  // best effort: an unsynced tail is re-indexed from the tiles on open
 }
 
-Result<uint64_t> SqliteEntryIndex::ReadStoredSize() {
-  Statement select(db_, "SELECT value FROM meta WHERE key = 'indexed_size'");
-  if (!select.ok()) return SqliteError(db_, "read indexed_size");
-  int rc = sqlite3_step(select.get());
-  if (rc == SQLITE_DONE) return uint64_t{0};
-  if (rc != SQLITE_ROW) return SqliteError(db_, "read indexed_size");
-  sqlite3_int64 value = sqlite3_column_int64(select.get(), 0);
-  if (value < 0) return Error::Io("index.sqlite: negative indexed_size");
-  return static_cast<uint64_t>(value);
-}
-
-Status SqliteEntryIndex::Add(std::span<const IndexedEntry> entries) {
-  if (entries.empty()) return Status::Ok();
+void LeafIndex::SyncLoop() {
   std::unique_lock lock(mu_);
-  if (write_error_) return *write_error_;
+  while (!stop_cv_.wait_for(lock, kSyncInterval, [&] { return stop_; })) {
+    lock.unlock();
+    Status s = Sync();
+    lock.lock();
+    if (!s.ok() && !sync_error_) sync_error_ = s.error();
+  }
+}
+
+Status LeafIndex::ReadLeaf(uint64_t index, Hash& out) const {
+  return PreadAll(leaves_.get(), out.data(), kHashSize, index * kHashSize, dir_ + "/leaves");
+}
+
+std::optional<uint64_t> LeafIndex::Find(const Hash& leaf_hash) const {
+  const Table& t = *table_;
+  const uint64_t tag = TagOf(leaf_hash), mask = t.slots - 1;
+  for (uint64_t probe = 0, i = tag & mask; probe < t.slots; ++probe, i = (i + 1) & mask) {
+    const uint8_t* s = t.slot(i);
+    const uint64_t value = LoadLE64(s + 8);
+    if (value == 0) return std::nullopt;
+    const uint64_t index = value - 1;
+    if (LoadLE64(s) != tag || index >= size_) continue;  // another entry, or stale
+    Hash stored;
+    if (ReadLeaf(index, stored).ok() && stored == leaf_hash) return index;
+  }
+  return std::nullopt;
+}
+
+bool LeafIndex::Insert(Table& t, uint64_t tag, uint64_t index) const {
+  const uint64_t mask = t.slots - 1;
+  for (uint64_t probe = 0, i = tag & mask; probe < t.slots; ++probe, i = (i + 1) & mask) {
+    uint8_t* s = t.slot(i);
+    const uint64_t value = LoadLE64(s + 8);
+    // Entries are added in index order, so a slot naming this index or a later one was left
+    // by a crash before the index was synced: it is free.
+    if (value == 0 || value - 1 >= index) {
+      StoreLE64(s, tag);
+      StoreLE64(s + 8, index + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+Status LeafIndex::Grow(uint64_t entries) {
+  const std::string path = dir_ + "/table", fresh_path = dir_ + "/table.new";
+  CLEARBOX_ASSIGN_OR_RETURN(auto fresh, Table::Create(fresh_path, SlotsFor(entries)));
+  std::vector<Hash> chunk;
+  for (uint64_t first = 0; first < entries; first += chunk.size()) {
+    chunk.resize(std::min(kRebuildChunk, entries - first));
+    CLEARBOX_RETURN_IF_ERROR(PreadAll(leaves_.get(), chunk[0].data(), chunk.size() * kHashSize,
+                                      first * kHashSize, dir_ + "/leaves"));
+    for (uint64_t k = 0; k < chunk.size(); ++k) {
+      if (!Insert(*fresh, TagOf(chunk[k]), first + k)) {
+        return Error::Internal(fresh_path + ": no free slot while rebuilding");
+      }
+    }
+  }
+  // Not synced here (that would stall the sequencer for a write of the whole table): its
+  // header says nothing is synced until the background Sync has written it all. A crash
+  // before that re-indexes from the tiles; one before the rename keeps the old table.
+  if (::rename(fresh_path.c_str(), path.c_str()) != 0) {
+    return Error::FromErrno("rename to", path, errno);
+  }
+  table_ = std::move(fresh);
+  return Status::Ok();
+}
+
+Status LeafIndex::Add(std::span<const IndexedEntry> entries) {
+  if (entries.empty()) return Status::Ok();
+  std::lock_guard lock(mu_);
+  if (sync_error_) return *sync_error_;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].index != size_ + i) {
       return Error::InvalidInput("index: entry " + std::to_string(entries[i].index) +
                                  " is not the next one (" + std::to_string(size_ + i) + ")");
     }
   }
-  for (const auto& e : entries) {
-    pending_.emplace(e.leaf_hash, e.index);
-    filter_.Insert(e.leaf_hash);
-  }
-  if (queue_.empty()) queued_since_ = std::chrono::steady_clock::now();
-  queue_.emplace_back(entries.begin(), entries.end());
-  queued_entries_ += entries.size();
-  size_ += entries.size();
-  cv_.notify_all();
-  // Kept under half its capacity, where false positives stay rare: size it up when it gets
-  // there (x4 each time, so rebuilds are rare).
-  if (2 * size_ > filter_.capacity()) return RebuildFilter(lock, size_);
-  return Status::Ok();
-}
-
-Status SqliteEntryIndex::RebuildFilter(std::unique_lock<std::mutex>& lock, uint64_t entries) {
-  ++flush_waiters_;
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
-  --flush_waiters_;
-  if (write_error_) return *write_error_;
-  LeafBloomFilter filter(std::max(kMinBloomCapacity, 4 * entries));
-  {
-    std::lock_guard reader_lock(reader_mu_);
-    Statement scan(reader_, "SELECT leaf_hash FROM entries");
-    if (!scan.ok()) return SqliteError(reader_, "scan");
-    int rc;
-    while ((rc = sqlite3_step(scan.get())) == SQLITE_ROW) {
-      if (sqlite3_column_bytes(scan.get(), 0) != int(kHashSize)) continue;
-      Hash h;
-      std::memcpy(h.data(), sqlite3_column_blob(scan.get(), 0), kHashSize);
-      filter.Insert(h);
+  const uint64_t total = size_ + entries.size();
+  if (2 * total > table_->slots) {
+    if (table_->slots >= kMaxSlots) {
+      return Error::LimitExceeded("index: the table is at its largest (" +
+                                  std::to_string(kMaxSlots) + " slots)");
     }
-    if (rc != SQLITE_DONE) return SqliteError(reader_, "scan");
+    CLEARBOX_RETURN_IF_ERROR(Grow(size_));
   }
-  for (const auto& [h, unused] : pending_) filter.Insert(h);
-  for (const auto& [h, unused] : committing_) filter.Insert(h);
-  filter_ = std::move(filter);
+  std::vector<uint8_t> leaves(entries.size() * kHashSize);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::memcpy(leaves.data() + i * kHashSize, entries[i].leaf_hash.data(), kHashSize);
+  }
+  CLEARBOX_RETURN_IF_ERROR(
+      PwriteAll(leaves_.get(), leaves.data(), leaves.size(), size_ * kHashSize, dir_ + "/leaves"));
+  for (const IndexedEntry& e : entries) {
+    if (!Insert(*table_, TagOf(e.leaf_hash), e.index)) {
+      // Only stale slots left by many crashes can fill a table kept half empty: a rebuild
+      // from the leaves (which hold this batch already) drops them.
+      CLEARBOX_RETURN_IF_ERROR(Grow(total));
+      break;
+    }
+  }
+  size_ = total;
   return Status::Ok();
 }
 
-uint64_t SqliteEntryIndex::size() {
+Result<std::vector<std::optional<uint64_t>>> LeafIndex::Lookup(std::span<const Hash> leaf_hashes) {
+  std::vector<std::optional<uint64_t>> out(leaf_hashes.size());
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < leaf_hashes.size(); ++i) out[i] = Find(leaf_hashes[i]);
+  return out;
+}
+
+uint64_t LeafIndex::size() {
   std::lock_guard lock(mu_);
   return size_;
 }
 
-Result<std::vector<std::optional<uint64_t>>> SqliteEntryIndex::Lookup(
-    std::span<const Hash> leaf_hashes) {
-  std::vector<std::optional<uint64_t>> out(leaf_hashes.size());
-  std::vector<size_t> misses;
+Status LeafIndex::Sync() {
+  std::lock_guard sync_lock(sync_mu_);
+  std::shared_ptr<Table> table;
+  uint64_t size;
   {
     std::lock_guard lock(mu_);
-    for (size_t i = 0; i < leaf_hashes.size(); ++i) {
-      if (!filter_.MayContain(leaf_hashes[i])) continue;  // certainly new: the common case
-      if (auto it = pending_.find(leaf_hashes[i]); it != pending_.end()) {
-        out[i] = it->second;
-      } else if (auto c = committing_.find(leaf_hashes[i]); c != committing_.end()) {
-        out[i] = c->second;
-      } else {
-        misses.push_back(i);
-      }
-    }
+    table = table_;
+    size = size_;
+    if (size == table->synced_size()) return Status::Ok();
   }
-  if (misses.empty()) return out;
-  // Looking keys up in sorted order walks the B-tree pages in order: fewer cache misses.
-  std::sort(misses.begin(), misses.end(),
-            [&](size_t a, size_t b) { return leaf_hashes[a] < leaf_hashes[b]; });
-  std::lock_guard reader_lock(reader_mu_);
-  Statement select(reader_, "SELECT idx FROM entries WHERE leaf_hash = ?");
-  if (!select.ok()) return SqliteError(reader_, "prepare lookup");
-  for (size_t i : misses) {
-    sqlite3_reset(select.get());
-    sqlite3_bind_blob(select.get(), 1, leaf_hashes[i].data(), kHashSize, SQLITE_STATIC);
-    int rc = sqlite3_step(select.get());
-    if (rc == SQLITE_ROW) {
-      out[i] = static_cast<uint64_t>(sqlite3_column_int64(select.get(), 0));
-    } else if (rc != SQLITE_DONE) {
-      return SqliteError(reader_, "lookup");
-    }
+  // Every leaf and slot of [0, size) was written before `size` was read: sync them, then say so.
+  if (::fdatasync(leaves_.get()) != 0) return Error::FromErrno("sync", dir_ + "/leaves", errno);
+  CLEARBOX_RETURN_IF_ERROR(table->SyncAll(dir_ + "/table"));
+  {
+    std::lock_guard lock(mu_);
+    if (table != table_) return Status::Ok();  // Grow replaced it, synced
+    table->set_synced_size(std::min(size, size_));  // Truncate may have run meanwhile
   }
-  return out;
+  return table->SyncHeader(dir_ + "/table");
 }
 
-Status SqliteEntryIndex::Commit(std::vector<IndexedEntry>& entries) {
-  const uint64_t indexed_size = entries.back().index + 1;
-  // In key order, the inserts walk the B-tree from left to right instead of jumping to a
-  // random page each time: a third of the CPU, and every page is touched once.
-  std::sort(entries.begin(), entries.end(), [](const IndexedEntry& a, const IndexedEntry& b) {
-    return a.leaf_hash < b.leaf_hash;
-  });
-  CLEARBOX_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
-  Statement insert(db_, "INSERT OR IGNORE INTO entries (leaf_hash, idx) VALUES (?, ?)");
-  Statement meta(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_size', ?)");
-  Status status;
-  if (!insert.ok() || !meta.ok()) status = SqliteError(db_, "prepare insert");
-  for (size_t i = 0; status.ok() && i < entries.size(); ++i) {
-    sqlite3_reset(insert.get());
-    sqlite3_bind_blob(insert.get(), 1, entries[i].leaf_hash.data(), kHashSize, SQLITE_STATIC);
-    sqlite3_bind_int64(insert.get(), 2, static_cast<sqlite3_int64>(entries[i].index));
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) status = SqliteError(db_, "insert");
-  }
-  if (status.ok()) {
-    sqlite3_bind_int64(meta.get(), 1, static_cast<sqlite3_int64>(indexed_size));
-    if (sqlite3_step(meta.get()) != SQLITE_DONE) status = SqliteError(db_, "update indexed_size");
-  }
-  if (!status.ok()) {
-    (void)Exec(db_, "ROLLBACK");
-    return status;
-  }
-  return Exec(db_, "COMMIT");
-}
-
-void SqliteEntryIndex::WriterLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    // Commits are large and rare: a leaf hash lands on a random page of the B-tree, so a
-    // commit of n entries rewrites up to n pages (into the WAL, later into the database); one
-    // commit of 256k entries costs about what one of 4k does once the index is large. Lookups
-    // meanwhile see the queued entries through pending_.
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    const auto due = queued_since_ + kCommitDelay;
-    cv_.wait_until(lock, due, [&] {
-      return stop_ || flush_waiters_ > 0 || queued_entries_ >= kCommitEntries;
-    });
-    if (queue_.empty()) {
-      if (stop_) return;
-      continue;
-    }
-    std::vector<IndexedEntry> batch;
-    batch.reserve(queued_entries_);
-    for (auto& q : queue_) batch.insert(batch.end(), q.begin(), q.end());
-    queue_.clear();
-    queued_entries_ = 0;
-    // Lookups find these in committing_ until the commit is done (a swap, not n erases under
-    // the lock that every lookup takes).
-    committing_ = std::move(pending_);
-    pending_ = {};
-    writing_ = true;
-    lock.unlock();
-    Status status;
-    {
-      std::lock_guard db_lock(db_mu_);
-      status = Commit(batch);
-    }
-    lock.lock();
-    writing_ = false;
-    if (!status.ok() && !write_error_) write_error_ = status.error();
-    // After a failed commit the index is read-only (write_error_): keep answering from memory.
-    auto committed = std::move(committing_);
-    committing_ = {};
-    if (!status.ok()) pending_.merge(committed);
-    cv_.notify_all();
-    lock.unlock();
-    committed = {};  // freed outside the lock
-    lock.lock();
-  }
-}
-
-Status SqliteEntryIndex::Flush() {
-  std::unique_lock lock(mu_);
-  ++flush_waiters_;
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || write_error_.has_value(); });
-  --flush_waiters_;
-  if (write_error_) return *write_error_;
-  return Status::Ok();
-}
-
-Status SqliteEntryIndex::Truncate(uint64_t size) {
-  CLEARBOX_RETURN_IF_ERROR(Flush());
+Status LeafIndex::Truncate(uint64_t size) {
+  std::lock_guard sync_lock(sync_mu_);
   std::lock_guard lock(mu_);
-  std::lock_guard db_lock(db_mu_);
-  Statement del(db_, "DELETE FROM entries WHERE idx >= ?");
-  Statement meta(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('indexed_size', ?)");
-  if (!del.ok() || !meta.ok()) return SqliteError(db_, "prepare truncate");
-  CLEARBOX_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
-  sqlite3_bind_int64(del.get(), 1, static_cast<sqlite3_int64>(size));
-  sqlite3_bind_int64(meta.get(), 1, static_cast<sqlite3_int64>(std::min(size, size_)));
-  if (sqlite3_step(del.get()) != SQLITE_DONE || sqlite3_step(meta.get()) != SQLITE_DONE) {
-    Status status = SqliteError(db_, "truncate");
-    (void)Exec(db_, "ROLLBACK");
-    return status;
-  }
-  CLEARBOX_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-  size_ = std::min(size, size_);
-  return Status::Ok();
+  // Slots of later entries stay behind, harmless: lookups confirm against the leaves file
+  // below size_, and inserts reuse them.
+  size_ = std::min(size_, size);
+  if (table_->synced_size() <= size_) return Status::Ok();
+  table_->set_synced_size(size_);
+  return table_->SyncHeader(dir_ + "/table");
 }
 
 }  // namespace clearbox::tlog::internal

@@ -109,7 +109,8 @@ struct DirectoryStorageOptions {
 //   dir/checkpoint           the published checkpoint (replaced with WriteFileAtomic)
 //   dir/tile/<L>/<N>[.p/<W>], dir/tile/entries/<N>[.p/<W>]   C2SP tlog-tiles, as served
 //   dir/journal/<seq>        write-ahead journal of recent tile batches (storage_dir_journal.h)
-//   dir/index.sqlite         deduplication index (SQLite, WAL; rebuildable from the bundles)
+//   dir/index/leaves, dir/index/table   deduplication index (storage_dir_index.h; rebuilt
+//                            from the level-0 tiles when lost)
 //   dir/lock                 held (flock) while open: one writer per log
 // WriteTiles appends the batch to the journal and fdatasyncs it once (the durability point),
 // then writes each tile file (temporary name, rename) without fsync; a journal file is
