@@ -491,7 +491,9 @@ class SquashfsWalk {
     // xz and lzma metadata blocks cost ~0.2 ms each to decompress (8 ms for the tables of a
     // Debian root filesystem) and the walk reads them one at a time: they are decompressed
     // on every core first. The fast decoders (gzip, lz4, zstd, lzo) are left to the walk.
-    const int threads = std::min<int>(walker_.threads(), int(std::thread::hardware_concurrency()));
+    // Asked once: the walker hands its threads out to one user (nested containers get one).
+    threads_ = std::clamp<int>(walker_.threads(), 1, 64);
+    const int threads = std::min<int>(threads_, int(std::thread::hardware_concurrency()));
     if ((super_.compression_id == SQFS_COMP_XZ || super_.compression_id == SQFS_COMP_LZMA) &&
         threads > 1) {
       PrefetchMetadata(reinterpret_cast<MetadataCache*>(cmp_.get()),
@@ -675,7 +677,7 @@ class SquashfsWalk {
 
   Status ExtractFiles() {
     std::vector<uint64_t> keys = DataOrderKeys();
-    int threads = std::clamp<int>(walker_.threads(), 1, 64);
+    int threads = threads_;
     if (files_.size() < 64) threads = 1;
     // Large files first, largest first, one per work unit: a large file taken last would
     // keep one thread busy after the others ran out of work (a 50 MB package list is a
@@ -817,6 +819,7 @@ class SquashfsWalk {
   std::vector<Node> dirs_later_;  // directories, reported after the files
   std::vector<Node> hard_links_;
   std::atomic<bool> fragment_table_noted_{false};
+  int threads_ = 1;  // walker_.threads(), asked once
 };
 
 // Superblock fields (little-endian squashfs 4): see squashfs-tools' squashfs_fs.h.
