@@ -170,11 +170,59 @@ Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, Vie
   return cmp;
 }
 
+// Metadata blocks decompressed by helper threads while the walk runs (StartPrefetch): they
+// take the blocks in table order, the walk takes the block it needs (or waits for the one a
+// helper is on). xz and lzma blocks cost ~0.18 ms each and the walk needs them one at a
+// time: the walk of a Debian root filesystem waited 8.7 ms on one core for 47 of them.
+struct MetadataPrefetch {
+  enum State : uint8_t { kTodo, kBusy, kDone, kFailed };
+  std::vector<ByteView> blocks;                 // compressed, in the image
+  std::unordered_map<uint32_t, size_t> by_crc;  // CRC-32 of a block -> its first index
+  std::vector<Bytes> outputs;
+  std::unique_ptr<std::atomic<uint8_t>[]> states;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> helpers;
+
+  ~MetadataPrefetch() { Stop(); }
+  void Stop() {
+    stop = true;
+    for (std::thread& t : helpers) t.join();
+    helpers.clear();
+  }
+  bool Claim(size_t i) {
+    uint8_t todo = kTodo;
+    return states[i].compare_exchange_strong(todo, kBusy);
+  }
+  void Decompress(size_t i, sqfs_compressor_t* cmp) {
+    Bytes out(8192);
+    sqfs_s32 n = cmp->do_block(cmp, blocks[i].data(), sqfs_u32(blocks[i].size()), out.data(),
+                               sqfs_u32(out.size()));
+    if (n > 0) {
+      out.resize(size_t(n));
+      outputs[i] = std::move(out);
+    }
+    states[i].store(n > 0 ? kDone : kFailed, std::memory_order_release);
+  }
+  // The decompressed block whose compressed bytes are `in`, if it is one of `blocks`;
+  // decompressed here with `cmp` when no helper has started it. Null otherwise.
+  const Bytes* Find(uint32_t crc, const sqfs_u8* in, sqfs_u32 size, sqfs_compressor_t* cmp) {
+    auto it = by_crc.find(crc);
+    if (it == by_crc.end()) return nullptr;
+    const size_t i = it->second;
+    if (blocks[i].size() != size || std::memcmp(blocks[i].data(), in, size) != 0) return nullptr;
+    if (Claim(i)) Decompress(i, cmp);
+    uint8_t state;
+    while ((state = states[i].load(std::memory_order_acquire)) == kBusy) std::this_thread::yield();
+    return state == kDone ? &outputs[i] : nullptr;
+  }
+};
+
 // Wraps the compressor that reads metadata (inode and directory tables): libsquashfs keeps
 // one decompressed metadata block per reader, so a walk that moves between directories
-// decompresses the same 8 KiB blocks again and again. This keeps the blocks decompressed
-// ahead of the walk (PrefetchMetadata) and the last blocks decompressed since, keyed by
-// their compressed bytes (compared in full, so a hit is always the same input).
+// decompresses the same 8 KiB blocks again and again. This serves the blocks of the
+// prefetch and keeps the last blocks decompressed otherwise, keyed by their compressed bytes
+// (compared in full, so a hit is always the same input). Used by one thread at a time.
 struct MetadataCache {
   sqfs_compressor_t cmp;  // first member: libsquashfs casts the pointer
   sqfs_compressor_t* inner;
@@ -183,8 +231,8 @@ struct MetadataCache {
     Bytes input;
     Bytes output;
   };
-  std::unordered_map<uint32_t, Entry> prefetched;  // by CRC-32 of the input
-  std::vector<Entry> entries;                      // a ring
+  std::unique_ptr<MetadataPrefetch> prefetch;  // stopped before `inner` is destroyed
+  std::vector<Entry> entries;                  // a ring
   size_t next = 0;
 };
 
@@ -194,6 +242,7 @@ constexpr size_t kMaxMetadataBlock = 8192 + 2;
 
 void MetadataCacheDestroy(sqfs_object_t* obj) {
   auto* cache = reinterpret_cast<MetadataCache*>(obj);
+  cache->prefetch.reset();
   sqfs_destroy(cache->inner);
   delete cache;
 }
@@ -206,26 +255,24 @@ int MetadataCacheReadOptions(sqfs_compressor_t* cmp, sqfs_file_t* file) {
   auto* cache = reinterpret_cast<MetadataCache*>(cmp);
   return cache->inner->read_options(cache->inner, file);
 }
-bool CopyIfSame(const MetadataCache::Entry& e, uint32_t crc, const sqfs_u8* in, sqfs_u32 size,
-                sqfs_u8* out, sqfs_u32 outsize) {
-  if (e.crc != crc || e.input.size() != size || e.output.size() > outsize ||
-      std::memcmp(e.input.data(), in, size) != 0) {
-    return false;
-  }
-  std::memcpy(out, e.output.data(), e.output.size());
-  return true;
-}
 sqfs_s32 MetadataCacheDoBlock(sqfs_compressor_t* cmp, const sqfs_u8* in, sqfs_u32 size,
                               sqfs_u8* out, sqfs_u32 outsize) {
   auto* cache = reinterpret_cast<MetadataCache*>(cmp);
   if (size > kMaxMetadataBlock) return cache->inner->do_block(cache->inner, in, size, out, outsize);
   uint32_t crc = Crc32({in, size});
-  if (auto it = cache->prefetched.find(crc); it != cache->prefetched.end()) {
-    if (CopyIfSame(it->second, crc, in, size, out, outsize))
-      return sqfs_s32(it->second.output.size());
+  if (cache->prefetch) {
+    const Bytes* found = cache->prefetch->Find(crc, in, size, cache->inner);
+    if (found != nullptr && found->size() <= outsize) {
+      std::memcpy(out, found->data(), found->size());
+      return sqfs_s32(found->size());
+    }
   }
   for (const MetadataCache::Entry& e : cache->entries) {
-    if (CopyIfSame(e, crc, in, size, out, outsize)) return sqfs_s32(e.output.size());
+    if (e.crc == crc && e.input.size() == size && e.output.size() <= outsize &&
+        std::memcmp(e.input.data(), in, size) == 0) {
+      std::memcpy(out, e.output.data(), e.output.size());
+      return sqfs_s32(e.output.size());
+    }
   }
   sqfs_s32 n = cache->inner->do_block(cache->inner, in, size, out, outsize);
   if (n > 0) {
@@ -271,39 +318,30 @@ std::vector<ByteView> MetadataBlocks(ByteView image, const sqfs_super_t& super, 
   return blocks;
 }
 
-// Decompresses `blocks` into `cache` on up to `threads` threads, each with a compressor of
-// its own from `make`. The directory walk reads every one of them and is serial; xz
-// metadata blocks cost ~0.2 ms each, so the walk of a Debian root filesystem waited ~8 ms
-// on one core for work that splits across all of them.
+// Starts `helpers` threads decompressing `blocks` for `cache`, each with a compressor of its
+// own from `make` (called on the helper thread).
 template <typename MakeCompressor>
-void PrefetchMetadata(MetadataCache* cache, const std::vector<ByteView>& blocks, int threads,
-                      const MakeCompressor& make) {
-  std::vector<Bytes> outputs(blocks.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    SqfsPtr<sqfs_compressor_t> cmp = make();
-    if (!cmp) return;
-    for (size_t i = next.fetch_add(1); i < blocks.size(); i = next.fetch_add(1)) {
-      Bytes out(8192);
-      sqfs_s32 n = cmp->do_block(cmp.get(), blocks[i].data(), sqfs_u32(blocks[i].size()),
-                                 out.data(), sqfs_u32(out.size()));
-      if (n <= 0) continue;  // left to the walk, which notes it
-      out.resize(size_t(n));
-      outputs[i] = std::move(out);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  cache->prefetched.reserve(blocks.size());
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    if (outputs[i].empty()) continue;
-    const uint32_t crc = Crc32(blocks[i]);
-    cache->prefetched.try_emplace(
-        crc, MetadataCache::Entry{crc, Bytes(blocks[i].begin(), blocks[i].end()),
-                                  std::move(outputs[i])});
+void StartPrefetch(MetadataCache* cache, std::vector<ByteView> blocks, int helpers,
+                   MakeCompressor make) {
+  if (blocks.empty() || helpers < 1) return;
+  auto p = std::make_unique<MetadataPrefetch>();
+  p->outputs.resize(blocks.size());
+  p->states = std::make_unique<std::atomic<uint8_t>[]>(blocks.size());
+  p->by_crc.reserve(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) p->by_crc.try_emplace(Crc32(blocks[i]), i);
+  p->blocks = std::move(blocks);
+  MetadataPrefetch* raw = p.get();
+  for (int i = 0; i < helpers; ++i) {
+    p->helpers.emplace_back([raw, make] {
+      SqfsPtr<sqfs_compressor_t> cmp = make();
+      if (!cmp) return;
+      for (size_t b = raw->next.fetch_add(1); b < raw->blocks.size() && !raw->stop.load();
+           b = raw->next.fetch_add(1)) {
+        if (raw->Claim(b)) raw->Decompress(b, cmp.get());
+      }
+    });
   }
+  cache->prefetch = std::move(p);
 }
 
 NodeType TypeOf(const sqfs_inode_generic_t& inode) {
@@ -488,19 +526,17 @@ class SquashfsWalk {
     }
     CLEARBOX_ASSIGN_OR_RETURN(SqfsPtr<sqfs_compressor_t> cmp, MakeCompressor(super_, &file_));
     cmp_ = WithMetadataCache(std::move(cmp));
-    // xz and lzma metadata blocks cost ~0.2 ms each to decompress (8 ms for the tables of a
-    // Debian root filesystem) and the walk reads them one at a time: they are decompressed
-    // on every core first. The fast decoders (gzip, lz4, zstd, lzo) are left to the walk.
     // Asked once: the walker hands its threads out to one user (nested containers get one).
     threads_ = std::clamp<int>(walker_.threads(), 1, 64);
-    const int threads = std::min<int>(threads_, int(std::thread::hardware_concurrency()));
-    if ((super_.compression_id == SQFS_COMP_XZ || super_.compression_id == SQFS_COMP_LZMA) &&
-        threads > 1) {
-      PrefetchMetadata(reinterpret_cast<MetadataCache*>(cmp_.get()),
-                       MetadataBlocks(file_.data, super_, kMetadataPrefetchBlocks), threads, [&] {
-                         Result<SqfsPtr<sqfs_compressor_t>> made = MakeCompressor(super_, &file_);
-                         return made.ok() ? std::move(made).value() : nullptr;
-                       });
+    // xz and lzma metadata blocks are decompressed by helpers beside the walk (on the other
+    // cores); the fast decoders (gzip, lz4, zstd, lzo) are left to the walk.
+    const int cores = std::min<int>(threads_, int(std::thread::hardware_concurrency()));
+    if (super_.compression_id == SQFS_COMP_XZ || super_.compression_id == SQFS_COMP_LZMA) {
+      StartPrefetch(reinterpret_cast<MetadataCache*>(cmp_.get()),
+                    MetadataBlocks(file_.data, super_, kMetadataPrefetchBlocks), cores - 1, [this] {
+                      Result<SqfsPtr<sqfs_compressor_t>> made = MakeCompressor(super_, &file_);
+                      return made.ok() ? std::move(made).value() : nullptr;
+                    });
     }
     ids_.reset(sqfs_id_table_create(0));
     if (!ids_) return Error::Internal("sqfs_id_table_create failed");
@@ -509,7 +545,10 @@ class SquashfsWalk {
     dirs_.reset(sqfs_dir_reader_create(&super_, cmp_.get(), &file_.file, 0));
     if (!dirs_) return Error::Internal("sqfs_dir_reader_create failed");
 
-    CLEARBOX_RETURN_IF_ERROR(WalkTree());
+    Status walked = WalkTree();
+    // The helpers' cores go to the extraction.
+    if (auto* p = reinterpret_cast<MetadataCache*>(cmp_.get())->prefetch.get()) p->Stop();
+    CLEARBOX_RETURN_IF_ERROR(walked);
     CLEARBOX_RETURN_IF_ERROR(ExtractFiles());
     for (Node& link : hard_links_)
       CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(link), nullptr));
