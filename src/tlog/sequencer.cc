@@ -265,9 +265,15 @@ void Sequencer::IntegratorLoop() {
   for (;;) {
     if (stop_integrator_) {
       lock.unlock();
-      FinishWrite();  // the last batch is handed over too
+      FinishWrites();  // the last batches are handed over too
       lock.lock();
       break;
+    }
+    if (!in_flight_.empty() && in_flight_.front()->done) {  // hand it over first
+      lock.unlock();
+      FinishWrite();
+      lock.lock();
+      continue;
     }
     const auto now = Clock::now();
     // Back-pressure: do not run ahead of the publisher without bound (witnesses down).
@@ -290,13 +296,7 @@ void Sequencer::IntegratorLoop() {
       lock.lock();
       continue;
     }
-    if (in_flight_) {
-      // Nothing to overlap the write with: wait for it and hand the batch over now.
-      lock.unlock();
-      FinishWrite();
-      lock.lock();
-      continue;
-    }
+    // A finished write wakes us as well (see Integrate), so waiting here never delays one.
     if (queue_.empty() || publisher_far_behind) {
       integrator_cv_.wait(lock);
     } else {
@@ -382,8 +382,13 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
       Log("error: " + broken_->message());
     }
   }
-  // Batches are handed over in order: the previous one first.
-  FinishWrite();
+  // Batches are handed over in order, the earlier ones first. This one's write may start while
+  // the previous one's is still syncing; one with nothing to write waits for them all.
+  if (fresh.empty() || broken_) {
+    FinishWrites();
+  } else {
+    while (in_flight_.size() >= kWritesInFlight) FinishWrite();
+  }
   if (broken_) {
     // Nothing of this batch may be handed over: its tiles are not all durable.
     for (Waiter& w : staged.waiters) w.done(*broken_);
@@ -405,8 +410,8 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
     publisher_cv_.notify_one();
     return;
   }
-  in_flight_ = std::make_unique<InFlight>();
-  InFlight* f = in_flight_.get();
+  in_flight_.push_back(std::make_unique<InFlight>());
+  InFlight* f = in_flight_.back().get();
   f->tiles = std::move(tiles);
   f->hash_tiles = hash_tiles;
   f->entries = fresh.size();
@@ -416,19 +421,31 @@ void Sequencer::Integrate(std::vector<Pending> batch) {
     NameThisThread("cb-tilewrite");
     Status s = storage_.WriteTiles(f->tiles);
     f->finished = Clock::now();
+    {
+      std::lock_guard lock(mu_);
+      f->done = true;
+    }
+    integrator_cv_.notify_one();
     return s;
   });
 }
 
+void Sequencer::FinishWrites() {
+  while (!in_flight_.empty()) FinishWrite();
+}
+
 void Sequencer::FinishWrite() {
-  if (!in_flight_) return;
-  std::unique_ptr<InFlight> f = std::move(in_flight_);
+  if (in_flight_.empty()) return;
+  std::unique_ptr<InFlight> f = std::move(in_flight_.front());
+  in_flight_.pop_front();
   Status written = f->written.get();
-  if (!written.ok()) {
+  if (!written.ok() && !broken_) {
     // The tree in memory is now ahead of what is durable: stop here. A restart recovers
     // from what the storage holds.
     broken_ = written.error().WithContext("storage failed; restart the log server to recover");
     Log("error: " + broken_->message());
+  }
+  if (broken_) {  // this batch's write, or an earlier one's, failed: nothing more is handed over
     for (Waiter& w : f->staged.waiters) w.done(*broken_);
     return;
   }

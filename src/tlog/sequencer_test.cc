@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "clearbox/core/file.h"
@@ -39,7 +40,19 @@ class FaultyStorage : public LogStorage {
   }
   Status WriteTiles(std::span<const TileData> tiles) override {
     if (fail_write) return Error::Io("injected: write failed");
-    return inner_.WriteTiles(tiles);
+    const int call = write_calls++;
+    const int overlapping = ++writes_in_flight;
+    for (int seen = max_writes_in_flight; overlapping > seen;) {
+      if (max_writes_in_flight.compare_exchange_weak(seen, overlapping)) break;
+    }
+    Status s;
+    if (call == slow_write_call) {
+      std::this_thread::sleep_for(300ms);
+      if (fail_slow_write) s = Error::Io("injected: slow write failed");
+    }
+    if (s.ok()) s = inner_.WriteTiles(tiles);
+    --writes_in_flight;
+    return s;
   }
   Result<std::vector<std::optional<uint64_t>>> LookupEntries(std::span<const Hash> h) override {
     return inner_.LookupEntries(h);
@@ -54,6 +67,11 @@ class FaultyStorage : public LogStorage {
 
   std::atomic<bool> fail_publish{false};
   std::atomic<bool> fail_write{false};
+  std::atomic<int> write_calls{0};
+  std::atomic<int> slow_write_call{-1};  // this WriteTiles call (0-based) takes 300 ms...
+  std::atomic<bool> fail_slow_write{false};  // ...and then fails
+  std::atomic<int> writes_in_flight{0};
+  std::atomic<int> max_writes_in_flight{0};
   std::atomic<int> publishes{0};
 
  private:
@@ -413,6 +431,49 @@ TEST_F(SequencerTest, AStorageFailureStopsTheSequencerUntilRestart) {
   auto r = AddAndWait(*sequencer, Entry("b")).value();
   EXPECT_EQ(r.index, 1u);
   Verify(r, Entry("b"));
+}
+
+// One batch's write overlaps the next one's; the later batch is still handed over only after
+// the earlier one, and not at all if the earlier write failed.
+TEST_F(SequencerTest, OverlappingWritesAreHandedOverInOrder) {
+  for (bool fail : {false, true}) {
+    SCOPED_TRACE(fail ? "the first write fails" : "both writes succeed");
+    TempDir dir;
+    LogConfig config = testing::NewConfig(keys_, 1, 1ms);  // a batch per entry
+    auto real = testing::NewLogStorage(dir.path(), config);
+    FaultyStorage storage(*real);
+    auto sequencer = Start(storage, config);
+    ASSERT_TRUE(AddAndWait(*sequencer, Entry("a")).ok());
+    storage.slow_write_call = storage.write_calls.load();
+    storage.fail_slow_write = fail;
+    std::promise<Result<AddResult>> x, y;
+    std::atomic<int> order{0};
+    int x_answered = 0, y_answered = 0;
+    sequencer->Add(Entry("x"), [&](Result<AddResult> r) {
+      x_answered = ++order;
+      x.set_value(std::move(r));
+    });
+    std::this_thread::sleep_for(50ms);  // x's write is under way
+    sequencer->Add(Entry("y"), [&](Result<AddResult> r) {
+      y_answered = ++order;
+      y.set_value(std::move(r));
+    });
+    auto rx = x.get_future().get();
+    auto ry = y.get_future().get();
+    EXPECT_EQ(storage.max_writes_in_flight.load(), 2);
+    EXPECT_LT(x_answered, y_answered);
+    if (fail) {
+      ASSERT_FALSE(rx.ok());
+      ASSERT_FALSE(ry.ok());  // its own write succeeded, but it follows a lost batch
+      EXPECT_EQ(ry.error().code(), ErrorCode::kIo);
+    } else {
+      ASSERT_TRUE(rx.ok()) << rx.error().ToString();
+      ASSERT_TRUE(ry.ok()) << ry.error().ToString();
+      EXPECT_EQ(rx->index, 1u);
+      EXPECT_EQ(ry->index, 2u);
+      Verify(*ry, Entry("y"));
+    }
+  }
 }
 
 TEST_F(SequencerTest, StopFailsWhatIsQueued) {

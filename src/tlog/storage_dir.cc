@@ -202,13 +202,30 @@ class DirectoryStorage : public LogStorage {
       std::lock_guard lock(published_mu_);
       checkpoint = published_;
     }
-    if (journal_->NeedsRotation()) {
-      CLEARBOX_RETURN_IF_ERROR(files_.Drain());  // syncfs must find them in the page cache
-      CLEARBOX_RETURN_IF_ERROR(journal_->Rotate(checkpoint));
+    //
+    // Calls may overlap (see storage.h): the record is written under append_mu_, the
+    // fdatasync runs outside it, so the next batch's write proceeds during this one's sync.
+    {
+      std::unique_lock lock(append_mu_);
+      if (journal_->NeedsRotation()) {
+        // syncfs must find the files of every batch in the old journal in the page cache:
+        // wait for the batches still syncing to queue theirs, then for the queue.
+        unsynced_cv_.wait(lock, [&] { return unsynced_ == 0; });
+        CLEARBOX_RETURN_IF_ERROR(files_.Drain());
+        CLEARBOX_RETURN_IF_ERROR(journal_->Rotate(checkpoint));
+      }
+      CLEARBOX_RETURN_IF_ERROR(journal_->Write(checkpoint, tiles));
+      for (const TileData& t : tiles) CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(t.path));
+      ++unsynced_;
     }
-    CLEARBOX_RETURN_IF_ERROR(journal_->Append(checkpoint, tiles));
-    for (const TileData& t : tiles) CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(t.path));
-    return files_.Enqueue(tiles);
+    Status done = journal_->Sync();
+    if (done.ok()) done = files_.Enqueue(tiles);
+    {
+      std::lock_guard lock(append_mu_);
+      --unsynced_;
+    }
+    unsynced_cv_.notify_all();
+    return done;
   }
 
   Result<std::vector<std::optional<uint64_t>>> LookupEntries(
@@ -298,7 +315,10 @@ class DirectoryStorage : public LogStorage {
   UniqueFd lock_;
   std::unique_ptr<internal::LeafIndex> index_;
   std::unique_ptr<internal::TileJournal> journal_;
-  std::set<std::string> known_dirs_;  // only the writer (WriteTiles, journal replay) uses it
+  std::set<std::string> known_dirs_;  // WriteTiles (under append_mu_) and journal replay
+  std::mutex append_mu_;                // serializes journal writes and rotation
+  std::condition_variable unsynced_cv_;
+  int unsynced_ = 0;  // WriteTiles calls between their journal write and queueing their files
   std::mutex published_mu_;
   std::string published_;  // the checkpoint published last: each journal record carries it
   TileFileQueue files_;  // last: its threads use the members above

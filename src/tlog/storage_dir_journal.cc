@@ -228,15 +228,24 @@ Status TileJournal::StartFile() {
 }
 
 Status TileJournal::Append(std::string_view checkpoint, std::span<const TileData> tiles) {
+  CLEARBOX_RETURN_IF_ERROR(Write(checkpoint, tiles));
+  return Sync();
+}
+
+Status TileJournal::Write(std::string_view checkpoint, std::span<const TileData> tiles) {
   if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
   buffer_.clear();
   EncodeJournalRecord(checkpoint, tiles, buffer_);
-  const std::string path = dir_ + "/" + FileName(seq_);
-  CLEARBOX_RETURN_IF_ERROR(WriteAll(fd_, buffer_, path));
-  if (::fdatasync(fd_) != 0) return Error::FromErrno("fdatasync", path, errno);
+  CLEARBOX_RETURN_IF_ERROR(WriteAll(fd_, buffer_, dir_ + "/" + FileName(seq_)));
   size_ += buffer_.size();
-  ++appended_;
   if (buffer_.capacity() > (uint64_t(64) << 20)) Bytes().swap(buffer_);  // an outsized batch
+  return Status::Ok();
+}
+
+Status TileJournal::Sync() {
+  if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
+  if (::fdatasync(fd_) != 0) return Error::FromErrno("fdatasync", dir_ + "/" + FileName(seq_), errno);
+  ++appended_;
   return Status::Ok();
 }
 

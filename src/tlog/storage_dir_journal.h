@@ -96,6 +96,12 @@ class TileJournal {
   // Appends the batch, with the checkpoint published last, and fdatasyncs the journal: once
   // this returns, the batch survives a crash. Errors: kIo.
   Status Append(std::string_view checkpoint, std::span<const TileData> tiles);
+  // Append in two steps, so that one batch's fdatasync can overlap the next batch's write:
+  // Write appends the record (page cache only); Sync makes every record written before it
+  // durable. Write and Rotate must be serialized by the caller; Sync may run at the same time
+  // as a Write, but not as a Rotate. Errors: kIo.
+  Status Write(std::string_view checkpoint, std::span<const TileData> tiles);
+  Status Sync();
 
   // True once a record of this journal (since Open) is durable.
   bool has_records() const { return appended_.load() > 0; }
@@ -125,7 +131,7 @@ class TileJournal {
   Bytes buffer_;                  // reused record buffer
   std::future<Status> retiring_;  // syncfs + unlink of the previous journal file
   uint64_t replayed_records_ = 0;
-  std::atomic<uint64_t> appended_{0};  // read by the publisher's thread
+  std::atomic<uint64_t> appended_{0};  // records synced; read by the publisher's thread
 };
 
 }  // namespace clearbox::tlog::internal

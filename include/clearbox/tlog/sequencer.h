@@ -159,8 +159,10 @@ class Sequencer {
   Status Recover();
   void IntegratorLoop();
   void Integrate(std::vector<Pending> batch);
-  // Waits for the batch being written, then hands it to the publisher (or fails its waiters).
+  // Waits for the oldest batch being written, then hands it to the publisher (or fails its
+  // waiters). FinishWrites does so for every batch in flight.
   void FinishWrite();
+  void FinishWrites();
   void PublisherLoop();
   void TakeStaged(std::deque<Staged> staged);
   Status Publish(bool republish);
@@ -176,7 +178,9 @@ class Sequencer {
   TreeTiler tiler_;
   EntryBundler bundler_;
   std::optional<Error> broken_;
-  // The batch whose tiles are being written (at most one at a time).
+  // Batches whose tiles are being written, oldest first: up to kWritesInFlight, so that one
+  // batch's fsync overlaps the next one's write.
+  static constexpr size_t kWritesInFlight = 2;
   struct InFlight {
     std::vector<TileData> tiles;  // hash tiles first, then entry bundles
     size_t hash_tiles = 0;
@@ -184,8 +188,9 @@ class Sequencer {
     Staged staged;
     std::chrono::steady_clock::time_point started, finished;
     std::future<Status> written;
+    bool done = false;  // written is ready; guarded by mu_
   };
-  std::unique_ptr<InFlight> in_flight_;
+  std::deque<std::unique_ptr<InFlight>> in_flight_;
 
   // Publisher thread.
   std::unique_ptr<WitnessCosigner> cosigner_;

@@ -20,9 +20,13 @@
 // tiles after a crash (IndexedSize says how far it got); the sequencer re-indexes the rest.
 //
 // Thread-safety: Fetch/ReadCheckpoint/LookupEntries may be called from any thread at any
-// time. The sequencer calls WriteTiles (its integrator's writer), IndexEntries/LookupEntries
+// time. The sequencer calls WriteTiles (its integrator's writers), IndexEntries/LookupEntries
 // (its integrator) and PublishCheckpoint/DeleteSupersededPartials (its publisher): those three
-// groups may run at once, but each group is called from one thread at a time.
+// groups may run at once. Each group is called from one thread at a time, except WriteTiles:
+// the sequencer keeps up to two calls in flight, so that one batch's sync overlaps the next
+// one's write. Overlapping calls may be applied and become durable in either order (the
+// sequencer hands batches over in order, each only once its own call has returned); they
+// never write one path with different data, since a tile's or bundle's path names its content.
 #pragma once
 
 #include <cstdint>
