@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -38,6 +39,7 @@
 #include <map>
 #include <sstream>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -162,10 +164,17 @@ double DiskBound(const std::string& dir, uint64_t n) {
   const std::string path = dir + "/disk-bound.bin";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return -1;
-  // Per 4096 entries: 16 full bundles of 256 * (2 + 256) bytes and 16 level-0 tiles.
-  Bytes chunk(16 * (256 * (2 + kLeafSize) + tlog::kFullTileSize), 0x5a);
+  // Per 4096 entries: 16 full bundles of 256 * (2 + 256) bytes and 16 level-0 tiles. Random
+  // bytes, as entries and hashes are: a disk (or the host under a virtual one) may compress or
+  // deduplicate a constant fill, and would then look several times faster than it is.
+  Bytes chunk(16 * (256 * (2 + kLeafSize) + tlog::kFullTileSize));
+  std::mt19937_64 random(42);
+  for (size_t i = 0; i + 8 <= chunk.size(); i += 8) StoreBE64(chunk.data() + i, random());
   auto start = Clock::now();
   for (uint64_t done = 0; done < n; done += 4096) {
+    // A different chunk each time (a rotation of the same random bytes), so that nothing
+    // below can deduplicate them.
+    std::rotate(chunk.begin(), chunk.begin() + 4099, chunk.end());
     size_t part = chunk.size() * std::min<uint64_t>(4096, n - done) / 4096;
     if (::write(fd, chunk.data(), part) != ssize_t(part)) break;
     ::fdatasync(fd);
