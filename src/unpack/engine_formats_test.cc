@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
 
+#include "clearbox/unpack/manifest.h"
 #include "engine_test_util.h"
 
 namespace clearbox::unpack::enginetest {
@@ -223,6 +228,37 @@ TEST_F(EngineFormatsTest, SquashfsInParallelMatchesOneThread) {
   const auto* f299 = b.Find("r.sqfs!squashfs@0x0:/many/f299");
   ASSERT_NE(f299, nullptr);
   EXPECT_EQ(f299->sha256, Sha(std::string(299 * 37, char('a' + 299 % 26))));
+}
+
+// Extraction runs on the threads asked for, xz included: its metadata helpers ask the walker
+// for threads too, and the walker hands them out once (a second ask gets one thread).
+TEST_F(EngineFormatsTest, SquashfsXzExtractsOnSeveralThreads) {
+  for (int i = 0; i < 100; ++i) {
+    WriteText(root() + "/many/f" + std::to_string(i), std::string(size_t(i) * 37 + 1, 'x'));
+  }
+  ASSERT_TRUE(
+      Sh(scratch_.path().string(), "mksquashfs root r.sqfs -comp xz -b 4096 -no-progress -quiet"));
+  struct ThreadSink : Sink {
+    std::mutex mu;
+    std::set<std::thread::id> threads;
+    size_t files = 0;
+    Status OnNode(const Node& node, ContentReader* content) override {
+      if (node.type != NodeType::kFile || content == nullptr) return Status::Ok();
+      HashContent(*content);
+      // Slow enough that every worker gets work, however late it is scheduled.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::lock_guard<std::mutex> lock(mu);
+      threads.insert(std::this_thread::get_id());
+      ++files;
+      return Status::Ok();
+    }
+  } sink;
+  Options two;
+  two.threads = 2;
+  Result<Summary> s = UnpackFile(scratch_ / "r.sqfs", two, sink);
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_GE(sink.files, 100u);
+  EXPECT_EQ(sink.threads.size(), 2u);
 }
 
 TEST_F(EngineFormatsTest, Ext2AndExt4) {
