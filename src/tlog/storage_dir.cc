@@ -122,8 +122,21 @@ class DirectoryStorage : public LogStorage {
         index_(std::move(index)),
         files_([this](const TileData& t) { return WriteTileFile(t); }) {}
 
+  ~DirectoryStorage() override {
+    if (!journal_ || !retire_journal_on_close_) return;
+    Status closed = files_.Drain();  // the journal's syncfs must find every tile file
+    if (closed.ok()) closed = journal_->Close();
+    if (!closed.ok() && log_) {
+      log_("warning: the journal is kept for the next open to replay: " + closed.error().message());
+    }
+  }
+
   // Replays what the journal holds from before a crash and starts a new journal file.
-  Status OpenJournal(const std::function<void(const std::string&)>& log, uint64_t limit) {
+  Status OpenJournal(const DirectoryStorageOptions& options) {
+    log_ = options.log;
+    retire_journal_on_close_ = options.retire_journal_on_close;
+    const auto& log = options.log;
+    const uint64_t limit = options.journal_limit;
     internal::JournalReplayTarget target;
     target.write_tile = [this](const TileData& t) -> Status {
       CLEARBOX_RETURN_IF_ERROR(EnsureDirectory(t.path));
@@ -315,6 +328,8 @@ class DirectoryStorage : public LogStorage {
   UniqueFd lock_;
   std::unique_ptr<internal::LeafIndex> index_;
   std::unique_ptr<internal::TileJournal> journal_;
+  std::function<void(const std::string&)> log_;
+  bool retire_journal_on_close_ = true;
   std::set<std::string> known_dirs_;  // WriteTiles (under append_mu_) and journal replay
   std::mutex append_mu_;                // serializes journal writes and rotation
   std::condition_variable unsynced_cv_;
@@ -366,7 +381,7 @@ Result<std::unique_ptr<LogStorage>> OpenDirectoryStorage(const std::string& dir,
   RemoveStaleTemporaries(dir);
   CLEARBOX_ASSIGN_OR_RETURN(auto index, internal::LeafIndex::Open(dir + "/index", options.log));
   auto storage = std::make_unique<DirectoryStorage>(dir, std::move(lock), std::move(index));
-  CLEARBOX_RETURN_IF_ERROR(storage->OpenJournal(options.log, options.journal_limit));
+  CLEARBOX_RETURN_IF_ERROR(storage->OpenJournal(options));
   return std::unique_ptr<LogStorage>(std::move(storage));
 }
 

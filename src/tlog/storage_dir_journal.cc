@@ -249,6 +249,19 @@ Status TileJournal::Sync() {
   return Status::Ok();
 }
 
+Status TileJournal::Close() {
+  if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
+  Status retired = retiring_.valid() ? retiring_.get() : Status::Ok();
+  const std::string path = dir_ + "/" + FileName(seq_);
+  Status synced = size_ > 0 ? SyncFilesystem(fd_, path) : Status::Ok();
+  ::close(fd_);
+  fd_ = -1;
+  CLEARBOX_RETURN_IF_ERROR(retired);
+  CLEARBOX_RETURN_IF_ERROR(synced);
+  if (::unlink(path.c_str()) != 0) return Error::FromErrno("remove", path, errno);
+  return Status::Ok();
+}
+
 Status TileJournal::Rotate(std::string_view checkpoint) {
   // One retirement at a time; its error means tiles may not be durable: stop here.
   if (retiring_.valid()) CLEARBOX_RETURN_IF_ERROR(retiring_.get());

@@ -116,6 +116,13 @@ class TileJournal {
   // replay).
   Status Rotate(std::string_view checkpoint);
 
+  // A clean close: waits for a retirement in progress, makes the tile files durable (syncfs,
+  // skipped when nothing was appended since open) and deletes the current file, so that the
+  // next open has nothing to replay. The caller must have written the tile files of every
+  // batch appended. The journal is closed afterwards, whatever the outcome. Errors: kIo (the
+  // file is then kept, for the next open to replay).
+  Status Close();
+
   // Records replayed by Open (for tests and the start-up message).
   uint64_t replayed_records() const { return replayed_records_; }
 

@@ -32,6 +32,13 @@ TileData Bundle(uint64_t index, uint16_t width, uint8_t fill) {
   return TileData{TileId{0, index, width}, EntryBundlePath(index, width), std::move(data)};
 }
 
+// Storage whose close leaves the journal as a crash would (a clean close retires it).
+DirectoryStorageOptions AsACrashLeavesIt() {
+  DirectoryStorageOptions options;
+  options.retire_journal_on_close = false;
+  return options;
+}
+
 std::vector<fs::path> JournalFiles(const fs::path& dir) {
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir / "journal")) files.push_back(e.path());
@@ -92,7 +99,7 @@ TEST(TileJournal, ReplaysTilesACrashLost) {
   TempDir dir;
   const TileData t0 = Tile({0, 0, 256}, 4), b0 = Bundle(0, 256, 5), t1 = Tile({0, 1, 7}, 6);
   {
-    auto storage = OpenDirectoryStorage(dir.path(), true).value();
+    auto storage = OpenDirectoryStorage(dir.path(), true, AsACrashLeavesIt()).value();
     ASSERT_TRUE(storage->WriteTiles(std::vector{t0, b0}).ok());
     ASSERT_TRUE(storage->WriteTiles(std::vector{t1}).ok());
   }
@@ -118,7 +125,7 @@ TEST(TileJournal, ATornBatchIsDroppedAndReportedOnReplay) {
   TempDir dir;
   const TileData kept = Tile({0, 0, 3}, 1);
   {
-    auto storage = OpenDirectoryStorage(dir.path(), true).value();
+    auto storage = OpenDirectoryStorage(dir.path(), true, AsACrashLeavesIt()).value();
     ASSERT_TRUE(storage->WriteTiles(std::vector{kept}).ok());
     ASSERT_TRUE(storage->WriteTiles(std::vector{Tile({0, 0, 9}, 2)}).ok());
   }
@@ -154,7 +161,7 @@ TEST(TileJournal, ACheckpointTheCrashLostOrToreIsTakenFromTheJournal) {
   for (const std::string& left_on_disk : {std::string(), std::string("\0\0\0", 3), older}) {
     TempDir dir;
     {
-      auto storage = OpenDirectoryStorage(dir.path(), true).value();
+      auto storage = OpenDirectoryStorage(dir.path(), true, AsACrashLeavesIt()).value();
       ASSERT_TRUE(storage->PublishCheckpoint(older).ok());  // durable: nothing journaled yet
       ASSERT_TRUE(storage->WriteTiles(std::vector{Tile({0, 0, 9}, 1)}).ok());
       ASSERT_TRUE(storage->PublishCheckpoint(newer).ok());  // not durable by itself
@@ -175,7 +182,7 @@ TEST(TileJournal, ANewerCheckpointOnDiskIsKept) {
   TempDir dir;
   const std::string older = SignedCheckpoint(3, 1), newer = SignedCheckpoint(9, 2);
   {
-    auto storage = OpenDirectoryStorage(dir.path(), true).value();
+    auto storage = OpenDirectoryStorage(dir.path(), true, AsACrashLeavesIt()).value();
     ASSERT_TRUE(storage->PublishCheckpoint(older).ok());
     ASSERT_TRUE(storage->WriteTiles(std::vector{Tile({0, 0, 9}, 1)}).ok());  // carries older
     ASSERT_TRUE(storage->PublishCheckpoint(newer).ok());
@@ -188,7 +195,7 @@ TEST(TileJournal, ReplayRestoresPartialsEvenIfAFullTileSupersededThem) {
   // Recovery may start from a checkpoint older than the full tile, which needs the partial.
   TempDir dir;
   {
-    auto storage = OpenDirectoryStorage(dir.path(), true).value();
+    auto storage = OpenDirectoryStorage(dir.path(), true, AsACrashLeavesIt()).value();
     ASSERT_TRUE(storage->WriteTiles(std::vector{Tile({0, 0, 3}, 1)}).ok());
     std::vector full{Tile({0, 0, 256}, 1)};
     ASSERT_TRUE(storage->WriteTiles(full).ok());
@@ -197,6 +204,26 @@ TEST(TileJournal, ReplayRestoresPartialsEvenIfAFullTileSupersededThem) {
   auto storage = OpenDirectoryStorage(dir.path(), true).value();
   EXPECT_TRUE(fs::exists(dir / "tile/0/000"));
   EXPECT_TRUE(fs::exists(dir / "tile/0/000.p/3"));
+}
+
+TEST(TileJournal, ACleanCloseLeavesNothingToReplay) {
+  TempDir dir;
+  const TileData t0 = Tile({0, 0, 256}, 4), t1 = Tile({0, 1, 7}, 6);
+  {
+    auto storage = OpenDirectoryStorage(dir.path(), true).value();
+    ASSERT_TRUE(storage->WriteTiles(std::vector{t0}).ok());
+    ASSERT_TRUE(storage->WriteTiles(std::vector{t1}).ok());
+    ASSERT_TRUE(storage->PublishCheckpoint(SignedCheckpoint(263, 3)).ok());
+  }
+  EXPECT_TRUE(JournalFiles(dir.path()).empty());
+  std::vector<std::string> notices;
+  DirectoryStorageOptions options;
+  options.log = [&](const std::string& line) { notices.push_back(line); };
+  auto storage = OpenDirectoryStorage(dir.path(), true, options).value();
+  EXPECT_TRUE(notices.empty()) << notices[0];
+  EXPECT_EQ(storage->Fetch(t0.path, 1 << 20).value(), t0.data);
+  EXPECT_EQ(storage->Fetch(t1.path, 1 << 20).value(), t1.data);
+  EXPECT_EQ(storage->ReadCheckpoint().value(), SignedCheckpoint(263, 3));
 }
 
 TEST(TileJournal, RotatesAndRetiresFullJournalFiles) {

@@ -106,6 +106,9 @@ struct DirectoryStorageOptions {
   // fewer syncfs rounds (each one flushes the whole filesystem); smaller: less to replay
   // after a crash (about 1 s per 256 MiB here).
   uint64_t journal_limit = uint64_t(256) << 20;
+  // On a clean close the tile files are made durable (syncfs) and the journal emptied, so the
+  // next open replays nothing. Off: close leaves the journal as a crash would (for tests).
+  bool retire_journal_on_close = true;
 };
 
 // Opens the directory backend rooted at `dir`:
