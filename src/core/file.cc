@@ -37,6 +37,35 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   return {};
 }
 
+Status WriteAllAt(int fd, ByteView data, uint64_t offset, const std::string& path) {
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return Error::FromErrno("write", path, w < 0 ? errno : EIO);
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+  return {};
+}
+
+Status ReadAllAt(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& path) {
+  uint8_t* p = out.data();
+  size_t n = out.size();
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Error::FromErrno("read", path, errno);
+    if (r == 0) return Error::Io(path + ": ends before offset " + std::to_string(offset));
+    p += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return {};
+}
+
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Error::FromErrno("open", path, errno);

@@ -35,32 +35,6 @@ uint64_t SlotsFor(uint64_t entries) {
   return slots;
 }
 
-Status PreadAll(int fd, uint8_t* out, size_t size, uint64_t offset, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("read", path, errno);
-    if (n == 0) return Error::Io(path + ": ends before offset " + std::to_string(offset));
-    out += n;
-    size -= size_t(n);
-    offset += uint64_t(n);
-  }
-  return Status::Ok();
-}
-
-Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
-                 const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error::FromErrno("write", path, n < 0 ? errno : EIO);
-    data += n;
-    size -= size_t(n);
-    offset += uint64_t(n);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 struct LeafIndex::Table {
@@ -119,7 +93,7 @@ struct LeafIndex::Table {
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat", path, errno);
     uint8_t header[24];
-    if (Status s = PreadAll(fd.get(), header, sizeof header, 0, path); !s.ok()) return s.error();
+    if (Status s = ReadAllAt(fd.get(), header, 0, path); !s.ok()) return s.error();
     if (std::memcmp(header, kMagic, sizeof kMagic) != 0) {
       return Error::InvalidInput(path + ": not a leaf index table (bad magic)");
     }
@@ -198,7 +172,7 @@ void LeafIndex::SyncLoop() {
 }
 
 Status LeafIndex::ReadLeaf(uint64_t index, Hash& out) const {
-  return PreadAll(leaves_.get(), out.data(), kHashSize, index * kHashSize, dir_ + "/leaves");
+  return ReadAllAt(leaves_.get(), out, index * kHashSize, dir_ + "/leaves");
 }
 
 std::optional<uint64_t> LeafIndex::Find(const Hash& leaf_hash) const {
@@ -238,8 +212,8 @@ Status LeafIndex::Grow(uint64_t entries) {
   std::vector<Hash> chunk;
   for (uint64_t first = 0; first < entries; first += chunk.size()) {
     chunk.resize(std::min(kRebuildChunk, entries - first));
-    CLEARBOX_RETURN_IF_ERROR(PreadAll(leaves_.get(), chunk[0].data(), chunk.size() * kHashSize,
-                                      first * kHashSize, dir_ + "/leaves"));
+    CLEARBOX_RETURN_IF_ERROR(ReadAllAt(leaves_.get(), {chunk[0].data(), chunk.size() * kHashSize},
+                                       first * kHashSize, dir_ + "/leaves"));
     for (uint64_t k = 0; k < chunk.size(); ++k) {
       if (!Insert(*fresh, TagOf(chunk[k]), first + k)) {
         return Error::Internal(fresh_path + ": no free slot while rebuilding");
@@ -278,8 +252,7 @@ Status LeafIndex::Add(std::span<const IndexedEntry> entries) {
   for (size_t i = 0; i < entries.size(); ++i) {
     std::memcpy(leaves.data() + i * kHashSize, entries[i].leaf_hash.data(), kHashSize);
   }
-  CLEARBOX_RETURN_IF_ERROR(
-      PwriteAll(leaves_.get(), leaves.data(), leaves.size(), size_ * kHashSize, dir_ + "/leaves"));
+  CLEARBOX_RETURN_IF_ERROR(WriteAllAt(leaves_.get(), leaves, size_ * kHashSize, dir_ + "/leaves"));
   for (const IndexedEntry& e : entries) {
     if (!Insert(*table_, TagOf(e.leaf_hash), e.index)) {
       // Only stale slots left by many crashes can fill a table kept half empty: a rebuild

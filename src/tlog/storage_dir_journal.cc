@@ -56,6 +56,17 @@ Status SyncFilesystem(int fd, const std::string& what) {
   return Status::Ok();
 }
 
+// Retires a journal file whose tile files are all written: syncfs makes them durable (skipped
+// when `sync` is false: nothing to make durable), then the file goes. Closes `fd` in any case;
+// on an error the file stays, for the next open to replay.
+Status RetireFile(int fd, const std::string& path, bool sync) {
+  Status synced = sync ? SyncFilesystem(fd, path) : Status::Ok();
+  ::close(fd);
+  CLEARBOX_RETURN_IF_ERROR(synced);
+  if (::unlink(path.c_str()) != 0) return Error::FromErrno("remove", path, errno);
+  return Status::Ok();
+}
+
 }  // namespace
 
 void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> tiles,
@@ -252,14 +263,13 @@ Status TileJournal::Sync() {
 Status TileJournal::Close() {
   if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
   Status retired = retiring_.valid() ? retiring_.get() : Status::Ok();
-  const std::string path = dir_ + "/" + FileName(seq_);
-  Status synced = size_ > 0 ? SyncFilesystem(fd_, path) : Status::Ok();
-  ::close(fd_);
+  const int fd = fd_;
   fd_ = -1;
-  CLEARBOX_RETURN_IF_ERROR(retired);
-  CLEARBOX_RETURN_IF_ERROR(synced);
-  if (::unlink(path.c_str()) != 0) return Error::FromErrno("remove", path, errno);
-  return Status::Ok();
+  if (!retired.ok()) {
+    ::close(fd);
+    return retired;
+  }
+  return RetireFile(fd, dir_ + "/" + FileName(seq_), size_ > 0);
 }
 
 Status TileJournal::Rotate(std::string_view checkpoint) {
@@ -284,11 +294,7 @@ Status TileJournal::Rotate(std::string_view checkpoint) {
   // it (see Rotate in the header).
   retiring_ = std::async(std::launch::async, [old_fd, old_path]() -> Status {
     NameThisThread("cb-retire");
-    Status synced = SyncFilesystem(old_fd, old_path);
-    ::close(old_fd);
-    CLEARBOX_RETURN_IF_ERROR(synced);
-    if (::unlink(old_path.c_str()) != 0) return Error::FromErrno("remove", old_path, errno);
-    return Status::Ok();
+    return RetireFile(old_fd, old_path, true);
   });
   return Status::Ok();
 }

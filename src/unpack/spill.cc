@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "clearbox/core/file.h"
+
 namespace clearbox::unpack::internal {
 namespace {
 
@@ -75,13 +77,7 @@ class SpillBufferImpl : public SpillBuffer {
       if (end > memory_.size()) memory_.resize(end);
       if (!data.empty()) std::memcpy(memory_.data() + offset, data.data(), data.size());
     } else {
-      size_t done = 0;
-      while (done < data.size()) {
-        ssize_t n = pwrite(fd_, data.data() + done, data.size() - done, off_t(offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return Error::FromErrno("write spill file", TempDir(), errno);
-        done += size_t(n);
-      }
+      CLEARBOX_RETURN_IF_ERROR(WriteAllAt(fd_, data, offset, "spill file in " + TempDir()));
       if (end > size_ && ftruncate(fd_, off_t(end)) != 0) {
         return Error::FromErrno("grow spill file", TempDir(), errno);
       }
@@ -116,13 +112,8 @@ class SpillBufferImpl : public SpillBuffer {
       unlink(tmpl.c_str());
     }
     fd_ = fd;
-    size_t done = 0;
-    while (done < size_) {
-      ssize_t n = pwrite(fd_, memory_.data() + done, size_ - done, off_t(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Error::FromErrno("write spill file", dir, errno);
-      done += size_t(n);
-    }
+    CLEARBOX_RETURN_IF_ERROR(
+        WriteAllAt(fd_, ByteView(memory_.data(), size_t(size_)), 0, "spill file in " + dir));
     Bytes().swap(memory_);
     return Status::Ok();
   }

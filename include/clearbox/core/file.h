@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -75,6 +76,11 @@ Status WriteNewFile(const std::string& path, ByteView data, unsigned mode);
 // write() of all of `data` to `fd`, retrying short writes and EINTR. Errors: kIo naming
 // `path`.
 Status WriteAll(int fd, ByteView data, const std::string& path);
+
+// pwrite()/pread() of all of `data` at `offset`, retrying short transfers and EINTR. Errors:
+// kIo naming `path` (ReadAllAt also when the file ends first).
+Status WriteAllAt(int fd, ByteView data, uint64_t offset, const std::string& path);
+Status ReadAllAt(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& path);
 
 // fsync of a directory, so that a rename or create inside it is durable.
 Status SyncDirectory(const std::string& dir);
