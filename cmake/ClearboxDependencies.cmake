@@ -15,6 +15,7 @@ pkg_check_modules(LIBZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(LIBLZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(LZO2 REQUIRED IMPORTED_TARGET lzo2)
 find_package(BZip2 REQUIRED)
+include(ClearboxStaticLink)  # clearbox_dep_* targets, the static CLI
 if(CLEARBOX_BUILD_BENCHMARKS)
   # Before src/: module benchmarks (src/<module>/*_benchmark.cc) link benchmark::benchmark.
   find_package(benchmark REQUIRED)
