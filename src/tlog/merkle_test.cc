@@ -185,9 +185,10 @@ TEST(Proofs, ExhaustiveSmallTrees) {
       auto proof = ProveInclusion(index, size, store).value();
       ASSERT_TRUE(VerifyInclusion(index, size, leaves[index], proof, roots[size]).ok())
           << index << "@" << size;
-      if (size > 1)
+      if (size > 1) {
         EXPECT_FALSE(
             VerifyInclusion(index, size, leaves[(index + 1) % size], proof, roots[size]).ok());
+      }
       if (!proof.empty()) {
         auto bad = proof;
         bad.back()[31] ^= 1;

@@ -190,7 +190,9 @@ TEST_F(SequencerTest, PartialTilesGoOnceTheFullTileIsPublished) {
                      [&promises, i](Result<AddResult> r) { promises[i].set_value(std::move(r)); });
     }
     for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
-    if (round == 1) EXPECT_TRUE(std::filesystem::exists(dir_ / "tile/0/000.p/200"));
+    if (round == 1) {
+      EXPECT_TRUE(std::filesystem::exists(dir_ / "tile/0/000.p/200"));
+    }
   }
   EXPECT_TRUE(std::filesystem::exists(dir_ / "tile/0/000"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "tile/0/000.p"));

@@ -59,9 +59,9 @@ Status SyncFilesystem(int fd, const std::string& what) {
 // Retires a journal file whose tile files are all written: syncfs makes them durable (skipped
 // when `sync` is false: nothing to make durable), then the file goes. Closes `fd` in any case;
 // on an error the file stays, for the next open to replay.
-Status RetireFile(int fd, const std::string& path, bool sync) {
-  Status synced = sync ? SyncFilesystem(fd, path) : Status::Ok();
-  ::close(fd);
+Status RetireFile(UniqueFd fd, const std::string& path, bool sync) {
+  Status synced = sync ? SyncFilesystem(fd.get(), path) : Status::Ok();
+  fd.Reset();
   CLEARBOX_RETURN_IF_ERROR(synced);
   if (::unlink(path.c_str()) != 0) return Error::FromErrno("remove", path, errno);
   return Status::Ok();
@@ -206,11 +206,9 @@ Result<std::unique_ptr<TileJournal>> TileJournal::Open(const std::string& log_di
   }
   if (!seqs.empty()) {
     // The replayed tiles must be durable before the journal that restores them goes.
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Error::FromErrno("open", dir, errno);
-    Status synced = SyncFilesystem(fd, dir);
-    ::close(fd);
-    CLEARBOX_RETURN_IF_ERROR(synced);
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return Error::FromErrno("open", dir, errno);
+    CLEARBOX_RETURN_IF_ERROR(SyncFilesystem(fd.get(), dir));
     for (uint64_t seq : seqs) {
       const std::string path = dir + "/" + FileName(seq);
       if (::unlink(path.c_str()) != 0) return Error::FromErrno("remove", path, errno);
@@ -226,13 +224,12 @@ Result<std::unique_ptr<TileJournal>> TileJournal::Open(const std::string& log_di
 
 TileJournal::~TileJournal() {
   if (retiring_.valid()) (void)retiring_.get();
-  if (fd_ >= 0) ::close(fd_);
 }
 
 Status TileJournal::StartFile() {
   const std::string path = dir_ + "/" + FileName(seq_);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) return Error::FromErrno("create", path, errno);
+  fd_ = UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd_.valid()) return Error::FromErrno("create", path, errno);
   size_ = 0;
   // The new file's name must be durable before a record in it counts as durable.
   return SyncDirectory(dir_);
@@ -244,57 +241,46 @@ Status TileJournal::Append(std::string_view checkpoint, std::span<const TileData
 }
 
 Status TileJournal::Write(std::string_view checkpoint, std::span<const TileData> tiles) {
-  if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
+  if (!fd_.valid()) return Error::Io(dir_ + ": the journal is closed after an earlier error");
   buffer_.clear();
   EncodeJournalRecord(checkpoint, tiles, buffer_);
-  CLEARBOX_RETURN_IF_ERROR(WriteAll(fd_, buffer_, dir_ + "/" + FileName(seq_)));
+  CLEARBOX_RETURN_IF_ERROR(WriteAll(fd_.get(), buffer_, dir_ + "/" + FileName(seq_)));
   size_ += buffer_.size();
   if (buffer_.capacity() > (uint64_t(64) << 20)) Bytes().swap(buffer_);  // an outsized batch
   return Status::Ok();
 }
 
 Status TileJournal::Sync() {
-  if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
-  if (::fdatasync(fd_) != 0) return Error::FromErrno("fdatasync", dir_ + "/" + FileName(seq_), errno);
+  if (!fd_.valid()) return Error::Io(dir_ + ": the journal is closed after an earlier error");
+  if (::fdatasync(fd_.get()) != 0) return Error::FromErrno("fdatasync", dir_ + "/" + FileName(seq_), errno);
   ++appended_;
   return Status::Ok();
 }
 
 Status TileJournal::Close() {
-  if (fd_ < 0) return Error::Io(dir_ + ": the journal is closed after an earlier error");
+  if (!fd_.valid()) return Error::Io(dir_ + ": the journal is closed after an earlier error");
   Status retired = retiring_.valid() ? retiring_.get() : Status::Ok();
-  const int fd = fd_;
-  fd_ = -1;
-  if (!retired.ok()) {
-    ::close(fd);
-    return retired;
-  }
-  return RetireFile(fd, dir_ + "/" + FileName(seq_), size_ > 0);
+  UniqueFd fd = std::move(fd_);
+  if (!retired.ok()) return retired;
+  return RetireFile(std::move(fd), dir_ + "/" + FileName(seq_), size_ > 0);
 }
 
 Status TileJournal::Rotate(std::string_view checkpoint) {
   // One retirement at a time; its error means tiles may not be durable: stop here.
   if (retiring_.valid()) CLEARBOX_RETURN_IF_ERROR(retiring_.get());
-  const int old_fd = fd_;
+  UniqueFd old_fd = std::move(fd_);
   const std::string old_path = dir_ + "/" + FileName(seq_);
   ++seq_;
-  fd_ = -1;
-  if (Status started = StartFile(); !started.ok()) {
-    ::close(old_fd);
-    return started;
-  }
+  CLEARBOX_RETURN_IF_ERROR(StartFile());
   // The new file starts with the published checkpoint, durable before the old file (which
   // held the last durable copy) can go: the checkpoint file itself is replaced without fsync.
-  if (Status carried = Append(checkpoint, {}); !carried.ok()) {
-    ::close(old_fd);
-    return carried;
-  }
+  CLEARBOX_RETURN_IF_ERROR(Append(checkpoint, {}));
   // The old journal covers tile files written to the page cache only; once syncfs has made
   // them durable it is no longer needed. The caller has written the files of every batch in
   // it (see Rotate in the header).
-  retiring_ = std::async(std::launch::async, [old_fd, old_path]() -> Status {
+  retiring_ = std::async(std::launch::async, [fd = std::move(old_fd), old_path]() mutable {
     NameThisThread("cb-retire");
-    return RetireFile(old_fd, old_path, true);
+    return RetireFile(std::move(fd), old_path, true);
   });
   return Status::Ok();
 }

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "clearbox/core/bytes.h"
+#include "clearbox/core/file.h"
 #include "clearbox/core/result.h"
 #include "clearbox/tlog/tiles.h"
 
@@ -133,7 +134,7 @@ class TileJournal {
   std::string dir_;  // DIR/journal
   uint64_t limit_;
   uint64_t seq_ = 0;
-  int fd_ = -1;
+  UniqueFd fd_;
   uint64_t size_ = 0;
   Bytes buffer_;                  // reused record buffer
   std::future<Status> retiring_;  // syncfs + unlink of the previous journal file
