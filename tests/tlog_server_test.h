@@ -95,15 +95,7 @@ class Process {
         std::smatch m;
         if (std::regex_search(line_, m, pattern)) return m;
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-      char chunk[4096];
-      ssize_t n = ::read(out_, chunk, sizeof chunk);
-      if (n <= 0) break;
-      buffer_.append(chunk, size_t(n));
+      if (!ReadSome(deadline, buffer_)) break;
     }
     ADD_FAILURE() << "no line matching the pattern; output so far:\n" << output_;
     return {};
@@ -114,18 +106,24 @@ class Process {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string all = buffer_;
     buffer_.clear();
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-      char chunk[4096];
-      ssize_t n = ::read(out_, chunk, sizeof chunk);
-      if (n <= 0) break;
-      all.append(chunk, size_t(n));
+    while (ReadSome(deadline, all)) {
     }
     return all;
+  }
+
+  // Appends what the process writes to stdout next to `into`; false once it closed stdout or
+  // `deadline` passed.
+  bool ReadSome(std::chrono::steady_clock::time_point deadline, std::string& into) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{out_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char chunk[4096];
+    ssize_t n = ::read(out_, chunk, sizeof chunk);
+    if (n <= 0) return false;
+    into.append(chunk, size_t(n));
+    return true;
   }
 
   // Sends `signal` and reaps the process; returns its exit status (or -1).
