@@ -6,15 +6,8 @@
 set -euo pipefail
 : "${CLEARBOX:?}"
 
-W=$(mktemp -d /tmp/clearbox-log-cli.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# W (scratch dir), PIDS (stopped at exit), fail
+source "$(dirname "$0")/lib.sh"
 expect_rc() {  # expect_rc CODE command...
   local want=$1; shift
   set +e; "$@"; local rc=$?; set -e

@@ -16,15 +16,8 @@
 set -euo pipefail
 : "${CLEARBOX:?}" "${CLEARBOX_BUILD:?}" "${CLEARBOX_SOURCE:?}"
 
-W=$(mktemp -d /tmp/clearbox-go-interop.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# W (scratch dir), PIDS (stopped at exit), fail
+source "$(dirname "$0")/lib.sh"
 step() { echo "== $(date +%T) $*"; }
 
 # Waits for a line matching $2 in file $1 and prints the http://host:port in it.
