@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -27,15 +30,18 @@ std::string Dump(const ordered_json& j) {
 // A JSON string's content (without the quotes): escapes as RFC 8259 requires, and replaces
 // bytes that are not valid UTF-8 with U+FFFD, as nlohmann's error_handler_t::replace does
 // (names in images are hostile). Runs of plain ASCII are appended at once.
+// Bytes copied as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kJsonPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < s.size();) {
     size_t plain = i;
-    while (plain < s.size()) {
-      const auto c = static_cast<unsigned char>(s[plain]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-      ++plain;
-    }
+    while (plain < s.size() && kJsonPlain[static_cast<unsigned char>(s[plain])]) ++plain;
     out.append(s.data() + i, plain - i);
     i = plain;
     if (i == s.size()) break;
@@ -298,7 +304,8 @@ Status ManifestWriter::WriteTo(std::FILE* out, const std::string& image, const s
     std::rewind(spill_);
     std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(1 << 20);
     size_t n;
-    while ((n = std::fread(buffer.get(), 1, 1 << 20, spill_)) > 0) std::fwrite(buffer.get(), 1, n, out);
+    while ((n = std::fread(buffer.get(), 1, 1 << 20, spill_)) > 0)
+      std::fwrite(buffer.get(), 1, n, out);
     const bool read_failed = std::ferror(spill_) != 0;
     std::fseek(spill_, 0, SEEK_END);
     if (read_failed) return Error::Io("manifest: reading the temp file of nodes failed");
@@ -358,7 +365,8 @@ namespace {
 
 // "2024-01-31 23:59" (UTC) from seconds since the epoch, without the locale machinery of
 // strftime (a listing formats one per node). Days to civil date: H. Hinnant's algorithm.
-void AppendDate(std::string& out, int64_t seconds) {
+// Writes 16 characters at `out` (more for a year past 9999 or before 0: at most 40).
+char* PutDate(char* out, int64_t seconds) {
   int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
   int64_t rest = seconds - days * 86400;
   days += 719468;
@@ -371,74 +379,116 @@ void AppendDate(std::string& out, int64_t seconds) {
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2);
   auto two = [&out](int64_t v) {
-    out += char('0' + v / 10 % 10);
-    out += char('0' + v % 10);
+    *out++ = char('0' + v / 10 % 10);
+    *out++ = char('0' + v % 10);
   };
   if (year < 0 || year > 9999) {
-    out += fmt::format("{:04}", year);
+    out = fmt::format_to(out, "{:04}", year);
   } else {
     two(year / 100);
     two(year % 100);
   }
-  out += '-';
+  *out++ = '-';
   two(month);
-  out += '-';
+  *out++ = '-';
   two(day);
-  out += ' ';
+  *out++ = ' ';
   two(rest / 3600);
-  out += ':';
+  *out++ = ':';
   two(rest / 60 % 60);
+  return out;
 }
 
-void AppendPadded(std::string& out, std::string_view text, size_t width) {
-  if (text.size() < width) out.append(width - text.size(), ' ');
-  out += text;
-}
+// Decimal digits of `v` at `out`; returns the end.
+char* PutNumber(char* out, uint64_t v) { return std::to_chars(out, out + 20, v).ptr; }
 
 }  // namespace
 
-std::string FormatNodeLine(const Node& node) {
+void AppendNodeLine(std::string& out, const Node& node) {
   static constexpr char kTypes[] = {'-', 'd', 'l', 'h', 'c', 'b', 'p', 's'};
+  static constexpr char kRwx[] = "rwxrwxrwx";
+  // The fixed-width head ("drwxr-xr-x 0/0          0 2024-01-01 00:00 ") is put together in
+  // a local array and appended once: a listing formats one line per node.
+  char head[160];
+  char* p = head;
+  *p++ = kTypes[static_cast<int>(node.type) & 7];
+  char* perms = p;
+  for (int i = 0; i < 9; ++i) *p++ = (node.mode & (0400u >> i)) ? kRwx[i] : '-';
+  if (node.mode & 04000) perms[2] = (node.mode & 0100) ? 's' : 'S';
+  if (node.mode & 02000) perms[5] = (node.mode & 0010) ? 's' : 'S';
+  if (node.mode & 01000) perms[8] = (node.mode & 0001) ? 't' : 'T';
+  *p++ = ' ';
+  p = PutNumber(p, node.uid);
+  *p++ = '/';
+  p = PutNumber(p, node.gid);
+  *p++ = ' ';
+  // The size (or "major,minor") right-aligned in 10 columns.
+  char size[48];
+  char* size_end;
+  if (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice) {
+    size_end = PutNumber(size, node.dev_major);
+    *size_end++ = ',';
+    size_end = PutNumber(size_end, node.dev_minor);
+  } else {
+    size_end = PutNumber(size, node.size);
+  }
+  const size_t size_len = size_t(size_end - size);
+  if (size_len < 10) {
+    std::memset(p, ' ', 10 - size_len);
+    p += 10 - size_len;
+  }
+  std::memcpy(p, size, size_len);
+  p += size_len;
+  *p++ = ' ';
+  p = PutDate(p, node.mtime);
+  *p++ = ' ';
+  out.append(head, size_t(p - head));
+  out += node.provenance;
+  if (node.type == NodeType::kSymlink) {
+    out += " -> ";
+    out += node.link_target;
+  } else if (node.type == NodeType::kHardLink) {
+    out += " link to ";
+    out += node.link_target;
+  }
+  if (!node.raw_path.empty()) {
+    out += " (stored as \"";
+    out += node.raw_path;
+    out += "\")";
+  }
+}
+
+std::string FormatNodeLine(const Node& node) {
   std::string line;
   line.reserve(64 + node.provenance.size() + node.link_target.size());
-  line += kTypes[static_cast<int>(node.type)];
-  static constexpr char kRwx[] = "rwxrwxrwx";
-  size_t perms = line.size();
-  for (int i = 0; i < 9; ++i) line += (node.mode & (0400u >> i)) ? kRwx[i] : '-';
-  if (node.mode & 04000) line[perms + 2] = (node.mode & 0100) ? 's' : 'S';
-  if (node.mode & 02000) line[perms + 5] = (node.mode & 0010) ? 's' : 'S';
-  if (node.mode & 01000) line[perms + 8] = (node.mode & 0001) ? 't' : 'T';
-  line += ' ';
-  line += std::to_string(node.uid);
-  line += '/';
-  line += std::to_string(node.gid);
-  line += ' ';
-  std::string size = (node.type == NodeType::kCharDevice || node.type == NodeType::kBlockDevice)
-                         ? std::to_string(node.dev_major) + "," + std::to_string(node.dev_minor)
-                         : std::to_string(node.size);
-  AppendPadded(line, size, 10);
-  line += ' ';
-  AppendDate(line, node.mtime);
-  line += ' ';
-  line += node.provenance;
-  if (node.type == NodeType::kSymlink) line += " -> " + node.link_target;
-  if (node.type == NodeType::kHardLink) line += " link to " + node.link_target;
-  if (!node.raw_path.empty()) line += " (stored as \"" + node.raw_path + "\")";
+  AppendNodeLine(line, node);
   return line;
 }
 
-void TextListingSink::OnFilesystem(const FilesystemInfo& fs) {
-  std::string line =
-      fmt::format("# {}: {} at 0x{:x}, {} bytes\n", fs.provenance, fs.format, fs.offset, fs.length);
+TextListingSink::~TextListingSink() { Flush(); }
+
+void TextListingSink::Flush() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::fwrite(line.data(), 1, line.size(), out_);
+  FlushLocked();
+}
+
+void TextListingSink::FlushLocked() {
+  if (!buffer_.empty()) std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
+  buffer_.clear();
+}
+
+void TextListingSink::OnFilesystem(const FilesystemInfo& fs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fmt::format_to(std::back_inserter(buffer_), "# {}: {} at 0x{:x}, {} bytes\n", fs.provenance,
+                 fs.format, fs.offset, fs.length);
+  if (buffer_.size() >= kBufferBytes) FlushLocked();
 }
 
 Status TextListingSink::OnNode(const Node& node, ContentReader*) {
-  std::string line = FormatNodeLine(node);
-  line += '\n';
   std::lock_guard<std::mutex> lock(mu_);
-  std::fwrite(line.data(), 1, line.size(), out_);
+  AppendNodeLine(buffer_, node);
+  buffer_ += '\n';
+  if (buffer_.size() >= kBufferBytes) FlushLocked();
   return Status::Ok();
 }
 

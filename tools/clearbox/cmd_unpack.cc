@@ -159,6 +159,7 @@ int RunList(UnpackFlags& f) {
   }
   unpack::TextListingSink sink(stdout);
   Result<unpack::Summary> summary = List(f, sink);
+  sink.Flush();
   if (!summary.ok()) return Fail(summary.error());
   std::fflush(stdout);
   ReportNotes(sink.TakeNotes(), summary->partial);

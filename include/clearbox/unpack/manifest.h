@@ -38,8 +38,7 @@ class ManifestWriter {
   static constexpr size_t kDefaultMemoryBytes = 16 << 20;
   // `memory_bytes`: the node text kept in memory before it goes to a temp file (created only
   // then; a failure to create or write it makes WriteTo fail with kIo).
-  static Result<std::unique_ptr<ManifestWriter>> Create(
-      size_t memory_bytes = kDefaultMemoryBytes);
+  static Result<std::unique_ptr<ManifestWriter>> Create(size_t memory_bytes = kDefaultMemoryBytes);
   ~ManifestWriter();
 
   void AddFilesystem(const FilesystemInfo& fs);
@@ -97,23 +96,34 @@ std::string_view NodeFilesystem(const Node& node);
 
 // One line per node for people: "drwxr-xr-x 0/0 1234 2024-01-01 PROVENANCE -> TARGET".
 std::string FormatNodeLine(const Node& node);
+// The same line appended to `out` (no newline).
+void AppendNodeLine(std::string& out, const Node& node);
 // "0755"-style mode (setuid/setgid/sticky included).
 std::string FormatMode(uint32_t mode);
 
 // Prints a line per container ("# PROVENANCE: FORMAT at 0xOFF, N bytes") and FormatNodeLine
-// of every node to `out` as they arrive (thread-safe), and keeps the notes for a summary.
+// of every node to `out` (thread-safe), and keeps the notes for a summary. Lines are
+// gathered in a buffer written out every 64 KiB, by Flush() and on destruction (one
+// fwrite a line cost as much as formatting it).
 class TextListingSink : public Sink {
  public:
   explicit TextListingSink(std::FILE* out) : out_(out) {}
+  ~TextListingSink() override;
   void OnFilesystem(const FilesystemInfo& fs) override;
   Status OnNode(const Node& node, ContentReader* content) override;
   void OnNote(const Note& note) override;
   bool WantsContent() const override { return false; }
+  // Writes the buffered lines to `out` (not fflush: the caller owns the FILE).
+  void Flush();
   std::vector<Note> TakeNotes();
 
  private:
+  static constexpr size_t kBufferBytes = 64 << 10;
+  void FlushLocked();
+
   std::FILE* out_;
   std::mutex mu_;
+  std::string buffer_;  // guarded by mu_
   std::vector<Note> notes_;
 };
 
