@@ -157,8 +157,16 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
   }
   const auto& formats = AllFormats();
   uint64_t covered = 0;  // carving never looks inside what it unpacked
+  // A container at offset 0 (an image that is one squashfs or one tar.gz) is opened before
+  // any window is scanned: when it spans the blob, nothing is left to scan. The same
+  // container the scan would have opened first (candidates at one offset go in format
+  // order, as IdentifyAt0 tries them).
+  if (std::optional<Identified> id = IdentifyAt0(data)) {
+    CLEARBOX_ASSIGN_OR_RETURN(uint64_t span, OpenContainer(*id->handler, data, 0, id->match, ctx));
+    covered = std::max<uint64_t>(span, 1);
+  }
   uint64_t window = kFirstCarveWindow;
-  for (uint64_t from = 0; from < data.size(); window = std::min(window * 2, kCarveWindow)) {
+  for (uint64_t from = covered; from < data.size(); window = std::min(window * 2, kCarveWindow)) {
     uint64_t to = std::min<uint64_t>(data.size(), from + window);
     bool truncated = false;
     std::vector<Candidate> candidates =

@@ -624,8 +624,15 @@ class SquashfsWalk {
                           fmt::format("directory /{}: {}", dir.path, SqfsErrorText(rc)));
           break;
         }
-        std::string name(reinterpret_cast<const char*>(entry->name), size_t(entry->size) + 1);
-        std::string path = dir.path.empty() ? name : dir.path + "/" + name;
+        // One allocation for the path, with room for the "/" the engine puts in front.
+        const size_t name_size = size_t(entry->size) + 1;
+        std::string path;
+        path.reserve(dir.path.size() + name_size + 2);
+        if (!dir.path.empty()) {
+          path += dir.path;
+          path += '/';
+        }
+        path.append(reinterpret_cast<const char*>(entry->name), name_size);
         sqfs_inode_generic_t* raw_inode = nullptr;
         rc = sqfs_dir_reader_get_inode(dirs_.get(), &raw_inode);
         if (rc != 0) {
@@ -696,6 +703,7 @@ class SquashfsWalk {
   // and decompress each fragment block once.
   std::vector<uint64_t> DataOrderKeys() {
     std::vector<uint64_t> keys(files_.size(), 0);
+    if (files_.empty()) return keys;  // a listing: no fragment table to read
     SqfsPtr<sqfs_frag_table_t> fragments(sqfs_frag_table_create(0));
     bool have_fragments =
         fragments && super_.fragment_entry_count > 0 &&

@@ -136,9 +136,8 @@ Status Engine::DeliverNode(Node node, ContentReader* content, const BlobContext&
                         node.path.size(), limits().max_path_length, Excerpt(node.path)));
     return Status::Ok();
   }
-  NormalisedPath normal = NormalisePath(node.path);
-  node.raw_path = normal.unusual ? std::move(node.path) : std::string();
-  node.path = std::move(normal.path);
+  node.raw_path.clear();
+  NormalisePathInPlace(node.path, node.raw_path);
   if (node.type == NodeType::kHardLink) {
     node.link_target = NormalisePath(node.link_target).path;
   } else if (node.type == NodeType::kSymlink) {

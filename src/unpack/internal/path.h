@@ -20,4 +20,9 @@ struct NormalisedPath {
 // name, "." or "./" is the root "/". Never fails.
 NormalisedPath NormalisePath(std::string_view stored);
 
+// NormalisePath over `path` in place, for the engine's one call per node: a plain relative
+// name ("etc/passwd", the common case) only gains its leading "/" (no new string). When the
+// stored name is unusual, it is moved to `raw` (else `raw` is left alone).
+void NormalisePathInPlace(std::string& path, std::string& raw);
+
 }  // namespace clearbox::unpack::internal
