@@ -39,9 +39,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -257,12 +257,13 @@ SequencerRun RunSequencer(const std::string& dir, const std::vector<Bytes>& leav
   tlog::SequencerStats stats = sequencer->stats();
   run.batches = stats.batches;
   auto ms = [](std::chrono::nanoseconds d) { return d.count() / 1e6; };
-  std::fprintf(stderr,
-               "  %.3f s (CPU %.3f s, all threads), %llu batches; sequencer thread ms: lookup %.0f, "
-               "integrate %.0f, write %.0f, publish %.0f, answer %.0f\n",
-               run.seconds, cpu, (unsigned long long)stats.batches, ms(stats.lookup_time),
-               ms(stats.integrate_time), ms(stats.write_time), ms(stats.publish_time),
-               ms(stats.answer_time));
+  std::fprintf(
+      stderr,
+      "  %.3f s (CPU %.3f s, all threads), %llu batches; sequencer thread ms: lookup %.0f, "
+      "integrate %.0f, write %.0f, publish %.0f, answer %.0f\n",
+      run.seconds, cpu, (unsigned long long)stats.batches, ms(stats.lookup_time),
+      ms(stats.integrate_time), ms(stats.write_time), ms(stats.publish_time),
+      ms(stats.answer_time));
   std::fprintf(stderr, "  CPU s by thread (the benchmark's own is the producer):%s\n",
                per_thread.c_str());
   run.failures = failures;
@@ -323,7 +324,8 @@ int Main(int argc, char** argv) {
       uint64_t n = colon == std::string::npos ? 0 : std::stoull(spec.substr(colon + 1));
       batches.emplace_back(b, n);
     } else {
-      std::fprintf(stderr, "usage: %s --dir DIR [--entries N] [--batch B[:N]]... [--go PATH] [--keep]\n",
+      std::fprintf(stderr,
+                   "usage: %s --dir DIR [--entries N] [--batch B[:N]]... [--go PATH] [--keep]\n",
                    argv[0]);
       return 2;
     }

@@ -2,11 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -220,7 +220,8 @@ class Session : public std::enable_shared_from_this<Session> {
         end_ -= begin_;
         begin_ = 0;
       } else if (in_.size() < shared_->options.max_header_bytes + kReadChunk) {
-        in_.resize(std::min<size_t>(in_.size() * 2, shared_->options.max_header_bytes + kReadChunk));
+        in_.resize(
+            std::min<size_t>(in_.size() * 2, shared_->options.max_header_bytes + kReadChunk));
       } else {
         return Refuse(431, "request header fields too large");
       }
@@ -257,10 +258,9 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     shared_->handler(std::move(request), [self = shared_from_this()](HttpResponse response) {
       // Runs inline when already on this connection's loop, else is queued to it.
-      net::dispatch(self->socket_.get_executor(),
-                    [self, response = std::move(response)]() mutable {
-                      self->Write(std::move(response));
-                    });
+      net::dispatch(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Write(std::move(response));
+      });
     });
     // `request` is gone with the handler's call: keep its header vector's capacity.
     headers_ = std::move(request.headers);
@@ -309,8 +309,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     out.append("\r\n\r\n");
     deadline_ = Clock::now() + shared_->options.idle_timeout;
-    std::array<net::const_buffer, 2> buffers{
-        net::buffer(out_), net::buffer(body_->data(), head_ ? 0 : body_->size())};
+    std::array<net::const_buffer, 2> buffers{net::buffer(out_),
+                                             net::buffer(body_->data(), head_ ? 0 : body_->size())};
     net::async_write(socket_, buffers,
                      [self = shared_from_this(), close](beast::error_code ec, size_t) {
                        if (ec) return self->Close();
@@ -331,12 +331,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Drain() {
     // Reuses the read buffer: nothing more is parsed on this connection.
-    socket_.async_read_some(net::buffer(in_), [self = shared_from_this()](beast::error_code ec,
-                                                                          size_t n) {
-      self->drained_ += n;
-      if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
-      self->Drain();
-    });
+    socket_.async_read_some(net::buffer(in_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
+                              self->Drain();
+                            });
   }
 
   void Close() {

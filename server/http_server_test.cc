@@ -26,17 +26,16 @@ class Echo {
     options.threads = 1;
     options.max_body_bytes = 1024;
     server_ = HttpServer::Start(options, [this](HttpRequest&& request, Responder respond) {
-                std::string text = std::string(request.method) + " " +
-                                   std::string(request.target) + " " +
-                                   std::string(request.Header("x-probe")) + " " +
+                std::string text = std::string(request.method) + " " + std::string(request.target) +
+                                   " " + std::string(request.Header("x-probe")) + " " +
                                    std::to_string(request.body.size()) + ":" + request.body;
                 HttpResponse response = HttpResponse::Text(200, text);
                 response.headers.emplace_back("X-Echo", "1");
                 std::lock_guard lock(mu_);
-                threads_.emplace_back([respond = std::move(respond),
-                                       response = std::move(response)]() mutable {
-                  respond(std::move(response));
-                });
+                threads_.emplace_back(
+                    [respond = std::move(respond), response = std::move(response)]() mutable {
+                      respond(std::move(response));
+                    });
               }).value();
   }
   ~Echo() {
@@ -126,8 +125,9 @@ TEST(HttpServerWire, ParsesARequestSentByteByByte) {
 TEST(HttpServerWire, ChunkedBodiesAndExpectContinue) {
   Echo http;
   int fd = Connect(http.port());
-  Send(fd, "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  Send(fd,
+       "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   std::string answer = Receive(fd, 1);
   EXPECT_NE(answer.find("POST /chunked  5:abcde"), std::string::npos) << answer;
   // Expect: 100-continue: the interim answer first, then the body is read.

@@ -9,9 +9,9 @@
 #include <mutex>
 #include <string>
 
+#include "clearbox/net/http_client.h"
 #include "clearbox/tlog/log_server.h"
 #include "clearbox/tlog/witness.h"
-#include "clearbox/net/http_client.h"
 #include "server/http_server.h"
 
 namespace clearbox::server {

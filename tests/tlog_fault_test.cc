@@ -13,9 +13,9 @@
 #include <set>
 #include <thread>
 
+#include "clearbox/net/http_client.h"
 #include "clearbox/tlog/client.h"
 #include "clearbox/tlog/cosignature.h"
-#include "clearbox/net/http_client.h"
 #include "tlog_server_test.h"
 
 namespace clearbox {

@@ -92,8 +92,9 @@ class CannedServer {
 
   static std::string Response(const std::string& status, const std::string& headers = "",
                               const std::string& body = "") {
-    return "HTTP/1.1 " + status + "\r\n" + headers + "Content-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    return "HTTP/1.1 " + status + "\r\n" + headers +
+           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           body;
   }
   static std::string Redirect(const std::string& location) {
     return Response("302 Found", "Location: " + location + "\r\n");
@@ -204,7 +205,8 @@ TEST_F(LogFetchTest, RedirectsAreFollowed) {
   CannedServer mirror([&](const std::string& target) {
     if (target.starts_with("/mirror/")) {
       std::string up;
-      for (size_t i = 1; i < size_t(std::count(target.begin(), target.end(), '/')); ++i) up += "../";
+      for (size_t i = 1; i < size_t(std::count(target.begin(), target.end(), '/')); ++i)
+        up += "../";
       return CannedServer::Redirect(up + "moved/" + target.substr(8));
     }
     if (target.starts_with("/moved/")) return CannedServer::Redirect(url_ + "/" + target.substr(7));
@@ -229,8 +231,7 @@ TEST(LogFetch, OversizedBodiesAreRefusedHoweverFramed) {
       return std::string("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n") + body;
     }
     if (target == "/chunked") {
-      return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb1\r\n" + body +
-             "\r\n0\r\n\r\n";
+      return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb1\r\n" + body + "\r\n0\r\n\r\n";
     }
     return "HTTP/1.0 200 OK\r\n\r\n" + body;  // to the end of the connection
   });
@@ -359,10 +360,10 @@ class TlsFetchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                   "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=clearbox test log",
-                   "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout",
-                   dir_ / "key.pem", "-out", dir_ / "cert.pem"},
-                  dir_ / "openssl.log"),
+                          "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=clearbox test log",
+                          "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout",
+                          dir_ / "key.pem", "-out", dir_ / "cert.pem"},
+                         dir_ / "openssl.log"),
               0)
         << ReadTextFile(dir_ / "openssl.log").value_or("");
     int fds[2];
@@ -420,9 +421,9 @@ class TlsFetchTest : public ::testing::Test {
 };
 
 TEST_F(TlsFetchTest, LogIsReadAndVerifiedOverHttps) {
-  auto client = tlog::LogClient::Open("https://127.0.0.1:" + port_,
-                                      meta_["vkey"].get<std::string>(),
-                                      meta_["origin"].get<std::string>(), Trusting());
+  auto client =
+      tlog::LogClient::Open("https://127.0.0.1:" + port_, meta_["vkey"].get<std::string>(),
+                            meta_["origin"].get<std::string>(), Trusting());
   ASSERT_TRUE(client.ok()) << client.error().ToString();
   auto entries = ReadWholeLog(**client, meta_["vkey"].get<std::string>());
   ASSERT_EQ(entries.size(), 15u);

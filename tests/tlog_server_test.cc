@@ -9,11 +9,11 @@
 
 #include <thread>
 
+#include "clearbox/net/http_client.h"
 #include "clearbox/tlog/client.h"
 #include "clearbox/tlog/cosignature.h"
 #include "clearbox/tlog/submission.h"
 #include "clearbox/tlog/witness.h"
-#include "clearbox/net/http_client.h"
 #include "server/http_server.h"
 
 namespace clearbox {

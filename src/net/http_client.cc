@@ -151,11 +151,12 @@ Result<Url> ResolveUrl(const Url& base, std::string_view reference) {
   reference = reference.substr(0, reference.find('#'));
   // An absolute URL: a scheme (letters, digits, + - .) and ':' before any '/' or '?'.
   size_t colon = reference.find(':');
-  if (colon != std::string_view::npos && colon > 0 &&
-      colon < reference.find_first_of("/?") && std::isalpha(static_cast<unsigned char>(reference[0]))) {
+  if (colon != std::string_view::npos && colon > 0 && colon < reference.find_first_of("/?") &&
+      std::isalpha(static_cast<unsigned char>(reference[0]))) {
     bool scheme = true;
     for (char c : reference.substr(0, colon)) {
-      scheme = scheme && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.');
+      scheme = scheme &&
+               (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.');
     }
     if (scheme) return ParseUrl(reference);
   }
@@ -400,8 +401,8 @@ Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string
     impl.Close();
     ERR_clear_error();
     if (ec == http::error::body_limit) {
-      return Error::LimitExceeded(where + ": answer larger than " +
-                                  std::to_string(max_body_bytes) + " bytes");
+      return Error::LimitExceeded(where + ": answer larger than " + std::to_string(max_body_bytes) +
+                                  " bytes");
     }
     // A kept-alive connection the server closed in the meantime: try once more, fresh.
     if (reused && !answered) continue;

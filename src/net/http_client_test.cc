@@ -29,10 +29,10 @@ TEST(ParseUrl, SplitsSchemeHostPortAndPath) {
 }
 
 TEST(ParseUrl, RefusesOtherSchemesAndMalformedUrls) {
-  for (const char* bad : {"ftp://example.com/x", "file:///etc/passwd", "example.com/log",
-                          "http://", "http://:80/x", "http://h:0/", "http://h:65536/",
-                          "http://h:8x/", "http://user@h/", "http://[::1/",
-                          "http://h/a b", "http://h/a\r\nX-Evil: 1"}) {
+  for (const char* bad :
+       {"ftp://example.com/x", "file:///etc/passwd", "example.com/log", "http://", "http://:80/x",
+        "http://h:0/", "http://h:65536/", "http://h:8x/", "http://user@h/", "http://[::1/",
+        "http://h/a b", "http://h/a\r\nX-Evil: 1"}) {
     auto r = ParseUrl(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code(), ErrorCode::kInvalidInput) << bad;

@@ -137,8 +137,7 @@ Result<std::unique_ptr<TileFetcher>> OpenLogFetcher(std::string_view location,
   std::string loc(location);
   while (loc.size() > 1 && loc.back() == '/') loc.pop_back();
   if (loc.starts_with("http://") || loc.starts_with("https://")) {
-    CLEARBOX_ASSIGN_OR_RETURN(auto client,
-                              net::HttpClient::Create(loc, ClientOptions(options)));
+    CLEARBOX_ASSIGN_OR_RETURN(auto client, net::HttpClient::Create(loc, ClientOptions(options)));
     return std::unique_ptr<TileFetcher>(new HttpFetcher(loc, std::move(client), options));
   }
   if (loc.starts_with("file://")) {

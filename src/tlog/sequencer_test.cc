@@ -68,7 +68,7 @@ class FaultyStorage : public LogStorage {
   std::atomic<bool> fail_publish{false};
   std::atomic<bool> fail_write{false};
   std::atomic<int> write_calls{0};
-  std::atomic<int> slow_write_call{-1};  // this WriteTiles call (0-based) takes 300 ms...
+  std::atomic<int> slow_write_call{-1};      // this WriteTiles call (0-based) takes 300 ms...
   std::atomic<bool> fail_slow_write{false};  // ...and then fails
   std::atomic<int> writes_in_flight{0};
   std::atomic<int> max_writes_in_flight{0};

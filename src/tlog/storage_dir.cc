@@ -12,8 +12,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <thread>
+#include <unordered_map>
 
 #include "clearbox/core/file.h"
 #include "clearbox/core/thread_name.h"
@@ -331,12 +331,12 @@ class DirectoryStorage : public LogStorage {
   std::function<void(const std::string&)> log_;
   bool retire_journal_on_close_ = true;
   std::set<std::string> known_dirs_;  // WriteTiles (under append_mu_) and journal replay
-  std::mutex append_mu_;                // serializes journal writes and rotation
+  std::mutex append_mu_;              // serializes journal writes and rotation
   std::condition_variable unsynced_cv_;
   int unsynced_ = 0;  // WriteTiles calls between their journal write and queueing their files
   std::mutex published_mu_;
   std::string published_;  // the checkpoint published last: each journal record carries it
-  TileFileQueue files_;  // last: its threads use the members above
+  TileFileQueue files_;    // last: its threads use the members above
 };
 
 // Temporary files a crash may have left behind next to the checkpoint and the config

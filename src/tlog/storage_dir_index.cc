@@ -113,8 +113,7 @@ struct LeafIndex::Table {
   }
 };
 
-LeafIndex::LeafIndex(std::string dir, UniqueFd leaves, std::shared_ptr<Table> table,
-                     uint64_t size)
+LeafIndex::LeafIndex(std::string dir, UniqueFd leaves, std::shared_ptr<Table> table, uint64_t size)
     : dir_(std::move(dir)), leaves_(std::move(leaves)), table_(std::move(table)), size_(size) {}
 
 Result<std::unique_ptr<LeafIndex>> LeafIndex::Open(const std::string& dir,
@@ -142,8 +141,7 @@ Result<std::unique_ptr<LeafIndex>> LeafIndex::Open(const std::string& dir,
     CLEARBOX_RETURN_IF_ERROR(SyncDirectory(dir));
   }
   const uint64_t size = table->synced_size();
-  std::unique_ptr<LeafIndex> index(
-      new LeafIndex(dir, std::move(leaves), std::move(table), size));
+  std::unique_ptr<LeafIndex> index(new LeafIndex(dir, std::move(leaves), std::move(table), size));
   index->syncer_ = std::thread([raw = index.get()] {
     NameThisThread("cb-index");
     raw->SyncLoop();
@@ -292,7 +290,7 @@ Status LeafIndex::Sync() {
   CLEARBOX_RETURN_IF_ERROR(table->SyncAll(dir_ + "/table"));
   {
     std::lock_guard lock(mu_);
-    if (table != table_) return Status::Ok();  // Grow replaced it, synced
+    if (table != table_) return Status::Ok();       // Grow replaced it, synced
     table->set_synced_size(std::min(size, size_));  // Truncate may have run meanwhile
   }
   return table->SyncHeader(dir_ + "/table");

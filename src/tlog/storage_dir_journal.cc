@@ -69,8 +69,7 @@ Status RetireFile(UniqueFd fd, const std::string& path, bool sync) {
 
 }  // namespace
 
-void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> tiles,
-                         Bytes& out) {
+void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> tiles, Bytes& out) {
   const size_t start = out.size();
   out.resize(start + kHeaderSize + 4);
   StoreBE32(out.data() + start + kHeaderSize, static_cast<uint32_t>(checkpoint.size()));
@@ -92,8 +91,7 @@ void EncodeJournalRecord(std::string_view checkpoint, std::span<const TileData> 
   StoreBE32(header + 16, Crc32(ByteView(out.data() + start + kHeaderSize, payload)));
 }
 
-Result<JournalScan> ScanJournal(ByteView file,
-                                const std::function<Status(JournalRecord)>& visit) {
+Result<JournalScan> ScanJournal(ByteView file, const std::function<Status(JournalRecord)>& visit) {
   JournalScan parsed;
   ByteReader r(file);
   while (!r.empty()) {
@@ -114,8 +112,8 @@ Result<JournalScan> ScanJournal(ByteView file,
       break;
     }
     if (*length > kMaxRecordPayload || *length > r.remaining()) {
-      damage("payload of " + std::to_string(*length) + " bytes, " +
-             std::to_string(r.remaining()) + " left in the file (torn)");
+      damage("payload of " + std::to_string(*length) + " bytes, " + std::to_string(r.remaining()) +
+             " left in the file (torn)");
       break;
     }
     ByteView payload = *r.Read(static_cast<size_t>(*length));
@@ -186,15 +184,18 @@ Result<std::unique_ptr<TileJournal>> TileJournal::Open(const std::string& log_di
     const std::string path = dir + "/" + FileName(seq);
     // Mapped, and replayed one record at a time: a full journal file is hundreds of MiB.
     CLEARBOX_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
-    CLEARBOX_ASSIGN_OR_RETURN(
-        JournalScan parsed, ScanJournal(mapped->bytes(), [&](JournalRecord record) -> Status {
-          // Every tile again, superseded partials included: the checkpoint recovery starts
-          // from may be older than the full tile that superseded them.
-          for (const TileData& t : record.tiles) CLEARBOX_RETURN_IF_ERROR(target.write_tile(t));
-          if (!record.checkpoint.empty()) newest_checkpoint = std::move(record.checkpoint);
-          ++journal->replayed_records_;
-          return Status::Ok();
-        }));
+    CLEARBOX_ASSIGN_OR_RETURN(JournalScan parsed,
+                              ScanJournal(mapped->bytes(), [&](JournalRecord record) -> Status {
+                                // Every tile again, superseded partials included: the checkpoint
+                                // recovery starts from may be older than the full tile that
+                                // superseded them.
+                                for (const TileData& t : record.tiles)
+                                  CLEARBOX_RETURN_IF_ERROR(target.write_tile(t));
+                                if (!record.checkpoint.empty())
+                                  newest_checkpoint = std::move(record.checkpoint);
+                                ++journal->replayed_records_;
+                                return Status::Ok();
+                              }));
     if (!parsed.damage.empty() && log) {
       log("journal " + path + ": " + parsed.damage +
           "; the batch it held was never acknowledged and is dropped");
@@ -252,7 +253,8 @@ Status TileJournal::Write(std::string_view checkpoint, std::span<const TileData>
 
 Status TileJournal::Sync() {
   if (!fd_.valid()) return Error::Io(dir_ + ": the journal is closed after an earlier error");
-  if (::fdatasync(fd_.get()) != 0) return Error::FromErrno("fdatasync", dir_ + "/" + FileName(seq_), errno);
+  if (::fdatasync(fd_.get()) != 0)
+    return Error::FromErrno("fdatasync", dir_ + "/" + FileName(seq_), errno);
   ++appended_;
   return Status::Ok();
 }

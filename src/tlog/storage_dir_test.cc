@@ -59,8 +59,8 @@ TEST(DirectoryStorage, RewritingATileReplacesIt) {
 TEST(DirectoryStorage, FetchServesOnlyLogResources) {
   TempDir dir;
   auto storage = OpenDirectoryStorage(dir.path(), true).value();
-  for (const char* path : {"config.json", "index/table", "index/leaves", "../etc/passwd", "tile/0/0000",
-                           "tile/0/000/../../config.json", "lock", ""}) {
+  for (const char* path : {"config.json", "index/table", "index/leaves", "../etc/passwd",
+                           "tile/0/0000", "tile/0/000/../../config.json", "lock", ""}) {
     auto r = storage->Fetch(path, 1 << 20);
     ASSERT_FALSE(r.ok()) << path;
     EXPECT_EQ(r.error().code(), ErrorCode::kInvalidInput) << path;

@@ -13,6 +13,7 @@
 
 #include "clearbox/core/file.h"
 #include "clearbox/crypto/note.h"
+#include "clearbox/net/http_client.h"
 #include "clearbox/tlog/checkpoint.h"
 #include "clearbox/tlog/cosignature.h"
 #include "clearbox/tlog/log_config.h"
@@ -23,7 +24,6 @@
 #include "clearbox/tlog/submission.h"
 #include "clearbox/tlog/witness.h"
 #include "commands.h"
-#include "clearbox/net/http_client.h"
 #include "server/log_http.h"
 
 namespace clearbox::cli {

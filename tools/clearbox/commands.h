@@ -16,7 +16,8 @@ int& ExitCode();
 void RegisterUnpackCommands(CLI::App& app);  // unpack, ls           (cmd_unpack.cc)
 void RegisterKeyCommands(CLI::App& app);     // key generate         (cmd_key.cc)
 void RegisterLogCommands(CLI::App& app);     // log init/serve/add/witness (cmd_log.cc)
-void RegisterLogClientCommands(CLI::App& app);  // log get-proof/verify-inclusion/monitor (cmd_log_client.cc)
+void RegisterLogClientCommands(
+    CLI::App& app);  // log get-proof/verify-inclusion/monitor (cmd_log_client.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds
 // `clearbox log <sub>` commands attaches them here, so the group is made once whatever the
