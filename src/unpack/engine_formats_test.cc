@@ -50,7 +50,9 @@ void ExpectRootfs(const Unpacked& u, const std::string& fs, Expect expect = {}) 
   for (int i = 0; big.size() < 300000; ++i)
     big += "line " + std::to_string(i * 7919 % 10007) + "\n";
   EXPECT_EQ(busybox->sha256, Sha(big));
-  if (expect.setuid) EXPECT_EQ(busybox->node.mode, 04755u);
+  if (expect.setuid) {
+    EXPECT_EQ(busybox->node.mode, 04755u);
+  }
 
   const auto* rcs = u.Find(fs + ":/etc/init.d/rcS");
   ASSERT_NE(rcs, nullptr);

@@ -156,7 +156,9 @@ TEST_F(EngineHostileTest, DirectoryWriterNeverWritesOutside) {
       EXPECT_EQ(n["mode"], "4755");
       EXPECT_EQ(n["output"], "tar@0x0/suid");
     }
-    if (n["path"] == "/escape.txt") EXPECT_EQ(n["raw_path"], "../../escape.txt");
+    if (n["path"] == "/escape.txt") {
+      EXPECT_EQ(n["raw_path"], "../../escape.txt");
+    }
   }
   EXPECT_TRUE(through_recorded);
   EXPECT_TRUE(device_recorded);
@@ -235,7 +237,9 @@ TEST(DirectoryWriterTest, WritesARootfsWithLinksAndManifest) {
       std::string output = n["output"];
       EXPECT_EQ(n["sha256"], Sha256Hex(ReadAll(scratch / ("out/" + output)))) << output;
     }
-    if (n["path"] == "/bin/busybox") EXPECT_EQ(n["mode"], "4755");
+    if (n["path"] == "/bin/busybox") {
+      EXPECT_EQ(n["mode"], "4755");
+    }
   }
   EXPECT_EQ(files, 4u);  // passwd, rcS, busybox, empty; passwd.hard is a hard link
 }
