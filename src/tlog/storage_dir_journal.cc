@@ -184,18 +184,15 @@ Result<std::unique_ptr<TileJournal>> TileJournal::Open(const std::string& log_di
     const std::string path = dir + "/" + FileName(seq);
     // Mapped, and replayed one record at a time: a full journal file is hundreds of MiB.
     CLEARBOX_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
-    CLEARBOX_ASSIGN_OR_RETURN(JournalScan parsed,
-                              ScanJournal(mapped->bytes(), [&](JournalRecord record) -> Status {
-                                // Every tile again, superseded partials included: the checkpoint
-                                // recovery starts from may be older than the full tile that
-                                // superseded them.
-                                for (const TileData& t : record.tiles)
-                                  CLEARBOX_RETURN_IF_ERROR(target.write_tile(t));
-                                if (!record.checkpoint.empty())
-                                  newest_checkpoint = std::move(record.checkpoint);
-                                ++journal->replayed_records_;
-                                return Status::Ok();
-                              }));
+    auto replay = [&](JournalRecord record) -> Status {
+      // Every tile again, superseded partials included: the checkpoint recovery starts from
+      // may be older than the full tile that superseded them.
+      for (const TileData& t : record.tiles) CLEARBOX_RETURN_IF_ERROR(target.write_tile(t));
+      if (!record.checkpoint.empty()) newest_checkpoint = std::move(record.checkpoint);
+      ++journal->replayed_records_;
+      return Status::Ok();
+    };
+    CLEARBOX_ASSIGN_OR_RETURN(JournalScan parsed, ScanJournal(mapped->bytes(), replay));
     if (!parsed.damage.empty() && log) {
       log("journal " + path + ": " + parsed.damage +
           "; the batch it held was never acknowledged and is dropped");
