@@ -14,6 +14,7 @@ pkg_check_modules(LIBLZMA REQUIRED IMPORTED_TARGET liblzma)
 pkg_check_modules(LIBZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(LIBLZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(LZO2 REQUIRED IMPORTED_TARGET lzo2)
+pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)  # squashfs gzip blocks
 find_package(BZip2 REQUIRED)
 include(ClearboxStaticLink)  # clearbox_dep_* targets, the static CLI
 if(CLEARBOX_BUILD_BENCHMARKS)

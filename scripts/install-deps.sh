@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
-  zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev
+  zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev libdeflate-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev

@@ -3,6 +3,7 @@
 // regular files are then extracted in parallel, one libsquashfs data reader and compressor
 // per thread, because squashfs blocks and separate files decompress independently.
 #include <fmt/format.h>
+#include <libdeflate.h>
 #include <lzo/lzo1x.h>
 #include <sqfs/block.h>
 #include <sqfs/compressor.h>
@@ -142,6 +143,60 @@ SqfsPtr<sqfs_compressor_t> MakeLzoDecompressor(const sqfs_super_t& super) {
   return SqfsPtr<sqfs_compressor_t>(&lzo->cmp);
 }
 
+// gzip (zlib-wrapped DEFLATE) blocks are decompressed with libdeflate, not with the zlib
+// inflate behind libsquashfs's compressor: squashfs blocks are whole buffers, which is what
+// libdeflate decodes, at about twice zlib's speed (inflate was 45% of the CPU time of
+// `clearbox unpack` on a gzip squashfs). The zlib header and the Adler-32 of every block are
+// still checked. libsquashfs's object is kept for the configuration and the options it
+// reads (and validates) from the image.
+struct DeflateDecompressor {
+  sqfs_compressor_t cmp;  // first member: libsquashfs casts the pointer
+  sqfs_compressor_t* inner;
+  libdeflate_decompressor* decompressor;
+};
+
+void DeflateDestroy(sqfs_object_t* obj) {
+  auto* d = reinterpret_cast<DeflateDecompressor*>(obj);
+  libdeflate_free_decompressor(d->decompressor);
+  sqfs_destroy(d->inner);
+  delete d;
+}
+void DeflateGetConfiguration(const sqfs_compressor_t* cmp, sqfs_compressor_config_t* cfg) {
+  const auto* d = reinterpret_cast<const DeflateDecompressor*>(cmp);
+  d->inner->get_configuration(d->inner, cfg);
+}
+int DeflateWriteOptions(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
+int DeflateReadOptions(sqfs_compressor_t* cmp, sqfs_file_t* file) {
+  auto* d = reinterpret_cast<DeflateDecompressor*>(cmp);
+  return d->inner->read_options(d->inner, file);
+}
+sqfs_s32 DeflateDoBlock(sqfs_compressor_t* cmp, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                        sqfs_u32 outsize) {
+  auto* d = reinterpret_cast<DeflateDecompressor*>(cmp);
+  // sqfs_s32 results: a larger buffer could not report its size.
+  outsize = std::min<sqfs_u32>(outsize, INT32_MAX);
+  size_t produced = 0;
+  if (libdeflate_zlib_decompress(d->decompressor, in, size, out, outsize, &produced) !=
+      LIBDEFLATE_SUCCESS) {
+    return SQFS_ERROR_COMPRESSOR;  // corrupt, or more than `outsize` bytes
+  }
+  return sqfs_s32(produced);
+}
+
+SqfsPtr<sqfs_compressor_t> WithDeflate(SqfsPtr<sqfs_compressor_t> inner) {
+  libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
+  if (decompressor == nullptr) return inner;  // out of memory: zlib still works
+  auto* d = new DeflateDecompressor{};
+  d->cmp.base.destroy = DeflateDestroy;
+  d->cmp.get_configuration = DeflateGetConfiguration;
+  d->cmp.write_options = DeflateWriteOptions;
+  d->cmp.read_options = DeflateReadOptions;
+  d->cmp.do_block = DeflateDoBlock;
+  d->inner = inner.release();
+  d->decompressor = decompressor;
+  return SqfsPtr<sqfs_compressor_t>(&d->cmp);
+}
+
 Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, ViewFile* file) {
   if (super.compression_id == SQFS_COMP_LZO) {
     SqfsPtr<sqfs_compressor_t> lzo = MakeLzoDecompressor(super);
@@ -167,6 +222,7 @@ Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, Vie
     rc = cmp->read_options(cmp.get(), &file->file);
     if (rc != 0) return Error::InvalidInput("compressor options: " + SqfsErrorText(rc));
   }
+  if (super.compression_id == SQFS_COMP_GZIP) return WithDeflate(std::move(cmp));
   return cmp;
 }
 
