@@ -15,6 +15,12 @@ pkg_check_modules(LIBZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(LIBLZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(LZO2 REQUIRED IMPORTED_TARGET lzo2)
 pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)  # squashfs gzip blocks
+# libfdt (FIT images) ships no pkg-config file.
+find_path(LIBFDT_INCLUDE_DIR libfdt.h REQUIRED)
+find_library(LIBFDT_LIBRARY fdt REQUIRED)
+add_library(clearbox_libfdt UNKNOWN IMPORTED)
+set_target_properties(clearbox_libfdt PROPERTIES IMPORTED_LOCATION ${LIBFDT_LIBRARY}
+                                                 INTERFACE_INCLUDE_DIRECTORIES ${LIBFDT_INCLUDE_DIR})
 find_package(BZip2 REQUIRED)
 include(ClearboxStaticLink)  # clearbox_dep_* targets, the static CLI
 if(CLEARBOX_BUILD_BENCHMARKS)

@@ -68,6 +68,7 @@ clearbox_dependency(zstd PkgConfig::LIBZSTD ARCHIVES libzstd.a THEN Threads::Thr
 clearbox_dependency(lz4 PkgConfig::LIBLZ4 ARCHIVES liblz4.a)
 clearbox_dependency(lzo2 PkgConfig::LZO2 ARCHIVES liblzo2.a)
 clearbox_dependency(deflate PkgConfig::LIBDEFLATE ARCHIVES libdeflate.a)
+clearbox_dependency(fdt clearbox_libfdt ARCHIVES libfdt.a)
 clearbox_dependency(libcrypto OpenSSL::Crypto ARCHIVES libcrypto.a
                     THEN ${CMAKE_DL_LIBS} Threads::Threads)
 clearbox_dependency(libssl OpenSSL::SSL ARCHIVES libssl.a THEN clearbox_dep_libcrypto)

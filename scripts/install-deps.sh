@@ -8,13 +8,13 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
-  zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev libdeflate-dev
+  zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev libdeflate-dev libfdt-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 test_pkgs=(
-  squashfs-tools squashfs-tools-ng u-boot-tools e2fsprogs genext2fs mtd-utils
+  squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler e2fsprogs genext2fs mtd-utils
   cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
   golang-go golang-golang-x-mod-dev curl openssl python3
 )

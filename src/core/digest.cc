@@ -1,7 +1,11 @@
 #include "clearbox/core/digest.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <zlib.h>
+
+#include <algorithm>
+#include <iterator>
 
 #include "clearbox/core/encoding.h"
 
@@ -41,6 +45,22 @@ Sha256Digest Sha256Hasher::Finish() {
 #pragma GCC diagnostic pop
 
 std::string Sha256Hex(ByteView data) { return HexEncode(Sha256(data)); }
+
+std::optional<Bytes> DigestByName(std::string_view algorithm, ByteView data) {
+  static constexpr std::string_view kKnown[] = {"sha1", "sha256", "sha384", "sha512", "md5"};
+  if (std::find(std::begin(kKnown), std::end(kKnown), algorithm) == std::end(kKnown)) {
+    return std::nullopt;
+  }
+  const EVP_MD* md = EVP_get_digestbyname(std::string(algorithm).c_str());
+  if (md == nullptr) return std::nullopt;
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr) != 1) {
+    return std::nullopt;
+  }
+  out.resize(size);
+  return out;
+}
 
 uint32_t Crc32(ByteView data, uint32_t crc) {
   // zlib takes uInt lengths; feed large buffers in chunks.

@@ -10,24 +10,6 @@
 namespace clearbox::unpack::internal {
 namespace {
 
-// Flattened device tree (and FIT images, which are device trees): big-endian header of
-// magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap, version,
-// last_comp_version.
-std::optional<Match> ProbeFdt(ByteView d) {
-  if (d.size() < 40) return std::nullopt;
-  uint32_t total = LoadBE32(d.data() + 4);
-  uint32_t off_struct = LoadBE32(d.data() + 8);
-  uint32_t off_strings = LoadBE32(d.data() + 12);
-  uint32_t version = LoadBE32(d.data() + 20);
-  uint32_t last_compatible = LoadBE32(d.data() + 24);
-  if (total < 40 || off_struct >= total || off_strings >= total) return std::nullopt;
-  if (version < 16 || version > 17 || last_compatible > version) return std::nullopt;
-  Match m;
-  m.length = total;
-  m.detail = fmt::format("device tree or FIT image, version {}", version);
-  return m;
-}
-
 // Android sparse image: LE magic, major 1, file header 28 bytes, chunk header 12 bytes,
 // block size a multiple of 4.
 std::optional<Match> ProbeAndroidSparse(ByteView d) {
@@ -69,8 +51,6 @@ std::optional<Match> ProbeRomfs(ByteView d) {
 
 }  // namespace
 
-extern const FormatHandler kFdtFormat = {
-    .name = "fdt", .magics = {{"\xd0\x0d\xfe\xed", 0}}, .probe = ProbeFdt};
 extern const FormatHandler kAndroidSparseFormat = {
     .name = "android-sparse", .magics = {{"\x3a\xff\x26\xed", 0}}, .probe = ProbeAndroidSparse};
 extern const FormatHandler kCramfsRecognisedFormat = {

@@ -9,8 +9,10 @@
 
 // clang-format off
 #define CLEARBOX_UNPACK_FORMATS(X)                                                \
-  /* firmware containers: uimage, trx, ubi (flash-parsers) */                     \
+  /* firmware containers: uimage, fit, fdt, trx, ubi       */                     \
   X(kUimageFormat)                                                                \
+  X(kFitFormat)                                                                   \
+  X(kFdtFormat)                                                                   \
   X(kTrxFormat)                                                                   \
   X(kUbiFormat)                                                                   \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
@@ -33,7 +35,6 @@
   X(kLz4Format)                                                                   \
   X(kLzmaFormat)                                                                  \
   /* recognised, not unpacked (recognised_formats.cc): "not unpacked: FORMAT" */  \
-  X(kFdtFormat)                                                                   \
   X(kAndroidSparseFormat)                                                         \
   X(kCramfsRecognisedFormat)                                                      \
   X(kRomfsFormat)

@@ -4,7 +4,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "clearbox/core/bytes.h"
 
@@ -31,6 +33,10 @@ class Sha256Hasher {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The digest of `data` under an algorithm named as firmware formats name it ("sha1",
+// "sha256", "sha384", "sha512", "md5"; OpenSSL's names); nullopt for an unknown name.
+std::optional<Bytes> DigestByName(std::string_view algorithm, ByteView data);
 
 // CRC-32 (IEEE 802.3, as zlib, gzip, U-Boot and TRX use). `crc` continues a running value.
 uint32_t Crc32(ByteView data, uint32_t crc = 0);

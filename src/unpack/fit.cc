@@ -1,0 +1,241 @@
+#include "fit.h"
+
+#include <fmt/format.h>
+#include <libfdt.h>
+
+#include <cstring>
+#include <memory>
+
+#include "clearbox/core/digest.h"
+#include "clearbox/core/encoding.h"
+
+namespace clearbox::unpack::fit {
+namespace {
+
+// libfdt reads a tree only at an 8-byte aligned address; a FIT carved at another offset is
+// parsed from an aligned copy of its tree (never of its external data). Offsets found in the
+// copy are offsets in the original.
+class AlignedTree {
+ public:
+  explicit AlignedTree(ByteView tree) {
+    if (reinterpret_cast<uintptr_t>(tree.data()) % 8 == 0) {
+      base_ = tree.data();
+    } else {
+      copy_.reset(new uint64_t[(tree.size() + 7) / 8]);
+      std::memcpy(copy_.get(), tree.data(), tree.size());
+      base_ = reinterpret_cast<const uint8_t*>(copy_.get());
+    }
+  }
+  const void* fdt() const { return base_; }
+  uint64_t OffsetOf(const void* p) const { return static_cast<const uint8_t*>(p) - base_; }
+
+ private:
+  std::unique_ptr<uint64_t[]> copy_;
+  const uint8_t* base_;
+};
+
+// A property as a NUL-terminated string; "" when absent or not a string.
+std::string StringProp(const void* fdt, int node, const char* name) {
+  int len = 0;
+  const auto* p = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
+  if (p == nullptr || len <= 0 || p[len - 1] != '\0') return "";
+  return std::string(p, strnlen(p, size_t(len)));
+}
+
+// A 32-bit big-endian cell property (or the low half of a 64-bit one).
+std::optional<uint64_t> CellProp(const void* fdt, int node, const char* name) {
+  int len = 0;
+  const auto* p = static_cast<const uint8_t*>(fdt_getprop(fdt, node, name, &len));
+  if (p == nullptr) return std::nullopt;
+  if (len == 4) return LoadBE32(p);
+  if (len == 8) return LoadBE64(p);
+  return std::nullopt;
+}
+
+std::string NodeName(const void* fdt, int node) {
+  int len = 0;
+  const char* name = fdt_get_name(fdt, node, &len);
+  return name != nullptr && len > 0 ? std::string(name, size_t(len)) : "";
+}
+
+// The digest of `data` under a FIT hash algorithm; nullopt when the algorithm is unknown.
+std::optional<Bytes> Digest(const std::string& algo, ByteView data) {
+  if (algo == "crc32") {
+    Bytes out(4);
+    StoreBE32(out.data(), Crc32(data));
+    return out;
+  }
+  return DigestByName(algo, data);
+}
+
+std::string FdtError(int err) { return fdt_strerror(err); }
+
+// The checked header size of the tree at the start of `data`. Errors: kInvalidInput.
+Result<uint32_t> TreeSize(ByteView data) {
+  if (data.size() < sizeof(fdt_header) || LoadBE32(data.data()) != kFdtMagic) {
+    return Error::InvalidInput("not a device tree (no 0xd00dfeed magic)");
+  }
+  const uint32_t total = LoadBE32(data.data() + 4);
+  if (total < sizeof(fdt_header) || total > data.size()) {
+    return Error::InvalidInput(
+        fmt::format("device tree of {} bytes, {} in the buffer (truncated)", total, data.size()));
+  }
+  return total;
+}
+
+// Every offset, size and string of the structure checked once, before any is used.
+Status CheckTree(const void* fdt, uint32_t size) {
+  if (int err = fdt_check_full(fdt, size); err != 0) {
+    return Error::InvalidInput("damaged device tree: " + FdtError(err));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool LooksLikeFit(ByteView data) {
+  Result<uint32_t> total = TreeSize(data);
+  if (!total.ok()) return false;
+  AlignedTree tree(data.first(*total));
+  return fdt_check_header(tree.fdt()) == 0 && fdt_path_offset(tree.fdt(), "/images") >= 0;
+}
+
+Result<DeviceTree> ReadDeviceTree(ByteView data) {
+  DeviceTree dt;
+  CLEARBOX_ASSIGN_OR_RETURN(dt.size, TreeSize(data));
+  AlignedTree tree(data.first(dt.size));
+  CLEARBOX_RETURN_IF_ERROR(CheckTree(tree.fdt(), dt.size));
+  dt.model = StringProp(tree.fdt(), 0, "model");
+  dt.compatible = StringProp(tree.fdt(), 0, "compatible");  // the first string of the list
+  return dt;
+}
+
+Result<Image> Parse(ByteView data) {
+  Image image;
+  CLEARBOX_ASSIGN_OR_RETURN(image.tree_size, TreeSize(data));
+  AlignedTree tree(data.first(image.tree_size));
+  const void* fdt = tree.fdt();
+  CLEARBOX_RETURN_IF_ERROR(CheckTree(fdt, image.tree_size));
+  const int images = fdt_path_offset(fdt, "/images");
+  if (images < 0) return Error::NotFound("a device tree without /images (not a FIT image)");
+  image.description = StringProp(fdt, 0, "description");
+  image.timestamp = static_cast<int64_t>(CellProp(fdt, 0, "timestamp").value_or(0));
+  image.total_size = image.tree_size;
+  const uint64_t external_base = (uint64_t{image.tree_size} + 3) & ~uint64_t{3};
+
+  int node = 0;
+  fdt_for_each_subnode(node, fdt, images) {
+    if (image.parts.size() == kMaxParts) {
+      image.notes.push_back({Note::Kind::kLimit, "", 0,
+                             fmt::format("more than {} images: the rest skipped", kMaxParts)});
+      break;
+    }
+    Part part;
+    part.name = NodeName(fdt, node);
+    part.type = StringProp(fdt, node, "type");
+    part.description = StringProp(fdt, node, "description");
+    part.compression = StringProp(fdt, node, "compression");
+    if (part.compression.empty()) part.compression = "none";
+
+    int len = 0;
+    const void* embedded = fdt_getprop(fdt, node, "data", &len);
+    const std::optional<uint64_t> size = CellProp(fdt, node, "data-size");
+    const std::optional<uint64_t> position = CellProp(fdt, node, "data-position");
+    const std::optional<uint64_t> offset = CellProp(fdt, node, "data-offset");
+    if (embedded != nullptr && len >= 0) {
+      part.offset = tree.OffsetOf(embedded);
+      part.size = uint64_t(len);
+    } else if (size && (position || offset)) {
+      part.external = true;
+      part.offset = position ? *position : external_base + *offset;
+      part.size = *size;
+    } else {
+      image.notes.push_back({Note::Kind::kCorrupt, "", 0,
+                             fmt::format("image {}: no data, and no data-size with a "
+                                         "data-position or data-offset",
+                                         part.name)});
+      continue;
+    }
+    if (part.external && part.offset < image.tree_size) {
+      image.notes.push_back({Note::Kind::kCorrupt, "", part.offset,
+                             fmt::format("image {}: external data at {:#x} lies inside the tree",
+                                         part.name, part.offset)});
+      continue;
+    }
+    const uint64_t present =
+        part.offset >= data.size() ? 0 : std::min<uint64_t>(part.size, data.size() - part.offset);
+    part.data = data.subspan(static_cast<size_t>(std::min<uint64_t>(part.offset, data.size())),
+                             static_cast<size_t>(present));
+    if (present < part.size) {
+      image.notes.push_back({Note::Kind::kCorrupt, "", part.offset,
+                             fmt::format("image {}: {} of its {} bytes are in the buffer "
+                                         "(truncated)",
+                                         part.name, present, part.size)});
+    }
+    // Only as far as the buffer: sizes come from the image and may be anything.
+    if (part.external && present > 0) {
+      image.total_size = std::max(image.total_size, part.offset + present);
+    }
+
+    int sub = 0;
+    fdt_for_each_subnode(sub, fdt, node) {
+      const std::string sub_name = NodeName(fdt, sub);
+      if (sub_name.rfind("signature", 0) == 0) {
+        image.notes.push_back(
+            {Note::Kind::kInfo, "", part.offset,
+             fmt::format("image {}: signed ({}, key {}), signature not verified", part.name,
+                         StringProp(fdt, sub, "algo"), StringProp(fdt, sub, "key-name-hint"))});
+        continue;
+      }
+      if (sub_name.rfind("hash", 0) != 0) continue;
+      Hash hash;
+      hash.algo = StringProp(fdt, sub, "algo");
+      int value_len = 0;
+      const auto* value = static_cast<const uint8_t*>(fdt_getprop(fdt, sub, "value", &value_len));
+      std::optional<Bytes> computed;
+      if (part.data.size() == part.size) computed = Digest(hash.algo, part.data);
+      if (computed && value != nullptr && value_len >= 0) {
+        hash.checked = true;
+        hash.ok = computed->size() == size_t(value_len) &&
+                  std::memcmp(computed->data(), value, computed->size()) == 0;
+        if (!hash.ok) {
+          image.notes.push_back(
+              {Note::Kind::kCorrupt, "", part.offset,
+               fmt::format("image {}: {} mismatch: stored {}, computed {}", part.name, hash.algo,
+                           HexEncode(ByteView(value, size_t(value_len))), HexEncode(*computed))});
+        }
+      } else if (!computed && part.data.size() == part.size) {
+        image.notes.push_back(
+            {Note::Kind::kUnsupported, "", part.offset,
+             fmt::format("image {}: hash algorithm '{}' not checked", part.name, hash.algo)});
+      }
+      part.hashes.push_back(std::move(hash));
+    }
+    image.parts.push_back(std::move(part));
+  }
+  if (node < 0 && node != -FDT_ERR_NOTFOUND) {
+    image.notes.push_back({Note::Kind::kCorrupt, "", 0, "/images: " + FdtError(node)});
+  }
+
+  const int configurations = fdt_path_offset(fdt, "/configurations");
+  if (configurations >= 0) {
+    int c = 0;
+    fdt_for_each_subnode(c, fdt, configurations) {
+      if (image.configurations.size() == kMaxParts) break;
+      image.configurations.push_back(NodeName(fdt, c));
+    }
+  }
+  return image;
+}
+
+std::optional<Codec> CodecFor(const std::string& compression) {
+  if (compression == "gzip") return Codec::kGzip;
+  if (compression == "bzip2") return Codec::kBzip2;
+  if (compression == "lzma") return Codec::kLzmaAlone;
+  if (compression == "lzo") return Codec::kLzop;
+  if (compression == "lz4") return Codec::kLz4Frame;
+  if (compression == "zstd") return Codec::kZstd;
+  return std::nullopt;
+}
+
+}  // namespace clearbox::unpack::fit
