@@ -7,22 +7,19 @@ namespace clearbox::unpack::internal {
 namespace {
 
 // Whether every "/"-separated component of `rest` is a plain name (not empty, ".", ".."
-// and without NUL): then the normalised path is just "/" + rest. One pass over the bytes
-// (the engine asks once per node).
+// and without NUL): then the normalised path is just "/" + rest. memchr does the scanning
+// (a byte loop took twice the instructions on a root filesystem's paths).
 bool AllPlainComponents(std::string_view rest) {
-  if (rest.empty()) return false;
-  size_t start = 0;  // of the current component
-  for (size_t i = 0; i <= rest.size(); ++i) {
-    if (i < rest.size() && rest[i] != '/') {
-      if (rest[i] == '\0') return false;
-      continue;
-    }
-    const size_t len = i - start;
+  if (rest.empty() || rest.find('\0') != std::string_view::npos) return false;
+  size_t pos = 0;
+  while (true) {
+    size_t slash = rest.find('/', pos);
+    size_t len = (slash == std::string_view::npos ? rest.size() : slash) - pos;
     if (len == 0) return false;
-    if (rest[start] == '.' && (len == 1 || (len == 2 && rest[start + 1] == '.'))) return false;
-    start = i + 1;
+    if (rest[pos] == '.' && (len == 1 || (len == 2 && rest[pos + 1] == '.'))) return false;
+    if (slash == std::string_view::npos) return true;
+    pos = slash + 1;
   }
-  return true;
 }
 
 }  // namespace

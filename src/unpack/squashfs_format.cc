@@ -722,7 +722,7 @@ class SquashfsWalk {
           if (LinkCount(*inode) > 1) {
             auto [it, inserted] = file_by_inode.emplace(inode->base.inode_number, path);
             if (!inserted) {
-              Node link = MakeNode(*inode, path);
+              Node link = MakeNode(*inode, std::move(path));
               link.type = NodeType::kHardLink;
               link.size = 0;
               link.link_target = it->second;
@@ -730,7 +730,7 @@ class SquashfsWalk {
               continue;
             }
           }
-          Node node = MakeNode(*inode, path);
+          Node node = MakeNode(*inode, std::move(path));  // keeps the room reserved above
           if (!walker_.WantsContent()) {
             // Listing only: no data block is decompressed, nodes come in walk order.
             CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(std::move(node), nullptr));
@@ -743,10 +743,10 @@ class SquashfsWalk {
           // Symlinks, devices, fifos, sockets: written by the workers beside the first
           // files, not one after another before extraction starts (creating an inode and
           // its parent directories costs as much as a small file).
-          specials_.push_back(MakeNode(*inode, path));
+          specials_.push_back(MakeNode(*inode, std::move(path)));
           continue;
         }
-        CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, path), nullptr));
+        CLEARBOX_RETURN_IF_ERROR(walker_.AddNode(MakeNode(*inode, std::move(path)), nullptr));
       }
       // Depth-first in listing order.
       for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(std::move(*it));
@@ -827,7 +827,8 @@ class SquashfsWalk {
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::vector<Status> results(static_cast<size_t>(threads));
-    Progress progress{keys, std::vector<std::atomic<uint64_t>>(static_cast<size_t>(threads))};
+    Progress progress{
+        keys, std::vector<std::atomic<uint64_t>>(static_cast<size_t>(threads)), {}, 0};
     auto work = [&](int index) {
       results[size_t(index)] = Worker(order, units, next, stop, progress, size_t(index));
     };
