@@ -172,6 +172,36 @@ TEST_F(EngineFitTest, TamperedAndTruncatedImagesAreReportedAndTheRestUnpacked) {
       << bad.error().message();
 }
 
+// A hand-written tree (dtc, no mkimage) whose 40 images all point at the same 64 KiB with
+// nine hash nodes each: checking them all would hash the buffer 300 times over.
+TEST_F(EngineFitTest, OverlappingPartsCannotMakeTheHashChecksRunAway) {
+  std::string dts = "/dts-v1/;\n/ { images {\n";
+  for (int i = 0; i < 40; ++i) {
+    dts += "  img-" + std::to_string(i) +
+           " { type = \"firmware\"; data-position = <0x8000>; data-size = <0x10000>;\n";
+    for (int h = 0; h < 9; ++h)
+      dts += "    hash-" + std::to_string(h) + " { algo = \"sha256\"; };\n";
+    dts += "  };\n";
+  }
+  dts += "}; };\n";
+  WriteText(scratch_ / "overlap.dts", dts);
+  ASSERT_TRUE(
+      Sh(dir(), "dtc -I dts -O dtb -o overlap.itb overlap.dts && truncate -s 98304 overlap.itb"));
+  Result<fit::Image> image = fit::Parse(ReadAll(scratch_ / "overlap.itb"));
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  ASSERT_EQ(image->parts.size(), 40u);
+  size_t checked = 0;
+  for (const fit::Part& p : image->parts) {
+    EXPECT_EQ(p.offset, 0x8000u);
+    EXPECT_LE(p.hashes.size(), fit::kMaxHashesPerImage);
+    for (const fit::Hash& h : p.hashes) checked += h.checked;
+  }
+  EXPECT_LE(checked * 0x10000, fit::kHashBudgetFactor * 98304 + (1u << 20));
+  bool limit_noted = false;
+  for (const Note& n : image->notes) limit_noted |= n.kind == Note::Kind::kLimit;
+  EXPECT_TRUE(limit_noted);
+}
+
 TEST_F(EngineFitTest, APlainDeviceTreeIsALeafNotSomethingLeftUnpacked) {
   Unpacked u = UnpackPath(scratch_ / "board.dtb");
   EXPECT_TRUE(u.HasNote(Note::Kind::kInfo, "compatible 'example,router'")) << u.NotesText();

@@ -28,6 +28,9 @@ namespace clearbox::unpack::fit {
 inline constexpr uint32_t kFdtMagic = 0xd00dfeed;
 // More image nodes than this are reported and skipped.
 inline constexpr size_t kMaxParts = 256;
+// Hash nodes checked per image, and how many times the buffer's size all checks may hash.
+inline constexpr size_t kMaxHashesPerImage = 8;
+inline constexpr uint64_t kHashBudgetFactor = 4;
 
 struct Hash {
   std::string algo;      // as the node says: "crc32", "sha256", ...
