@@ -46,7 +46,7 @@ die() {
   echo "build-images: error: $*" >&2
   exit 1
 }
-for tool in cc dpkg-deb python3 mksquashfs mkimage mkenvimage genext2fs mke2fs mkfs.jffs2 \
+for tool in cc dpkg-deb python3 mksquashfs mkimage mkenvimage dtc genext2fs mke2fs mkfs.jffs2 \
   mkfs.ubifs ubinize cpio gzip xz bzip2 zstd lz4 zip 7z xorriso; do
   command -v "$tool" >/dev/null || die "$tool not found (run scripts/install-deps.sh)"
 done
@@ -221,6 +221,43 @@ xz --format=lzma -9 -c "$W/vmlinux" >"$W/vmlinux.lzma"
 sha256sum <"$W/vmlinux" | cut -d' ' -f1 >"$I/kernel-lzma.uimg.payload-sha256"
 mkimage -A mips -O linux -T kernel -C lzma -a 0x80060000 -e 0x80060000 -n "Linux-5.10.176" \
   -d "$W/vmlinux.lzma" "$I/kernel-lzma.uimg" >/dev/null
+
+# A FIT image as current U-Boot boards boot: the lzma kernel, the squashfs-xz root filesystem
+# and a device tree, with external data (mkimage -E) and crc32/sha256/sha1 hashes.
+printf '/dts-v1/;\n/ { model = "clearbox test board"; compatible = "clearbox,test"; };\n' \
+  >"$W/board.dts"
+dtc -I dts -O dtb -o "$W/board.dtb" "$W/board.dts"
+cat >"$W/rootfs.its" <<ITS
+/dts-v1/;
+/ {
+  description = "clearbox test FIT";
+  #address-cells = <1>;
+  images {
+    kernel-1 {
+      description = "Linux-5.10.176";
+      data = /incbin/("$W/vmlinux.lzma");
+      type = "kernel"; arch = "mips"; os = "linux"; compression = "lzma";
+      load = <0x80060000>; entry = <0x80060000>;
+      hash-1 { algo = "crc32"; };
+    };
+    rootfs-1 {
+      data = /incbin/("$W/rootfs-xz.sqfs");
+      type = "filesystem"; arch = "mips"; compression = "none";
+      hash-1 { algo = "sha256"; };
+    };
+    fdt-1 {
+      data = /incbin/("$W/board.dtb");
+      type = "flat_dt"; arch = "mips"; compression = "none";
+      hash-1 { algo = "sha1"; };
+    };
+  };
+  configurations {
+    default = "conf-1";
+    conf-1 { kernel = "kernel-1"; fdt = "fdt-1"; loadables = "rootfs-1"; };
+  };
+};
+ITS
+mkimage -E -f "$W/rootfs.its" "$I/rootfs.itb" >/dev/null
 
 # --- cpio and tar --------------------------------------------------------------------------
 log "cpio, tar"

@@ -61,6 +61,7 @@ PACKED = [
     ("rootfs-squashfs-zstd.uimg", [tok("uimage", "0x0"), tok("squashfs")], "squashfs", FULL),
     ("rootfs.squashfs-lzma", [tok("squashfs")], "squashfs", FULL),
     ("multi.uimg", [tok("uimage", "0x0"), tok("squashfs")], "squashfs", FULL),
+    ("rootfs.itb", [tok("fit", "0x0"), tok("squashfs")], "squashfs", FULL),
     ("initramfs-gzip.uimg", [tok("uimage", "0x0"), tok("cpio")], "cpio", ARCHIVE),
     ("rootfs.cpio.gz", [tok("cpio")], "cpio", ARCHIVE),
     ("rootfs-odc.cpio.bz2", [tok("cpio")], "cpio", dict(NO_DEVICES, hardlink="either")),
@@ -285,10 +286,13 @@ def check_packed(ctx, name, chain, fmt, profile):
         compare_listing(result, manifest, listing)
     if name == "flash.bin":
         check_flash(ctx, result, manifest)
-    if name == "multi.uimg":  # sub-image 0 is the lzma kernel (header compression "none")
+    if name in ("multi.uimg", "rootfs.itb"):  # both hold the lzma kernel
         result.expect(any(n.get("sha256") == ctx.vmlinux_sha256 for n in manifest["nodes"]),
-                      "multi-file uImage: the kernel of sub-image 0 (lzma) is not among the "
-                      "nodes, decompressed")
+                      f"{name}: the lzma kernel is not among the nodes, decompressed")
+    if name == "rootfs.itb":  # kernel, rootfs and device tree each carry one hash
+        summary = [n["message"] for n in manifest["notes"] if n["message"].startswith("FIT image")]
+        result.expect(len(summary) == 1 and summary[0].count("1 hash verified") == 3,
+                      f"FIT: not every image's hash was checked: {summary}")
     shutil.rmtree(os.path.join(ctx.work, name), ignore_errors=True)
     return result
 
