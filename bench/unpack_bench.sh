@@ -15,7 +15,7 @@
 # nested image tar -xzf, then the uImage payload cut out and unsquashfs), binwalk -Me on the
 # tar.gz and nested images, and `clearbox ls` and `clearbox ls --json` beside `unsquashfs -l`
 # (the issue's pair is `clearbox ls` / `unsquashfs -l`: both print a text listing; --json
-# prints the whole manifest, about three times the text). Each command runs
+# prints the whole manifest, about 2.3 times the text). Each command runs
 # --runs times (binwalk once), in turns with its peer, on a warm page cache; the median wall
 # time is reported (listings: each timed command lists 20 times, the time of one is reported).
 # Outputs are deleted only at the end (see discard()).
