@@ -209,6 +209,37 @@ TEST_F(EngineFormatsTest, SquashfsEveryCompressor) {
   }
 }
 
+// gzip data blocks are decoded by libdeflate: a damaged block (its Adler-32 no longer
+// matches, or its codes are broken) is a corrupt note naming the file offset, and the
+// other files of the image are still unpacked.
+TEST_F(EngineFormatsTest, SquashfsGzipDamagedBlockIsANote) {
+  std::string big;
+  for (int i = 0; big.size() < 300000; ++i) big += "line " + std::to_string(i) + "\n";
+  WriteText(scratch_ / "solo/a.txt", big);
+  WriteText(scratch_ / "solo/b.txt", "small\n");
+  ASSERT_TRUE(
+      Sh(scratch_.path().string(), "mksquashfs solo s.sqfs -comp gzip -no-progress -quiet"));
+  // a.txt's first data block starts right after the 96-byte superblock (no compressor
+  // options are stored for gzip's defaults).
+  Bytes image = ReadAll(scratch_ / "s.sqfs");
+  ASSERT_GT(image.size(), 200u);
+  image[96 + 64] ^= 0x5a;
+  WriteText(scratch_ / "s.sqfs",
+            std::string_view(reinterpret_cast<const char*>(image.data()), image.size()));
+  Unpacked u = UnpackPath(scratch_ / "s.sqfs");
+  const auto* a = u.Find("s.sqfs!squashfs@0x0:/a.txt");
+  const auto* b = u.Find("s.sqfs!squashfs@0x0:/b.txt");
+  ASSERT_NE(a, nullptr) << u.NotesText();
+  ASSERT_NE(b, nullptr) << u.NotesText();
+  EXPECT_EQ(a->node.size, big.size());
+  EXPECT_NE(a->sha256, Sha(big));
+  EXPECT_EQ(b->sha256, Sha("small\n"));
+  EXPECT_TRUE(
+      u.HasNote(Note::Kind::kCorrupt, "squashfs data at file offset 0: decompression failed"))
+      << u.NotesText();
+  EXPECT_TRUE(u.summary.partial);
+}
+
 TEST_F(EngineFormatsTest, SquashfsInParallelMatchesOneThread) {
   // Enough files for the parallel path, each with distinct content.
   for (int i = 0; i < 300; ++i) {
