@@ -14,7 +14,7 @@ build_pkgs=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 test_pkgs=(
-  squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler e2fsprogs genext2fs mtd-utils
+  squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler android-sdk-libsparse-utils e2fsprogs genext2fs mtd-utils
   cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
   golang-go golang-golang-x-mod-dev curl openssl python3
 )

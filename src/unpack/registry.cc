@@ -9,12 +9,13 @@
 
 // clang-format off
 #define CLEARBOX_UNPACK_FORMATS(X)                                                \
-  /* firmware containers: uimage, fit, fdt, trx, ubi       */                     \
+  /* containers: uimage, fit, fdt, trx, ubi, android sparse */                    \
   X(kUimageFormat)                                                                \
   X(kFitFormat)                                                                   \
   X(kFdtFormat)                                                                   \
   X(kTrxFormat)                                                                   \
   X(kUbiFormat)                                                                   \
+  X(kAndroidSparseFormat)                                                         \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
   X(kSquashfsFormat)                                                              \
   X(kExtFormat)                                                                   \
@@ -35,7 +36,6 @@
   X(kLz4Format)                                                                   \
   X(kLzmaFormat)                                                                  \
   /* recognised, not unpacked (recognised_formats.cc): "not unpacked: FORMAT" */  \
-  X(kAndroidSparseFormat)                                                         \
   X(kCramfsRecognisedFormat)                                                      \
   X(kRomfsFormat)
 // clang-format on

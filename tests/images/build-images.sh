@@ -46,7 +46,7 @@ die() {
   echo "build-images: error: $*" >&2
   exit 1
 }
-for tool in cc dpkg-deb python3 mksquashfs mkimage mkenvimage dtc genext2fs mke2fs mkfs.jffs2 \
+for tool in cc dpkg-deb python3 mksquashfs mkimage mkenvimage dtc img2simg genext2fs mke2fs mkfs.jffs2 \
   mkfs.ubifs ubinize cpio gzip xz bzip2 zstd lz4 zip 7z xorriso; do
   command -v "$tool" >/dev/null || die "$tool not found (run scripts/install-deps.sh)"
 done
@@ -295,6 +295,7 @@ truncate -s $((kib * 14 / 10 + 8192))K "$I/rootfs.ext4"
 E2FSPROGS_FAKE_TIME=$E pinned mke2fs -q -F -t ext4 -b 4096 -L rootfs \
   -U 6c6f6361-6c62-6f78-2d74-657374696d67 -E root_owner=0:0,hash_seed=6c6f6361-6c62-6f78-2d74-657374000000 \
   -d "$R" "$I/rootfs.ext4"
+img2simg "$I/rootfs.ext4" "$I/rootfs.ext4.simg" # Android's sparse format, as fastboot flashes it
 
 # --- flash filesystems -----------------------------------------------------------------------
 log "jffs2, ubi"

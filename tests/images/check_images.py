@@ -72,6 +72,8 @@ PACKED = [
     ("rootfs.tar.zst", [tok("tar")], "tar", dict(ARCHIVE, devices=False)),
     ("rootfs.ext2", [tok("ext[234]?")], r"ext[234]?", EXT),
     ("rootfs.ext4", [tok("ext[234]?")], r"ext[234]?", dict(EXT, devices=False)),
+    ("rootfs.ext4.simg", [tok("android-sparse", "0x0"), tok("ext[234]?")], r"ext[234]?",
+     dict(EXT, devices=False)),
     ("rootfs-le.jffs2", [tok("jffs2")], "jffs2", FULL),
     ("rootfs-be-lzo.jffs2", [tok("jffs2")], "jffs2", FULL),
     ("rootfs-ubifs-lzo.ubi", [tok("ubi"), tok("ubifs")], "ubifs", FULL),
