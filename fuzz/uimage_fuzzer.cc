@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "unpack/decompress.h"
+#include "decompress_bounded.h"
 #include "unpack/uimage.h"
 
 using namespace clearbox;
@@ -17,11 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)uimage::Plausible(image->header);
   std::optional<Codec> codec = uimage::CodecFor(image->header.comp);
   for (const uimage::Part& part : image->parts) {
-    if (!codec) continue;
-    DecompressOptions options;
-    options.max_out = 1 << 20;
-    options.keep_partial = true;
-    (void)DecompressEx(*codec, part.data, options);
+    if (codec) fuzz::DecompressBounded(*codec, part.data);
   }
   return 0;
 }

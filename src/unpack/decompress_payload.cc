@@ -36,8 +36,8 @@ const FormatHandler* FormatAtStart(ByteView data) {
 // The codec of a bare compressed stream format (what a kernel part is often packed with).
 std::optional<Codec> StreamCodecOf(const FormatHandler& f) {
   static constexpr std::pair<std::string_view, Codec> kStreams[] = {
-      {"gzip", Codec::kGzip},   {"xz", Codec::kXz},         {"lzma", Codec::kLzmaAlone},
-      {"bzip2", Codec::kBzip2}, {"zstd", Codec::kZstd},     {"lz4", Codec::kLz4Frame}};
+      {"gzip", Codec::kGzip},   {"xz", Codec::kXz},     {"lzma", Codec::kLzmaAlone},
+      {"bzip2", Codec::kBzip2}, {"zstd", Codec::kZstd}, {"lz4", Codec::kLz4Frame}};
   for (const auto& [name, codec] : kStreams) {
     if (f.name == name) return codec;
   }
@@ -50,8 +50,8 @@ constexpr int kMaxStreamNesting = 4;
 Status HandOnAt(Walker& walker, ByteView data, const std::string& label, uint64_t offset,
                 const PayloadFile& file, uint64_t compressed_size, int nesting);
 
-Status Decode(Walker& walker, Codec codec, ByteView data, const std::string& label,
-              uint64_t offset, const PayloadFile& file, bool fault_is_corruption, int nesting) {
+Status Decode(Walker& walker, Codec codec, ByteView data, const std::string& label, uint64_t offset,
+              const PayloadFile& file, bool fault_is_corruption, int nesting) {
   const std::string what = label.empty() ? std::string("payload") : label;
   DecompressOptions options;
   options.max_out = walker.OutputBudget(data.size());
@@ -87,22 +87,24 @@ Status HandOnAt(Walker& walker, ByteView data, const std::string& label, uint64_
                     nesting);
     }
   }
-  if (format == nullptr) {
-    Node node;
-    node.path = file.name;
-    node.type = NodeType::kFile;
-    node.mode = 0644;
-    node.mtime = file.mtime;
-    node.size = data.size();
-    ViewReader content(data);
-    CLEARBOX_RETURN_IF_ERROR(walker.AddNode(std::move(node), &content));
-  }
+  if (format == nullptr) CLEARBOX_RETURN_IF_ERROR(AddPayloadFile(walker, data, file));
   Payload payload = StoredPayload(label, offset, data);
   payload.compressed_size = compressed_size;
   return walker.AddPayload(std::move(payload));
 }
 
 }  // namespace
+
+Status AddPayloadFile(Walker& walker, ByteView data, const PayloadFile& file) {
+  Node node;
+  node.path = file.name;
+  node.type = NodeType::kFile;
+  node.mode = 0644;
+  node.mtime = file.mtime;
+  node.size = data.size();
+  ViewReader content(data);
+  return walker.AddNode(std::move(node), &content);
+}
 
 bool IdentifiedAtStart(ByteView data) { return FormatAtStart(data) != nullptr; }
 

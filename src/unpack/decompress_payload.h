@@ -20,6 +20,11 @@ struct PayloadFile {
 // A payload of bytes inside the container (zero-copy), identified by magic and carved.
 Payload StoredPayload(const std::string& label, uint64_t offset, ByteView data);
 
+// Lists `data` as the file node `file` (mode 0644), its bytes read from the view: a payload
+// that is a file and nothing else (a kernel no format recognises, a device tree).
+// Errors: only those of the Walker.
+Status AddPayloadFile(Walker& walker, ByteView data, const PayloadFile& file);
+
 // Whether a registered format recognises `data` at offset 0 (its magic and its probe).
 bool IdentifiedAtStart(ByteView data);
 

@@ -19,17 +19,6 @@ std::optional<Match> ProbeFit(ByteView data) {
   return m;
 }
 
-Status AddPartFile(Walker& walker, ByteView data, const PayloadFile& file) {
-  Node node;
-  node.path = file.name;
-  node.type = NodeType::kFile;
-  node.mode = 0644;
-  node.mtime = file.mtime;
-  node.size = data.size();
-  ViewReader content(data);
-  return walker.AddNode(std::move(node), &content);
-}
-
 Result<uint64_t> OpenFit(ByteView container, const Match&, Walker& walker) {
   CLEARBOX_ASSIGN_OR_RETURN(fit::Image image, fit::Parse(container));
   std::string summary = fmt::format("FIT image '{}', {} image{}", image.description,
@@ -51,7 +40,7 @@ Result<uint64_t> OpenFit(ByteView container, const Match&, Walker& walker) {
     PayloadFile file{part.name, image.timestamp};
     if (part.type == "flat_dt" && part.compression == "none") {
       // A device tree describes the board; it holds no files. Listed (and hashed) as one.
-      CLEARBOX_RETURN_IF_ERROR(AddPartFile(walker, part.data, file));
+      CLEARBOX_RETURN_IF_ERROR(AddPayloadFile(walker, part.data, file));
       continue;
     }
     std::optional<Codec> codec = fit::CodecFor(part.compression);
