@@ -73,19 +73,27 @@ class EngineFitTest : public ::testing::Test {
     SCOPED_TRACE(image);
     const auto* kernel = u.Find(fit + ":/kernel-1");
     EXPECT_NE(kernel, nullptr) << u.NotesText();
-    if (kernel != nullptr) EXPECT_EQ(kernel->sha256, kernel_sha_);
+    if (kernel != nullptr) {
+      EXPECT_EQ(kernel->sha256, kernel_sha_);
+    }
     for (const std::string& fs : {fit + ":rootfs-1!squashfs", fit + ":ramdisk-1!cpio"}) {
       // (rcS, not passwd: cpio stores a hard-linked file's data with its last name)
       const auto* rcs = u.Find(fs + ":/etc/init.d/rcS");
       EXPECT_NE(rcs, nullptr) << fs << "\n" << u.NotesText();
-      if (rcs != nullptr) EXPECT_EQ(rcs->sha256, Sha("#!/bin/sh\nmount -a\n"));
+      if (rcs != nullptr) {
+        EXPECT_EQ(rcs->sha256, Sha("#!/bin/sh\nmount -a\n"));
+      }
       const auto* sh = u.Find(fs + ":/bin/sh");
       EXPECT_NE(sh, nullptr) << fs;
-      if (sh != nullptr) EXPECT_EQ(sh->node.link_target, "busybox");
+      if (sh != nullptr) {
+        EXPECT_EQ(sh->node.link_target, "busybox");
+      }
     }
     const auto* dtb = u.Find(fit + ":/fdt-1");
     EXPECT_NE(dtb, nullptr) << u.NotesText();
-    if (dtb != nullptr) EXPECT_EQ(dtb->sha256, Sha256Hex(ReadAll(scratch_ / "board.dtb")));
+    if (dtb != nullptr) {
+      EXPECT_EQ(dtb->sha256, Sha256Hex(ReadAll(scratch_ / "board.dtb")));
+    }
     EXPECT_TRUE(u.HasNote(Note::Kind::kInfo, "model 'Example Router'")) << u.NotesText();
     return u;
   }
