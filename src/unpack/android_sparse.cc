@@ -48,6 +48,7 @@ Result<Image> Parse(ByteView data) {
   }
   uint64_t at = h.file_header_size;
   uint64_t block = 0;
+  std::optional<uint64_t> first_crc;  // where the first CRC-32 chunk is
   for (uint32_t i = 0; i < h.total_chunks; ++i) {
     if (data.size() - at < h.chunk_header_size) {
       image.notes.push_back(
@@ -95,7 +96,10 @@ Result<Image> Parse(ByteView data) {
                                   where, body, data.size() - at - h.chunk_header_size)));
       break;
     }
-    if (chunk.type == kCrc32) chunk.blocks = 0;  // a marker: no output
+    if (chunk.type == kCrc32) {
+      chunk.blocks = 0;  // a marker: no output
+      if (!first_crc) first_crc = at;
+    }
     if (block + chunk.blocks > h.total_blocks) {
       image.notes.push_back(Corrupt(at, fmt::format("{}: ends at block {}, past the {} blocks "
                                                     "the header declares",
@@ -115,12 +119,9 @@ Result<Image> Parse(ByteView data) {
                                                   "declares",
                                                   block, h.total_blocks)));
   }
-  for (const Chunk& c : image.chunks) {
-    if (c.type == kCrc32) {
-      image.notes.push_back({Note::Kind::kInfo, "", c.input_offset,
-                             "CRC-32 chunk: not checked (it covers the expanded image so far)"});
-      break;
-    }
+  if (first_crc) {
+    image.notes.push_back({Note::Kind::kInfo, "", *first_crc,
+                           "CRC-32 chunk: not checked (it covers the expanded image so far)"});
   }
   return image;
 }
@@ -128,10 +129,12 @@ Result<Image> Parse(ByteView data) {
 Status Expand(const Image& image, const std::function<Status(uint64_t, ByteView)>& write) {
   const uint64_t block_size = image.header.block_size;
   Bytes pattern;
+  uint64_t written = 0;  // the end of the last range written
   for (const Chunk& c : image.chunks) {
     const uint64_t start = c.first_block * block_size;
     if (c.type == kRaw) {
       CLEARBOX_RETURN_IF_ERROR(write(start, c.raw));
+      written = start + c.raw.size();
     } else if (c.type == kFill && c.fill != 0) {
       if (pattern.empty()) pattern.resize(64 * 1024);
       for (size_t i = 0; i < pattern.size(); i += 4) StoreLE32(pattern.data() + i, c.fill);
@@ -141,20 +144,15 @@ Status Expand(const Image& image, const std::function<Status(uint64_t, ByteView)
         CLEARBOX_RETURN_IF_ERROR(write(start + done, ByteView(pattern.data(), size_t(n))));
         done += n;
       }
+      written = start + length;
     }
   }
+  // Trailing zeros nobody wrote (a zero fill, don't-care blocks, chunks missing): one zero
+  // byte at the end, so that the output ends where the header says.
   const uint64_t size = image.header.output_size();
-  if (size == 0) return Status::Ok();
-  // The last byte, so that the output ends where the header says even when trailing blocks
-  // are zeros nobody wrote: what the last chunk put there, else a zero.
-  uint8_t last = 0;
-  for (const Chunk& c : image.chunks) {
-    const uint64_t end = (c.first_block + c.blocks) * block_size;
-    if (end != size) continue;
-    if (c.type == kRaw && !c.raw.empty()) last = c.raw.back();
-    if (c.type == kFill) last = uint8_t(c.fill >> 24);
-  }
-  return write(size - 1, ByteView(&last, 1));
+  if (written >= size) return Status::Ok();
+  static constexpr uint8_t kZero = 0;
+  return write(size - 1, ByteView(&kZero, 1));
 }
 
 }  // namespace clearbox::unpack::sparse

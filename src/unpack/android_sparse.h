@@ -67,9 +67,9 @@ Result<Image> Parse(ByteView data);
 
 // Writes the raw image through `write(offset, bytes)` in ascending ranges: raw chunks as
 // views of the image, fill chunks in pieces of at most 64 KiB, a zero fill and don't-care
-// blocks not at all (the receiver starts from zeros). The last byte of the output is always
-// written, so the receiver ends at header.output_size(). Stops at the first error `write`
-// returns (which it returns).
+// blocks not at all (the receiver starts from zeros). When the last range written ends short
+// of header.output_size(), a zero byte is written at its end, so the receiver ends there.
+// Stops at the first error `write` returns (which it returns).
 Status Expand(const Image& image, const std::function<Status(uint64_t, ByteView)>& write);
 
 }  // namespace clearbox::unpack::sparse

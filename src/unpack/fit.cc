@@ -8,6 +8,7 @@
 
 #include "clearbox/core/digest.h"
 #include "clearbox/core/encoding.h"
+#include "uimage.h"
 
 namespace clearbox::unpack::fit {
 namespace {
@@ -92,10 +93,119 @@ Result<uint32_t> TreeSize(ByteView data) {
 
 // Every offset, size and string of the structure checked once, before any is used.
 Status CheckTree(const void* fdt, uint32_t size) {
+  if (int err = fdt_check_header(fdt); err != 0) {
+    return Error::InvalidInput("damaged device tree: " + FdtError(err));
+  }
+  // libfdt 1.6.1's fdt_check_full loops forever on some structure blocks whose tags do not
+  // move forward (found by fuzz/fit_fuzzer; regression input in fuzz/corpus/fit): walk the
+  // tags first and refuse a tree in which one does not advance or the walk has no end.
+  int offset = 0;
+  for (uint32_t steps = 0;; ++steps) {
+    int next = 0;
+    const uint32_t tag = fdt_next_tag(fdt, offset, &next);
+    if (tag == FDT_END) break;
+    if (next <= offset || steps > size / 4) {
+      return Error::InvalidInput(
+          fmt::format("damaged device tree: structure tag at {:#x} does not advance", offset));
+    }
+    offset = next;
+  }
   if (int err = fdt_check_full(fdt, size); err != 0) {
     return Error::InvalidInput("damaged device tree: " + FdtError(err));
   }
   return Status::Ok();
+}
+
+// Where `part`'s data lies: embedded in the tree ("data"), or after it ("data-size" with
+// "data-position" from the start of the FIT, or "data-offset" from the end of the tree rounded
+// up to 4 bytes). False, with a note, when the node names no data or a place inside the tree.
+bool LocateData(const void* fdt, int node, const AlignedTree& tree, uint32_t tree_size, Part& part,
+                std::vector<Note>& notes) {
+  int len = 0;
+  const void* embedded = fdt_getprop(fdt, node, "data", &len);
+  if (embedded != nullptr && len >= 0) {
+    part.offset = tree.OffsetOf(embedded);
+    part.size = uint64_t(len);
+    return true;
+  }
+  const std::optional<uint64_t> size = CellProp(fdt, node, "data-size");
+  const std::optional<uint64_t> position = CellProp(fdt, node, "data-position");
+  const std::optional<uint64_t> offset = CellProp(fdt, node, "data-offset");
+  if (!size || !(position || offset)) {
+    notes.push_back({Note::Kind::kCorrupt, "", 0,
+                     fmt::format("image {}: no data, and no data-size with a data-position or "
+                                 "data-offset",
+                                 part.name)});
+    return false;
+  }
+  const uint64_t external_base = (uint64_t{tree_size} + 3) & ~uint64_t{3};
+  part.external = true;
+  part.offset = position ? *position : external_base + *offset;
+  part.size = *size;
+  if (part.offset < tree_size) {
+    notes.push_back({Note::Kind::kCorrupt, "", part.offset,
+                     fmt::format("image {}: external data at {:#x} lies inside the tree", part.name,
+                                 part.offset)});
+    return false;
+  }
+  return true;
+}
+
+// Checks the hash-N subnodes of `node` against part.data (when all of it is there) and lists
+// the signature nodes. Hashing draws on `budget` (bytes): past it, a hash is noted, not checked.
+void CheckHashes(const void* fdt, int node, Part& part, uint64_t& budget,
+                 std::vector<Note>& notes) {
+  const bool complete = part.data.size() == part.size;  // else the truncation is noted
+  size_t hash_nodes = 0;
+  int sub = 0;
+  fdt_for_each_subnode(sub, fdt, node) {
+    const std::string sub_name = NodeName(fdt, sub);
+    if (sub_name.rfind("signature", 0) == 0) {
+      notes.push_back(
+          {Note::Kind::kInfo, "", part.offset,
+           fmt::format("image {}: signed ({}, key {}), signature not verified", part.name,
+                       StringProp(fdt, sub, "algo"), StringProp(fdt, sub, "key-name-hint"))});
+      continue;
+    }
+    if (sub_name.rfind("hash", 0) != 0) continue;
+    if (++hash_nodes > kMaxHashesPerImage) {
+      notes.push_back({Note::Kind::kLimit, "", part.offset,
+                       fmt::format("image {}: more than {} hash nodes, the rest not checked",
+                                   part.name, kMaxHashesPerImage)});
+      break;
+    }
+    Hash& hash = part.hashes.emplace_back();
+    hash.algo = StringProp(fdt, sub, "algo");
+    if (!complete) continue;
+    if (part.data.size() > budget) {
+      notes.push_back({Note::Kind::kLimit, "", part.offset,
+                       fmt::format("image {}: {} not checked: the image's parts hash more than "
+                                   "{} times its size",
+                                   part.name, hash.algo, kHashBudgetFactor)});
+      continue;
+    }
+    std::optional<Bytes> computed = Digest(hash.algo, part.data);
+    if (!computed) {
+      notes.push_back(
+          {Note::Kind::kUnsupported, "", part.offset,
+           fmt::format("image {}: hash algorithm '{}' not checked", part.name, hash.algo)});
+      continue;
+    }
+    budget -= part.data.size();
+    int value_len = 0;
+    const auto* value = static_cast<const uint8_t*>(fdt_getprop(fdt, sub, "value", &value_len));
+    if (value == nullptr || value_len < 0) continue;
+    hash.checked = true;
+    hash.ok = computed->size() == size_t(value_len) &&
+              std::memcmp(computed->data(), value, computed->size()) == 0;
+    if (!hash.ok) {
+      notes.push_back(
+          {Note::Kind::kCorrupt, "", part.offset,
+           fmt::format("image {}: {} mismatch: stored {}, computed {}", part.name, hash.algo,
+                       HexEncode(ByteView(value, std::min<size_t>(value_len, 64))),
+                       HexEncode(*computed))});
+    }
+  }
 }
 
 }  // namespace
@@ -128,7 +238,6 @@ Result<Image> Parse(ByteView data) {
   image.description = StringProp(fdt, 0, "description");
   image.timestamp = static_cast<int64_t>(CellProp(fdt, 0, "timestamp").value_or(0));
   image.total_size = image.tree_size;
-  const uint64_t external_base = (uint64_t{image.tree_size} + 3) & ~uint64_t{3};
   // Parts may overlap and repeat their hash nodes: hashing stops at a few passes over the
   // buffer, so a hostile tree cannot make the check run for hours.
   uint64_t hash_budget = kHashBudgetFactor * uint64_t{data.size()} + (uint64_t{1} << 20);
@@ -147,31 +256,7 @@ Result<Image> Parse(ByteView data) {
     part.compression = StringProp(fdt, node, "compression");
     if (part.compression.empty()) part.compression = "none";
 
-    int len = 0;
-    const void* embedded = fdt_getprop(fdt, node, "data", &len);
-    const std::optional<uint64_t> size = CellProp(fdt, node, "data-size");
-    const std::optional<uint64_t> position = CellProp(fdt, node, "data-position");
-    const std::optional<uint64_t> offset = CellProp(fdt, node, "data-offset");
-    if (embedded != nullptr && len >= 0) {
-      part.offset = tree.OffsetOf(embedded);
-      part.size = uint64_t(len);
-    } else if (size && (position || offset)) {
-      part.external = true;
-      part.offset = position ? *position : external_base + *offset;
-      part.size = *size;
-    } else {
-      image.notes.push_back({Note::Kind::kCorrupt, "", 0,
-                             fmt::format("image {}: no data, and no data-size with a "
-                                         "data-position or data-offset",
-                                         part.name)});
-      continue;
-    }
-    if (part.external && part.offset < image.tree_size) {
-      image.notes.push_back({Note::Kind::kCorrupt, "", part.offset,
-                             fmt::format("image {}: external data at {:#x} lies inside the tree",
-                                         part.name, part.offset)});
-      continue;
-    }
+    if (!LocateData(fdt, node, tree, image.tree_size, part, image.notes)) continue;
     const uint64_t present =
         part.offset >= data.size() ? 0 : std::min<uint64_t>(part.size, data.size() - part.offset);
     part.data = data.subspan(static_cast<size_t>(std::min<uint64_t>(part.offset, data.size())),
@@ -186,60 +271,7 @@ Result<Image> Parse(ByteView data) {
     if (part.external && present > 0) {
       image.total_size = std::max(image.total_size, part.offset + present);
     }
-
-    int sub = 0;
-    size_t hash_nodes = 0;
-    fdt_for_each_subnode(sub, fdt, node) {
-      const std::string sub_name = NodeName(fdt, sub);
-      if (sub_name.rfind("signature", 0) == 0) {
-        image.notes.push_back(
-            {Note::Kind::kInfo, "", part.offset,
-             fmt::format("image {}: signed ({}, key {}), signature not verified", part.name,
-                         StringProp(fdt, sub, "algo"), StringProp(fdt, sub, "key-name-hint"))});
-        continue;
-      }
-      if (sub_name.rfind("hash", 0) != 0) continue;
-      if (++hash_nodes > kMaxHashesPerImage) {
-        image.notes.push_back(
-            {Note::Kind::kLimit, "", part.offset,
-             fmt::format("image {}: more than {} hash nodes, the rest not checked", part.name,
-                         kMaxHashesPerImage)});
-        break;
-      }
-      Hash hash;
-      hash.algo = StringProp(fdt, sub, "algo");
-      int value_len = 0;
-      const auto* value = static_cast<const uint8_t*>(fdt_getprop(fdt, sub, "value", &value_len));
-      std::optional<Bytes> computed;
-      if (part.data.size() == part.size && part.data.size() <= hash_budget) {
-        computed = Digest(hash.algo, part.data);
-        if (computed) hash_budget -= part.data.size();
-      } else if (part.data.size() == part.size) {
-        image.notes.push_back({Note::Kind::kLimit, "", part.offset,
-                               fmt::format("image {}: {} not checked: the image's parts hash "
-                                           "more than {} times its size",
-                                           part.name, hash.algo, kHashBudgetFactor)});
-        part.hashes.push_back(std::move(hash));
-        continue;
-      }
-      if (computed && value != nullptr && value_len >= 0) {
-        hash.checked = true;
-        hash.ok = computed->size() == size_t(value_len) &&
-                  std::memcmp(computed->data(), value, computed->size()) == 0;
-        if (!hash.ok) {
-          image.notes.push_back(
-              {Note::Kind::kCorrupt, "", part.offset,
-               fmt::format("image {}: {} mismatch: stored {}, computed {}", part.name, hash.algo,
-                           HexEncode(ByteView(value, std::min<size_t>(size_t(value_len), 64))),
-                           HexEncode(*computed))});
-        }
-      } else if (!computed && part.data.size() == part.size) {
-        image.notes.push_back(
-            {Note::Kind::kUnsupported, "", part.offset,
-             fmt::format("image {}: hash algorithm '{}' not checked", part.name, hash.algo)});
-      }
-      part.hashes.push_back(std::move(hash));
-    }
+    CheckHashes(fdt, node, part, hash_budget, image.notes);
     image.parts.push_back(std::move(part));
   }
   if (node < 0 && node != -FDT_ERR_NOTFOUND) {
@@ -258,12 +290,10 @@ Result<Image> Parse(ByteView data) {
 }
 
 std::optional<Codec> CodecFor(const std::string& compression) {
-  if (compression == "gzip") return Codec::kGzip;
-  if (compression == "bzip2") return Codec::kBzip2;
-  if (compression == "lzma") return Codec::kLzmaAlone;
-  if (compression == "lzo") return Codec::kLzop;
-  if (compression == "lz4") return Codec::kLz4Frame;
-  if (compression == "zstd") return Codec::kZstd;
+  // FIT names compressions as legacy images number them: U-Boot has one table for both.
+  for (uint8_t code = uimage::kCompNone; code <= uimage::kCompZstd; ++code) {
+    if (uimage::CompressionName(code) == compression) return uimage::CodecFor(code);
+  }
   return std::nullopt;
 }
 

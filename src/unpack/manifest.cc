@@ -27,15 +27,16 @@ std::string Dump(const ordered_json& j) {
   return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-// A JSON string's content (without the quotes): escapes as RFC 8259 requires, and replaces
-// bytes that are not valid UTF-8 with U+FFFD, as nlohmann's error_handler_t::replace does
-// (names in images are hostile). Runs of plain ASCII are appended at once.
 // Bytes copied as they are: printable ASCII but the quote and the backslash.
 constexpr std::array<bool, 256> kJsonPlain = [] {
   std::array<bool, 256> plain{};
   for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
   return plain;
 }();
+
+// A JSON string's content (without the quotes): escapes as RFC 8259 requires, and replaces
+// bytes that are not valid UTF-8 with U+FFFD, as nlohmann's error_handler_t::replace does
+// (names in images are hostile). Runs of plain ASCII are appended at once.
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
