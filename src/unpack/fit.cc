@@ -214,7 +214,8 @@ bool LooksLikeFit(ByteView data) {
   Result<uint32_t> total = TreeSize(data);
   if (!total.ok()) return false;
   AlignedTree tree(data.first(*total));
-  return fdt_check_header(tree.fdt()) == 0 && fdt_path_offset(tree.fdt(), "/images") >= 0;
+  // The whole check first: libfdt's lookups loop forever on some trees with a good header.
+  return CheckTree(tree.fdt(), *total).ok() && fdt_path_offset(tree.fdt(), "/images") >= 0;
 }
 
 Result<DeviceTree> ReadDeviceTree(ByteView data) {
