@@ -1,6 +1,7 @@
 #include "internal/scanner.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace clearbox::unpack::internal {
@@ -21,19 +22,26 @@ MagicScanner::MagicScanner(const std::vector<const FormatHandler*>& formats) {
   }
   std::stable_sort(keyed.begin(), keyed.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<uint32_t> counts(65536, 0);
-  for (const auto& [key, p] : keyed) {
-    ++counts[key];
-    present_[key >> 6] |= uint64_t(1) << (key & 63);
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    const auto& [key, p] = keyed[i];
+    if (i == 0 || keyed[i - 1].first != key) {
+      bucket_start_.push_back(uint32_t(i));
+      present_[key >> 6] |= uint64_t(1) << (key & 63);
+    }
     max_offset_ = std::max(max_offset_, p.offset);
     patterns_.push_back(p);
   }
-  uint32_t sum = 0;
-  for (size_t k = 0; k < 65536; ++k) {
-    bucket_start_[k] = sum;
-    sum += counts[k];
+  bucket_start_.push_back(uint32_t(keyed.size()));
+  uint32_t rank = 0;
+  for (size_t w = 0; w < present_.size(); ++w) {
+    rank_base_[w] = rank;
+    rank += uint32_t(std::popcount(present_[w]));
   }
-  bucket_start_[65536] = sum;
+}
+
+uint32_t MagicScanner::BucketOf(uint32_t key) const {
+  const uint64_t below = present_[key >> 6] & ((uint64_t(1) << (key & 63)) - 1);
+  return rank_base_[key >> 6] + uint32_t(std::popcount(below));
 }
 
 std::vector<Candidate> MagicScanner::Scan(ByteView data, uint64_t from, uint64_t to,
@@ -48,7 +56,8 @@ std::vector<Candidate> MagicScanner::Scan(ByteView data, uint64_t from, uint64_t
   for (size_t pos = size_t(from); pos < last; ++pos) {
     uint32_t key = KeyOf(base + pos);
     if ((present_[key >> 6] >> (key & 63) & 1) == 0) continue;
-    uint32_t begin = bucket_start_[key], end = bucket_start_[key + 1];
+    const uint32_t bucket = BucketOf(key);
+    const uint32_t begin = bucket_start_[bucket], end = bucket_start_[bucket + 1];
     for (uint32_t i = begin; i < end; ++i) {
       const Pattern& p = patterns_[i];
       if (pos < p.offset) continue;  // the container would start before the blob
