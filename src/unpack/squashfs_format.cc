@@ -374,12 +374,13 @@ std::vector<ByteView> MetadataBlocks(ByteView image, const sqfs_super_t& super, 
   return blocks;
 }
 
-// Starts `helpers` threads decompressing `blocks` for `cache`, each with a compressor of its
-// own from `make` (called on the helper thread).
+// Gives `cache` the table of `blocks` and starts `helpers` threads (none is fine: the walk
+// then decompresses each block as it needs it) decompressing them, each with a compressor of
+// its own from `make` (called on the helper thread).
 template <typename MakeCompressor>
 void StartPrefetch(MetadataCache* cache, std::vector<ByteView> blocks, int helpers,
                    MakeCompressor make) {
-  if (blocks.empty() || helpers < 1) return;
+  if (blocks.empty()) return;
   auto p = std::make_unique<MetadataPrefetch>();
   p->outputs.resize(blocks.size());
   p->states = std::make_unique<std::atomic<uint8_t>[]>(blocks.size());
@@ -585,15 +586,17 @@ class SquashfsWalk {
     // Asked once: the walker hands its threads out to one user (nested containers get one).
     threads_ = std::clamp<int>(walker_.threads(), 1, 64);
     // xz and lzma metadata blocks are decompressed by helpers beside the walk (on the other
-    // cores); the fast decoders (gzip, lz4, zstd, lzo) are left to the walk.
+    // cores); the fast decoders (gzip, lz4, zstd, lzo) are left to the walk, which still
+    // keeps what it decompressed in the prefetch's table (no copy of the compressed bytes).
     const int cores = std::min<int>(threads_, int(std::thread::hardware_concurrency()));
-    if (super_.compression_id == SQFS_COMP_XZ || super_.compression_id == SQFS_COMP_LZMA) {
-      StartPrefetch(reinterpret_cast<MetadataCache*>(cmp_.get()),
-                    MetadataBlocks(file_.data, super_, kMetadataPrefetchBlocks), cores - 1, [this] {
-                      Result<SqfsPtr<sqfs_compressor_t>> made = MakeCompressor(super_, &file_);
-                      return made.ok() ? std::move(made).value() : nullptr;
-                    });
-    }
+    const bool slow_codec =
+        super_.compression_id == SQFS_COMP_XZ || super_.compression_id == SQFS_COMP_LZMA;
+    StartPrefetch(reinterpret_cast<MetadataCache*>(cmp_.get()),
+                  MetadataBlocks(file_.data, super_, kMetadataPrefetchBlocks),
+                  slow_codec ? cores - 1 : 0, [this] {
+                    Result<SqfsPtr<sqfs_compressor_t>> made = MakeCompressor(super_, &file_);
+                    return made.ok() ? std::move(made).value() : nullptr;
+                  });
     ids_.reset(sqfs_id_table_create(0));
     if (!ids_) return Error::Internal("sqfs_id_table_create failed");
     rc = sqfs_id_table_read(ids_.get(), &file_.file, &super_, cmp_.get());
@@ -779,6 +782,8 @@ class SquashfsWalk {
   }
 
   Status ExtractFiles() {
+    // A listing has nothing here: no worker, data reader or fragment table is set up.
+    if (files_.empty() && specials_.empty() && dirs_later_.empty()) return Status::Ok();
     std::vector<uint64_t> keys = DataOrderKeys();
     int threads = threads_;
     if (files_.size() < 64) threads = 1;
