@@ -43,6 +43,13 @@ TEST(DigestTest, Sha256KnownAnswer) {
 
 TEST(DigestTest, Crc32KnownAnswer) { EXPECT_EQ(Crc32(AsBytes("123456789")), 0xCBF43926u); }
 
+TEST(DigestTest, Crc32ContinuesAcrossPiecesAndEmptyOnes) {
+  const uint32_t first = Crc32(AsBytes("1234"));
+  EXPECT_EQ(Crc32(ByteView(), first), first);  // an empty piece (null data) changes nothing
+  EXPECT_EQ(Crc32(AsBytes("56789"), first), 0xCBF43926u);
+  EXPECT_EQ(~Crc32(ByteView(), 0xffffffffu), 0u);  // JFFS2's form of an empty node's CRC
+}
+
 TEST(BytesTest, FitsInRejectsOverflow) {
   EXPECT_TRUE(FitsIn(10, 0, 10));
   EXPECT_FALSE(FitsIn(10, 1, 10));

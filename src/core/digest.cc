@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <iterator>
@@ -63,17 +63,11 @@ std::optional<Bytes> DigestByName(std::string_view algorithm, ByteView data) {
 }
 
 uint32_t Crc32(ByteView data, uint32_t crc) {
-  // zlib takes uInt lengths; feed large buffers in chunks.
-  const uint8_t* p = data.data();
-  size_t n = data.size();
-  uLong c = crc;
-  while (n > 0) {
-    uInt chunk = n > (1u << 30) ? (1u << 30) : static_cast<uInt>(n);
-    c = crc32(c, p, chunk);
-    p += chunk;
-    n -= chunk;
-  }
-  return static_cast<uint32_t>(c);
+  // libdeflate's CRC-32 folds with carry-less multiplication where the CPU has it: ~10x
+  // zlib's, and every CRC-checked format (uImage, JFFS2, UBI, squashfs metadata keys) uses it.
+  // (It takes a null buffer as "start a CRC" and returns 0, whatever `crc` is.)
+  if (data.empty()) return crc;
+  return libdeflate_crc32(crc, data.data(), data.size());
 }
 
 }  // namespace clearbox
