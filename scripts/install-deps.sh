@@ -16,9 +16,9 @@ build_pkgs=(
 test_pkgs=(
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler android-sdk-libsparse-utils e2fsprogs genext2fs mtd-utils
   cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
-  golang-go golang-golang-x-mod-dev curl openssl python3
+  golang-go golang-golang-x-mod-dev curl openssl python3 time
 )
-bench_pkgs=(binwalk nginx wrk debootstrap hyperfine time)
+bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi

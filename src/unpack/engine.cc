@@ -21,6 +21,8 @@ namespace {
 // (a millisecond of a listing).
 constexpr uint64_t kFirstCarveWindow = 64 << 10;
 constexpr uint64_t kCarveWindow = 1 << 20;
+// How far the carving scan gets ahead of the pages it dropped (one madvise per step).
+constexpr uint64_t kDropStep = 8 << 20;
 // Candidate magics kept per window: random data full of short magics cannot exhaust memory.
 constexpr size_t kMaxCandidatesPerWindow = 1 << 18;
 constexpr size_t kCopyChunk = 1 << 20;
@@ -166,6 +168,7 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
     covered = std::max<uint64_t>(span, 1);
   }
   uint64_t window = kFirstCarveWindow;
+  uint64_t released = 0;  // the pages below were scanned and dropped (mapped images only)
   for (uint64_t from = covered; from < data.size(); window = std::min(window * 2, kCarveWindow)) {
     uint64_t to = std::min<uint64_t>(data.size(), from + window);
     bool truncated = false;
@@ -188,6 +191,13 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
       covered = c.start + std::max<uint64_t>(span, 1);
     }
     from = std::max(to, covered);
+    // A blob carved window by window (a flash dump, a 1 GB random file) would otherwise
+    // stay resident as a whole: what is behind the scan is dropped (read again from the
+    // page cache if a later container reaches back; DropPages leaves heap memory alone).
+    if (from >= released + kDropStep) {
+      DropPages(data.subspan(size_t(released), size_t(std::min<uint64_t>(from, data.size()) - released)));
+      released = std::min<uint64_t>(from, data.size());
+    }
   }
   return Status::Ok();
 }

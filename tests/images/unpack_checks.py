@@ -49,12 +49,13 @@ class Result:
 
 
 class Run:
-    """One finished clearbox invocation."""
+    """One finished clearbox invocation (max_rss_kib: its peak RSS, when measured)."""
 
-    def __init__(self, argv, returncode, stdout, stderr, seconds, timed_out):
+    def __init__(self, argv, returncode, stdout, stderr, seconds, timed_out, max_rss_kib=None):
         self.argv, self.returncode = argv, returncode
         self.stdout, self.stderr = stdout, stderr
         self.seconds, self.timed_out = seconds, timed_out
+        self.max_rss_kib = max_rss_kib
 
     def describe(self):
         tail = self.stderr.decode(errors="replace").strip().splitlines()[-3:]
@@ -65,11 +66,13 @@ class Run:
             f", stderr: {' | '.join(tail)}" if tail else "")
 
 
-def run_clearbox(clearbox, args, timeout):
-    """Runs clearbox in its own process group; a time-out kills the whole group."""
+def run_clearbox(clearbox, args, timeout, rss_file=None):
+    """Runs clearbox in its own process group; a time-out kills the whole group. With
+    `rss_file`, GNU time measures the peak RSS (written there, then read into the Run)."""
     argv = [clearbox] + args
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv if rss_file else argv
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     timed_out = False
     try:
@@ -78,7 +81,12 @@ def run_clearbox(clearbox, args, timeout):
         timed_out = True
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-    return Run(argv, proc.returncode, out, err, time.monotonic() - start, timed_out)
+    max_rss_kib = None
+    if rss_file and os.path.isfile(rss_file):
+        with open(rss_file) as f:
+            last = f.read().strip().splitlines()[-1:]  # after "Command exited with ..."
+        max_rss_kib = int(last[0]) if last and last[0].isdigit() else None
+    return Run(argv, proc.returncode, out, err, time.monotonic() - start, timed_out, max_rss_kib)
 
 
 def check_exit(result, run, allowed=(0, 2)):
