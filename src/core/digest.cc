@@ -1,8 +1,8 @@
 #include "clearbox/core/digest.h"
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <libdeflate.h>
 
 #include <algorithm>
 #include <iterator>

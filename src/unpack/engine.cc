@@ -195,7 +195,8 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
     // stay resident as a whole: what is behind the scan is dropped (read again from the
     // page cache if a later container reaches back; DropPages leaves heap memory alone).
     if (from >= released + kDropStep) {
-      DropPages(data.subspan(size_t(released), size_t(std::min<uint64_t>(from, data.size()) - released)));
+      DropPages(
+          data.subspan(size_t(released), size_t(std::min<uint64_t>(from, data.size()) - released)));
       released = std::min<uint64_t>(from, data.size());
     }
   }

@@ -226,10 +226,11 @@ Result<SqfsPtr<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super, Vie
   return cmp;
 }
 
-// Metadata blocks decompressed by helper threads while the walk runs (StartPrefetch): they
-// take the blocks in table order, the walk takes the block it needs (or waits for the one a
-// helper is on). xz and lzma blocks cost ~0.18 ms each and the walk needs them one at a
-// time: the walk of a Debian root filesystem waited 8.7 ms on one core for 47 of them.
+// The metadata blocks of the image, decompressed once each: by helper threads while the walk
+// runs (StartPrefetch; xz and lzma), which take the blocks in table order while the walk
+// takes the block it needs (or waits for the one a helper is on), or by the walk itself as
+// it needs them (the fast codecs). xz and lzma blocks cost ~0.18 ms each and the walk needs
+// them one at a time: the walk of a Debian root filesystem waited 8.7 ms on one core for 47.
 struct MetadataPrefetch {
   enum State : uint8_t { kTodo, kBusy, kDone, kFailed };
   std::vector<ByteView> blocks;                 // compressed, in the image
@@ -277,8 +278,9 @@ struct MetadataPrefetch {
 // Wraps the compressor that reads metadata (inode and directory tables): libsquashfs keeps
 // one decompressed metadata block per reader, so a walk that moves between directories
 // decompresses the same 8 KiB blocks again and again. This serves the blocks of the
-// prefetch and keeps the last blocks decompressed otherwise, keyed by their compressed bytes
-// (compared in full, so a hit is always the same input). Used by one thread at a time.
+// prefetch table, and keeps the last blocks decompressed of those outside it (a table past
+// its size limit), keyed by their compressed bytes (compared in full, so a hit is always the
+// same input). Used by one thread at a time.
 struct MetadataCache {
   sqfs_compressor_t cmp;  // first member: libsquashfs casts the pointer
   sqfs_compressor_t* inner;

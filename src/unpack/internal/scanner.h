@@ -45,10 +45,10 @@ class MagicScanner {
   // among them (the keys present before it), so the tables stay ~12 KiB (in L1) instead
   // of a 256 KiB array that every engine would zero and fault in, even for a listing.
   std::vector<Pattern> patterns_;
-  std::vector<uint32_t> bucket_start_;     // patterns_[bucket_start_[b] .. [b+1]), b: rank
-  std::array<uint64_t, 1024> present_{};   // bit k: some pattern starts with key k
+  std::vector<uint32_t> bucket_start_;      // patterns_[bucket_start_[b] .. [b+1]), b: rank
+  std::array<uint64_t, 1024> present_{};    // bit k: some pattern starts with key k
   std::array<uint32_t, 1024> rank_base_{};  // keys present in the words before this one
-  uint32_t max_offset_ = 0;                // largest Magic::offset
+  uint32_t max_offset_ = 0;                 // largest Magic::offset
 
   // The bucket of `key`, which must be present.
   uint32_t BucketOf(uint32_t key) const;
