@@ -366,10 +366,11 @@ std::vector<ByteView> MetadataBlocks(ByteView image, const sqfs_super_t& super, 
     if (table > super.directory_table_start && table < end) end = table;
   }
   std::vector<ByteView> blocks;
-  for (uint64_t at = super.inode_table_start; at + 2 <= end && blocks.size() < max;) {
+  // Written so that nothing overflows: the table start is the image's word.
+  for (uint64_t at = super.inode_table_start; at < end && end - at >= 2 && blocks.size() < max;) {
     const uint16_t header = LoadLE16(image.data() + at);
     const uint64_t size = header & 0x7fff;
-    if (size == 0 || size > 8192 || at + 2 + size > end) break;
+    if (size == 0 || size > 8192 || size > end - at - 2) break;
     if ((header & 0x8000) == 0) blocks.push_back(image.subspan(size_t(at + 2), size_t(size)));
     at += 2 + size;
   }
