@@ -83,17 +83,15 @@ Result<Image> Parse(ByteView data) {
     }
     chunk.type = static_cast<ChunkType>(type);
     if (total_size < h.chunk_header_size || body != want_body) {
-      image.notes.push_back(Corrupt(
-          at, fmt::format("{}: {} bytes, {} expected for its type and "
-                          "{} blocks",
-                          where, total_size, want_body + h.chunk_header_size, chunk.blocks)));
+      image.notes.push_back(
+          Corrupt(at, fmt::format("{}: {} bytes, {} expected for its type and {} blocks", where,
+                                  total_size, want_body + h.chunk_header_size, chunk.blocks)));
       break;
     }
     if (body > data.size() - at - h.chunk_header_size) {
       image.notes.push_back(
-          Corrupt(at, fmt::format("{}: {} data bytes, {} in the image "
-                                  "(truncated)",
-                                  where, body, data.size() - at - h.chunk_header_size)));
+          Corrupt(at, fmt::format("{}: {} data bytes, {} in the image (truncated)", where, body,
+                                  data.size() - at - h.chunk_header_size)));
       break;
     }
     if (chunk.type == kCrc32) {

@@ -194,10 +194,11 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
     // A blob carved window by window (a flash dump, a 1 GB random file) would otherwise
     // stay resident as a whole: what is behind the scan is dropped (read again from the
     // page cache if a later container reaches back; DropPages leaves heap memory alone).
-    if (from >= released + kDropStep) {
-      DropPages(
-          data.subspan(size_t(released), size_t(std::min<uint64_t>(from, data.size()) - released)));
-      released = std::min<uint64_t>(from, data.size());
+    // (`from` may pass the end: a container that did not open spans what its header claims.)
+    const uint64_t scanned = std::min<uint64_t>(from, data.size());
+    if (scanned >= released + kDropStep) {
+      DropPages(data.subspan(size_t(released), size_t(scanned - released)));
+      released = scanned;
     }
   }
   return Status::Ok();

@@ -37,7 +37,6 @@ constexpr std::array<bool, 256> kJsonPlain = [] {
 // A JSON string's content (without the quotes): escapes as RFC 8259 requires, and replaces
 // bytes that are not valid UTF-8 with U+FFFD, as nlohmann's error_handler_t::replace does
 // (names in images are hostile). Runs of plain ASCII are appended at once.
-
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < s.size();) {
