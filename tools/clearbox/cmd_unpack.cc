@@ -13,7 +13,7 @@
 #include "clearbox/unpack/directory_writer.h"
 #include "clearbox/unpack/manifest.h"
 #include "clearbox/unpack/unpack.h"
-#include "commands.h"
+#include "common.h"
 
 namespace clearbox::cli {
 namespace {
@@ -30,64 +30,6 @@ struct UnpackFlags {
   unpack::Options options;
   uint64_t timeout = 0;
 };
-
-void AddLimitFlags(CLI::App* cmd, UnpackFlags* f) {
-  unpack::Limits& l = f->options.limits;
-  cmd->add_option("--max-depth", l.max_depth, "containers inside containers")
-      ->capture_default_str();
-  cmd->add_option("--max-bytes", l.max_total_bytes,
-                  "total bytes unpacked (later entries are still listed, without content)")
-      ->capture_default_str();
-  cmd->add_option("--max-file-bytes", l.max_file_bytes, "bytes of one file or payload")
-      ->capture_default_str();
-  cmd->add_option("--max-ratio", l.max_ratio, "decompressed/compressed ratio of one stream")
-      ->capture_default_str();
-  cmd->add_option("--max-entries", l.max_entries, "entries across the image")
-      ->capture_default_str();
-  cmd->add_option("--timeout", l.max_seconds, "wall-time limit in seconds")->capture_default_str();
-  cmd->add_option("--threads", f->options.threads, "extraction threads (0: two per core)")
-      ->capture_default_str();
-  cmd->add_flag("--carve-files", f->options.carve_files,
-                "also carve inside files of unpacked filesystems (slow)");
-}
-
-std::string ImageName(const std::string& path) {
-  std::string name = std::filesystem::path(path).filename().string();
-  return name.empty() ? path : name;
-}
-
-// One line per note that makes the result partial, on stderr.
-void ReportNotes(const std::vector<Note>& notes, bool partial) {
-  size_t shown = 0, total = 0;
-  for (const Note& n : notes) {
-    if (n.kind == Note::Kind::kInfo) continue;
-    ++total;
-    if (shown < 20) {
-      std::fprintf(stderr, "clearbox: %s: %s%s%s\n", std::string(NoteKindName(n.kind)).c_str(),
-                   n.where.c_str(), n.where.empty() ? "" : ": ", n.message.c_str());
-      ++shown;
-    }
-  }
-  if (total > shown) std::fprintf(stderr, "clearbox: ... and %zu more notes\n", total - shown);
-  if (partial) std::fprintf(stderr, "clearbox: partial result: %zu notes (see above)\n", total);
-}
-
-// Before creating an output directory: the input must be a readable regular file.
-Status CheckReadable(const std::string& path) {
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) return Error::NotFound(path + ": no such file");
-  if (!std::filesystem::is_regular_file(status)) {
-    return Error::InvalidInput(path + ": not a regular file");
-  }
-  if (access(path.c_str(), R_OK) != 0) return Error::FromErrno("read", path, errno);
-  return Status::Ok();
-}
-
-int Fail(const Error& e) {
-  std::fprintf(stderr, "clearbox: %s\n", e.message().c_str());
-  return kExitInputError;
-}
 
 int RunUnpack(UnpackFlags& f) {
   if (Status readable = CheckReadable(f.image); !readable.ok()) return Fail(readable.error());
@@ -176,7 +118,7 @@ void RegisterUnpackCommands(CLI::App& app) {
   unpack_cmd->add_option("IMAGE", flags->image, "firmware image")->required();
   unpack_cmd->add_option("-o,--output", flags->output, "output directory")->required();
   unpack_cmd->add_flag("--force", flags->force, "write into a non-empty directory");
-  AddLimitFlags(unpack_cmd, flags.get());
+  AddLimitFlags(unpack_cmd, &flags->options);
   unpack_cmd->callback([flags] { ExitCode() = RunUnpack(*flags); });
 
   CLI::App* ls_cmd =
@@ -194,7 +136,7 @@ void RegisterUnpackCommands(CLI::App& app) {
                    "with --json: SHA-256 of the image and of every file (slower)");
   ls_cmd->add_flag("--deep", flags->deep,
                    "look for containers inside files of compressed filesystems too (slower)");
-  AddLimitFlags(ls_cmd, flags.get());
+  AddLimitFlags(ls_cmd, &flags->options);
   ls_cmd->callback([flags] { ExitCode() = RunList(*flags); });
 }
 
