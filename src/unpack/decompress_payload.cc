@@ -90,6 +90,7 @@ Status HandOnAt(Walker& walker, ByteView data, const std::string& label, uint64_
   if (format == nullptr) CLEARBOX_RETURN_IF_ERROR(AddPayloadFile(walker, data, file));
   Payload payload = StoredPayload(label, offset, data);
   payload.compressed_size = compressed_size;
+  payload.listed_as_file = format == nullptr;
   return walker.AddPayload(std::move(payload));
 }
 

@@ -159,6 +159,17 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
   }
   const auto& formats = AllFormats();
   uint64_t covered = 0;  // carving never looks inside what it unpacked
+  // Regions no container claims go to a sink that wants them, unless the sink has seen the
+  // blob as a file already.
+  const bool report_unclaimed = sink_.WantsUnclaimed() && !ctx.listed_as_file;
+  uint64_t unclaimed_from = 0;
+  auto claim = [&](uint64_t start, uint64_t end) {
+    if (report_unclaimed && start > unclaimed_from) {
+      sink_.OnUnclaimed(ctx.provenance, ctx.base + unclaimed_from,
+                        data.subspan(size_t(unclaimed_from), size_t(start - unclaimed_from)));
+    }
+    unclaimed_from = std::max(unclaimed_from, std::min<uint64_t>(end, data.size()));
+  };
   // A container at offset 0 (an image that is one squashfs or one tar.gz) is opened before
   // any window is scanned: when it spans the blob, nothing is left to scan. The same
   // container the scan would have opened first (candidates at one offset go in format
@@ -166,6 +177,7 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
   if (std::optional<Identified> id = IdentifyAt0(data)) {
     CLEARBOX_ASSIGN_OR_RETURN(uint64_t span, OpenContainer(*id->handler, data, 0, id->match, ctx));
     covered = std::max<uint64_t>(span, 1);
+    claim(0, covered);
   }
   uint64_t window = kFirstCarveWindow;
   uint64_t released = 0;  // the pages below were scanned and dropped (mapped images only)
@@ -189,6 +201,7 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
       if (!match) continue;
       CLEARBOX_ASSIGN_OR_RETURN(uint64_t span, OpenContainer(handler, data, c.start, *match, ctx));
       covered = c.start + std::max<uint64_t>(span, 1);
+      claim(c.start, covered);
     }
     from = std::max(to, covered);
     // A blob carved window by window (a flash dump, a 1 GB random file) would otherwise
@@ -201,6 +214,7 @@ Status Engine::ProcessBlob(ByteView data, const BlobContext& ctx) {
       released = scanned;
     }
   }
+  claim(data.size(), data.size());
   return Status::Ok();
 }
 

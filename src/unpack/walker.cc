@@ -85,6 +85,7 @@ Status ContainerWalker::AddPayload(Payload payload) {
   BlobContext child = ctx_;
   if (!payload.label.empty()) child.provenance += ":" + payload.label;
   child.carve = ctx_.carve && payload.carve;
+  child.listed_as_file = payload.listed_as_file;
   child.plain_at_zero = true;
   child.base = 0;
   const FormatHandler* hint = nullptr;

@@ -62,6 +62,12 @@ class Sink {
   // Whether OnNode will read file contents; when false the engine may skip decompressing
   // files that are not containers (the fast `ls`).
   virtual bool WantsContent() const { return true; }
+  // Bytes of a carved blob that no container claimed and no node lists: a flash dump's boot
+  // loader, the data of a bare compressed stream that holds no container (a kernel), the
+  // gaps between partitions. Called only when WantsUnclaimed(), from any thread, with
+  // `provenance` of the blob and the region's offset in it; `bytes` is valid during the call.
+  virtual bool WantsUnclaimed() const { return false; }
+  virtual void OnUnclaimed(const std::string& provenance, uint64_t offset, ByteView bytes) {}
 };
 
 struct Options {

@@ -32,6 +32,9 @@ struct BlobContext {
   // sink only once they produce something (a .gz man page holding text is not listed).
   bool from_file = false;
   ContainerWalker* container = nullptr;  // the container this blob belongs to, if any
+  // The blob's bytes are already listed as a file node (a uImage kernel payload): its
+  // unclaimed regions are not reported again (Sink::OnUnclaimed).
+  bool listed_as_file = false;
 };
 
 // A container identified by its magic and a validated header.

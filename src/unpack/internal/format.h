@@ -148,6 +148,9 @@ struct Payload {
   // firmware containers (uImage, TRX, UBI) leave it true; the engine overrides it to false
   // for payloads of files inside filesystems unless Options::carve_files.
   bool carve = true;
+  // The payload's bytes were just listed as a file node (AddPayloadFile): the sink has seen
+  // them, so what carving leaves unclaimed is not handed to it again.
+  bool listed_as_file = false;
 };
 
 // What a handler reports to. See the file comment for the contract.
