@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterKeyCommands(app);
   clearbox::cli::RegisterLogCommands(app);
   clearbox::cli::RegisterLogClientCommands(app);
+  clearbox::cli::RegisterInventoryCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
