@@ -45,7 +45,8 @@ void PercentEncode(std::string& out, std::string_view s, std::string_view also_k
 }
 
 // CPE 2.3 formatted-string binding: lower case; '*' for an empty value; a backslash before
-// every character other than letters, digits and '_' (NISTIR 7695, 6.2.3).
+// every character other than letters, digits and "._-", which the formatted string leaves
+// unquoted (NISTIR 7695, 6.2.2.2 process_quoted_chars): NVD writes "musl-libc", "1.0.1f".
 void CpeAttribute(std::string& out, std::string_view v) {
   if (v.empty()) {
     out += '*';
@@ -53,7 +54,8 @@ void CpeAttribute(std::string& out, std::string_view v) {
   }
   for (unsigned char c : v) {
     if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                 c == '.' || c == '-';
     if (c == ' ') c = '_';
     else if (!plain) out += '\\';
     out += char(c);
