@@ -1095,11 +1095,13 @@ std::string_view PackageDbKindName(PackageDbKind kind) {
 
 std::optional<PackageDbKind> PackageDbKindForPath(std::string_view path) {
   if (path == "/var/lib/dpkg/status") return PackageDbKind::kDpkgStatus;
+  // ipkg, opkg's predecessor, wrote the same files (OpenWrt Kamikaze, old vendor firmware).
   if (path == "/usr/lib/opkg/status" || path == "/var/lib/opkg/status" ||
-      path == "/var/opkg-lists/status") {
+      path == "/usr/lib/ipkg/status" || path == "/var/lib/ipkg/status") {
     return PackageDbKind::kOpkgStatus;
   }
-  for (std::string_view dir : {"/usr/lib/opkg/info/", "/var/lib/opkg/info/"}) {
+  for (std::string_view dir : {"/usr/lib/opkg/info/", "/var/lib/opkg/info/", "/usr/lib/ipkg/info/",
+                               "/var/lib/ipkg/info/"}) {
     if (path.substr(0, dir.size()) == dir && EndsWith(path, ".control") &&
         path.size() > dir.size() + 8 && path.find('/', dir.size()) == std::string_view::npos) {
       return PackageDbKind::kOpkgControl;
@@ -1216,8 +1218,8 @@ void MergePackageComponents(std::vector<Component>& components) {
 }
 
 std::optional<PackageFileListName> PackageFileListForPath(std::string_view path) {
-  for (std::string_view dir :
-       {"/var/lib/dpkg/info/", "/usr/lib/opkg/info/", "/var/lib/opkg/info/"}) {
+  for (std::string_view dir : {"/var/lib/dpkg/info/", "/usr/lib/opkg/info/", "/var/lib/opkg/info/",
+                               "/usr/lib/ipkg/info/", "/var/lib/ipkg/info/"}) {
     if (path.substr(0, dir.size()) != dir || !EndsWith(path, ".list")) continue;
     std::string_view file = path.substr(dir.size(), path.size() - dir.size() - 5);
     if (file.empty() || file.find('/') != std::string_view::npos) return std::nullopt;

@@ -59,8 +59,8 @@ namespace clearbox::inventory {
 
 enum class PackageDbKind {
   kDpkgStatus,      // /var/lib/dpkg/status
-  kOpkgStatus,      // /usr/lib/opkg/status, /var/lib/opkg/status
-  kOpkgControl,     // /usr/lib/opkg/info/<pkg>.control
+  kOpkgStatus,      // /usr/lib/opkg/status, /var/lib/opkg/status (ipkg: /usr/lib/ipkg/status)
+  kOpkgControl,     // /usr/lib/opkg/info/<pkg>.control (ipkg: /usr/lib/ipkg/info/)
   kApkInstalled,    // /lib/apk/db/installed
   kOsRelease,       // /etc/os-release, /usr/lib/os-release
   kOpenwrtRelease,  // /etc/openwrt_release
