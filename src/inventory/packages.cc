@@ -82,8 +82,15 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 bool IsCleanText(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-    if (c == 0x7F) return false;
+    if (c >= 0x20 && c < 0x7F) {  // printable ASCII, nearly every byte of a database
+      ++i;
+      continue;
+    }
+    if (c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+      continue;
+    }
+    if (c < 0x80) return false;  // other control characters, DEL
     size_t n = Utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;
