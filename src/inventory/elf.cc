@@ -45,6 +45,7 @@ constexpr uint64_t kDfBindNow = 0x8;
 constexpr uint8_t kSttFunc = 2, kSttSection = 3, kSttGnuIfunc = 10;
 constexpr uint16_t kEmSparcv9 = 43, kEmArm = 40, kEmParisc = 15, kEmMips = 8, kEmX8664 = 62,
                    kEmAarch64 = 183, kEmRiscv = 243, kEmPpc64 = 21;
+constexpr size_t kLongestFortifyName = 24;  // longer than any name in the libc list
 constexpr uint8_t kOsabiNone = 0, kOsabiGnu = 3, kOsabiSolaris = 6, kOsabiFreebsd = 9;
 
 std::string Hex(uint64_t v) {
@@ -613,10 +614,12 @@ class Parser {
 
   // checksec's canary and symbols greps run over every line of readelf -s.
   void NoteSymbolsLine(std::string_view text) {
-    if (Contains(text, "__stack_chk_fail") || Contains(text, "__stack_chk_guard") ||
-        Contains(text, "__intel_security_cookie"))
+    // Each pattern is looked for until it is found once; the canary names all start "__".
+    if (!canary_ && Contains(text, "__") &&
+        (Contains(text, "__stack_chk_fail") || Contains(text, "__stack_chk_guard") ||
+         Contains(text, "__intel_security_cookie")))
       canary_ = true;
-    if (Contains(text, ".symtab")) symtab_named_ = true;
+    if (!symtab_named_ && Contains(text, ".symtab")) symtab_named_ = true;
   }
 
   // How many blank-separated words readelf prints for a column value (awk counts fields).
@@ -713,6 +716,7 @@ class Parser {
     word = word.substr(0, word.find('@'));
     if (word.empty()) return;
     if (word.size() >= 4 && word.substr(word.size() - 4) == "_chk") fortify_source_ = true;
+    if (word.size() > kLongestFortifyName) return;  // most C++ names: no hashing
     const FortifySets& sets = Fortify();
     if (sets.checked.count(word)) ++fortified_;
     if (sets.unchecked.count(word)) ++unfortified_;
