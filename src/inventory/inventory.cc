@@ -54,6 +54,11 @@ struct PendingDb {
   std::string text;
 };
 
+bool HasKernel(const std::vector<Component>& found) {
+  return std::any_of(found.begin(), found.end(),
+                     [](const Component& c) { return c.name == "linux-kernel"; });
+}
+
 class InventorySink : public unpack::Sink {
  public:
   InventorySink(const Options& options, const VersionSignatures& signatures)
@@ -73,8 +78,19 @@ class InventorySink : public unpack::Sink {
   // A boot loader in a flash dump, a kernel in a bare compressed stream: scanned as a file
   // would be; the finds have evidence but no file record.
   void OnUnclaimed(const std::string& provenance, uint64_t offset, ByteView bytes) override {
-    std::string where = fmt::format("{}@{}", provenance, HexOffset(offset));
-    std::vector<Component> found = signatures_.Scan(bytes, where);
+    std::vector<Component> found = signatures_.Scan(bytes, provenance);
+    for (Component& c : found) {
+      for (Evidence& e : c.evidence) e.offset += offset;  // from the region to its blob
+    }
+    // A kernel image no container claimed (an ARM zImage at the start of a flash dump).
+    Classified kind = internal::ClassifyFile("", bytes.first(std::min<size_t>(bytes.size(), 4096)));
+    if (kind.kind == FileKind::kKernel && !HasKernel(found)) {
+      if (auto payload = internal::DecompressKernel(bytes, options_.max_kernel_bytes)) {
+        std::string inner = fmt::format("{}@{}!{}@{}", provenance, HexOffset(offset),
+                                        payload->codec, HexOffset(payload->offset));
+        for (Component& c : signatures_.Scan(payload->data, inner)) found.push_back(std::move(c));
+      }
+    }
     if (found.empty()) return;
     std::lock_guard lock(mu_);
     for (Component& c : found) binary_.push_back({kNoFile, std::move(c)});
@@ -148,7 +164,8 @@ void InventorySink::InspectFile(FileRecord& record, unpack::ContentReader& conte
       if (*n == 0) break;
       filled += *n;
     }
-    bool at_end = read_failed || filled < buffer.size();
+    // A buffer smaller than the cap holds the whole declared size once it is full.
+    bool at_end = read_failed || filled < buffer.size() || buffer.size() < cap;
     if (first_window && at_end) {
       buffer.resize(filled);
       InspectBuffer(record, buffer, found, notes, db);
@@ -232,9 +249,7 @@ void InventorySink::InspectBuffer(FileRecord& record, ByteView data,
 
   found = signatures_.Scan(data, where);
   if (record.kind == FileKind::kKernel || record.kind == FileKind::kData) {
-    bool has_kernel = std::any_of(found.begin(), found.end(),
-                                  [](const Component& c) { return c.name == "linux-kernel"; });
-    if (!has_kernel && record.kind == FileKind::kKernel) {
+    if (!HasKernel(found) && record.kind == FileKind::kKernel) {
       if (auto payload = internal::DecompressKernel(data, options_.max_kernel_bytes)) {
         std::string inner = fmt::format("{}!{}@{}", where, payload->codec,
                                         HexOffset(payload->offset));

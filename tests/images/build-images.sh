@@ -52,7 +52,8 @@ for tool in cc dpkg-deb python3 mksquashfs mkimage mkenvimage dtc img2simg genex
 done
 
 rm -f "$OUT/stamp"
-find "$OUT" -mindepth 1 -maxdepth 1 ! -name debs -exec rm -rf {} +
+# Only what this script makes: other test-image scripts keep their outputs beside these.
+rm -rf "$OUT"/{rootfs,images,hostile,work} "$OUT"/{device_table.txt,packages.txt,rootfs-manifest.json,SHA256SUMS}
 mkdir -p "$OUT/debs" "$OUT/images" "$OUT/hostile" "$OUT/work"
 W=$OUT/work
 R=$OUT/rootfs
