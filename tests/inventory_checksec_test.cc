@@ -60,7 +60,10 @@ class ElfSamples : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string script = std::string(CLEARBOX_SOURCE_DIR) + "/tests/images/build-elf-samples.sh";
-    int rc = std::system(("bash " + Quote(script) + " " + Quote(kSamples)).c_str());
+    // One builder at a time: tests/inventory_images_test.sh builds the same samples.
+    int rc = std::system(
+        ("flock " + Quote(kSamples + ".lock") + " bash " + Quote(script) + " " + Quote(kSamples))
+            .c_str());
     ASSERT_EQ(rc, 0) << script << " failed";
     std::ifstream list(kSamples + "/list");
     for (std::string line; std::getline(list, line);)
