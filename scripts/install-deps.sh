@@ -9,7 +9,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
   zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev libdeflate-dev libfdt-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev libhyperscan-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
@@ -17,6 +17,10 @@ test_pkgs=(
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler android-sdk-libsparse-utils e2fsprogs genext2fs mtd-utils
   cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
   golang-go golang-golang-x-mod-dev curl openssl python3 time
+  # inventory: the independent checker of ELF hardening, and ELF samples of five architectures
+  checksec binutils bc gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-mips-linux-gnu
+  gcc-mipsel-linux-gnu libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-mips-cross
+  libc6-dev-mipsel-cross dpkg-dev sqlite3
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)
 
