@@ -54,36 +54,8 @@ done
 [[ $(id -u) -eq 0 ]] || die "run as root (debootstrap, binwalk --run-as=root)"
 mkdir -p "$B"
 
-# --- the root filesystem (cached) -----------------------------------------------------------
-if [[ ! -f "$B/rootfs.done" ]]; then
-  mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources \
-    2>/dev/null || true)}
-  mirror=${mirror:-http://deb.debian.org/debian}
-  log "debootstrap --variant=minbase bookworm from $mirror (a few minutes, once)"
-  rm -rf "$B/rootfs" "$B/rootfs.tmp"
-  debootstrap --variant=minbase bookworm "$B/rootfs.tmp" "$mirror" >"$B/debootstrap.log" 2>&1 ||
-    die "debootstrap failed, see $B/debootstrap.log"
-  mv "$B/rootfs.tmp" "$B/rootfs"
-  touch "$B/rootfs.done"
-fi
-
-# --- the images (cached) --------------------------------------------------------------------
-I=$B/images
-if [[ ! -f "$I/done" ]]; then
-  log "packing the images"
-  rm -rf "$I"
-  mkdir -p "$I/nested/firmware"
-  mksquashfs "$B/rootfs" "$I/rootfs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null
-  mksquashfs "$B/rootfs" "$I/rootfs-gzip.squashfs" -comp gzip -noappend -quiet -no-progress \
-    >/dev/null
-  tar -C "$B/rootfs" -cf - . | gzip -6 >"$I/rootfs.tar.gz"
-  mkimage -A mips -O linux -T filesystem -C none -a 0 -e 0 -n "rootfs" \
-    -d "$I/rootfs-xz.squashfs" "$I/nested/firmware/rootfs.uimg" >/dev/null
-  tar -C "$I/nested" -cf - firmware | gzip -6 >"$I/nested.tar.gz"
-  rm -rf "$I/nested"
-  touch "$I/done"
-fi
-IMAGES=(rootfs-xz.squashfs rootfs-gzip.squashfs rootfs.tar.gz nested.tar.gz)
+# The root filesystem and its four images, built once under $B (shared with other benches).
+source "$ROOT/bench/bench_images.sh"
 
 # --- measuring ------------------------------------------------------------------------------
 OUT=$B/out
