@@ -89,6 +89,10 @@ struct CpeName {
 };
 std::optional<CpeName> ParseCpe23(std::string_view cpe);
 
+// The CVSS 3.0/3.1 base score of a vector ("CVSS:3.1/AV:N/..."), by the specification's
+// formulas; nullopt when the vector lacks a base metric or is not CVSS 3.
+std::optional<double> CvssV3BaseScore(std::string_view vector);
+
 // The SQLite schema and the version Open accepts.
 inline constexpr int kSchemaVersion = 1;
 inline constexpr const char* kFormatName = "clearbox-vulndb";

@@ -1,5 +1,7 @@
 // OSV and NVD CVE JSON 2.0 records into ParsedAdvisory; range storage and evaluation.
 #include <algorithm>
+#include <cmath>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -137,6 +139,14 @@ std::string CvssMethod(std::string_view vector, std::string_view fallback) {
   return std::string(fallback);
 }
 
+std::string SeverityOfScore(double score) {
+  if (score >= 9.0) return "CRITICAL";
+  if (score >= 7.0) return "HIGH";
+  if (score >= 4.0) return "MEDIUM";
+  if (score > 0) return "LOW";
+  return "NONE";
+}
+
 // ---- OSV ----------------------------------------------------------------------------------
 
 // Which ordering an OSV range uses: SEMVER ranges by semver; ECOSYSTEM ranges by the
@@ -254,6 +264,11 @@ void ParseOsvSeverity(Fields& f, const json& record, Vulnerability& v) {
       if (type->starts_with("CVSS_")) {
         r.method = CvssMethod(*score, "other");
         r.vector = *score;
+        // OSV gives the vector only; NVD's scores come with the record.
+        if (std::optional<double> base = CvssV3BaseScore(*score)) {
+          r.score = *base;
+          r.severity = SeverityOfScore(*base);
+        }
       } else {
         r.method = "other";  // Ubuntu's priority words
         r.severity = Upper(*score);
@@ -669,6 +684,53 @@ std::optional<RangeHit> EvaluateRange(const AffectedRange& range, VersionScheme 
   }
   if (hit.affected_range.empty()) hit.affected_range = ">=0 (no fix)";
   return hit;
+}
+
+std::optional<double> CvssV3BaseScore(std::string_view vector) {
+  if (!vector.starts_with("CVSS:3.0/") && !vector.starts_with("CVSS:3.1/")) return std::nullopt;
+  vector.remove_prefix(9);
+  // Metric -> value letter; every base metric must appear once.
+  char m[8] = {};  // AV AC PR UI S C I A
+  static constexpr std::string_view kNames[] = {"AV", "AC", "PR", "UI", "S", "C", "I", "A"};
+  while (!vector.empty()) {
+    size_t slash = vector.find('/');
+    std::string_view part = vector.substr(0, slash);
+    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
+    size_t colon = part.find(':');
+    if (colon == std::string_view::npos || colon + 2 != part.size()) return std::nullopt;
+    for (size_t i = 0; i < 8; ++i) {
+      if (part.substr(0, colon) == kNames[i]) {
+        if (m[i] != 0) return std::nullopt;
+        m[i] = part[colon + 1];
+      }
+    }
+  }
+  auto pick = [](char v, std::string_view letters, std::initializer_list<double> weights,
+                 double* out) {
+    size_t i = letters.find(v);
+    if (i == std::string_view::npos) return false;
+    *out = weights.begin()[i];
+    return true;
+  };
+  double av, ac, pr, ui, c, in, a;
+  const bool changed = m[4] == 'C';
+  if ((m[4] != 'U' && m[4] != 'C') || !pick(m[0], "NALP", {0.85, 0.62, 0.55, 0.2}, &av) ||
+      !pick(m[1], "LH", {0.77, 0.44}, &ac) ||
+      !pick(m[2], "NLH", {0.85, changed ? 0.68 : 0.62, changed ? 0.5 : 0.27}, &pr) ||
+      !pick(m[3], "NR", {0.85, 0.62}, &ui) || !pick(m[5], "HLN", {0.56, 0.22, 0}, &c) ||
+      !pick(m[6], "HLN", {0.56, 0.22, 0}, &in) || !pick(m[7], "HLN", {0.56, 0.22, 0}, &a)) {
+    return std::nullopt;
+  }
+  const double iss = 1 - (1 - c) * (1 - in) * (1 - a);
+  const double impact =
+      changed ? 7.52 * (iss - 0.029) - 3.25 * std::pow(iss - 0.02, 15) : 6.42 * iss;
+  const double exploitability = 8.22 * av * ac * pr * ui;
+  if (impact <= 0) return 0.0;
+  const double raw = std::min((changed ? 1.08 : 1.0) * (impact + exploitability), 10.0);
+  // CVSS 3.1's Roundup: the smallest one-decimal number >= raw, free of float noise.
+  const int64_t scaled = std::llround(raw * 100000);
+  return scaled % 10000 == 0 ? static_cast<double>(scaled) / 100000.0
+                             : static_cast<double>(scaled / 10000 + 1) / 10.0;
 }
 
 std::optional<CpeName> ParseCpe23(std::string_view cpe) {

@@ -216,6 +216,7 @@ TEST_F(VulnDbTest, ImportsTheAdvisorySetAndMatchesExactly) {
       EXPECT_EQ(m.affected_range, ">=7.0.0, <7.5.2");
       ASSERT_EQ(v.ratings.size(), 1u);
       EXPECT_EQ(v.ratings[0].method, "CVSSv31");
+      EXPECT_EQ(v.ratings[0].score, 5.3);  // computed from the vector
       EXPECT_EQ(v.ratings[0].severity, "MEDIUM");
       EXPECT_EQ(v.cwes, std::vector<std::string>{"CWE-1333"});
     }
@@ -459,6 +460,31 @@ TEST(VulnDbRangeTest, OsvEventsAsTheSpecEvaluatesThem) {
   EXPECT_EQ(vulndb::EvaluateRange(listed, VersionScheme::kOpenssl, "1.0.1F")->affected_range,
             "=1.0.1f");
   EXPECT_FALSE(vulndb::EvaluateRange(listed, VersionScheme::kOpenssl, "1.0.1g"));
+}
+
+TEST(VulnDbRangeTest, CvssV3BaseScoresAsNvdPublishesThem) {
+  // Vectors and scores of the advisory set's NVD records, plus scope-changed ones.
+  const std::pair<const char*, double> kKnown[] = {
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", 7.5},
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8},
+      {"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", 8.1},
+      {"CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 7.8},
+      {"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:H", 5.9},
+      {"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 8.8},
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L", 5.3},
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1},
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0},
+      {"CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H", 9.9},
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0},
+  };
+  for (const auto& [vector, score] : kKnown) {
+    std::optional<double> got = vulndb::CvssV3BaseScore(vector);
+    ASSERT_TRUE(got) << vector;
+    EXPECT_DOUBLE_EQ(*got, score) << vector;
+  }
+  EXPECT_FALSE(vulndb::CvssV3BaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"));
+  EXPECT_FALSE(vulndb::CvssV3BaseScore("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
+  EXPECT_FALSE(vulndb::CvssV3BaseScore("AV:N/AC:L/Au:N/C:P/I:N/A:N"));
 }
 
 TEST(VulnDbRangeTest, CpeNamesWithEscapes) {
