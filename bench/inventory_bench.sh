@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of the inventory on the large image of the unpack benchmark (a Debian
+# bookworm minbase root filesystem, squashfs-xz, built once by bench/bench_images.sh):
+#
+#   bench/inventory_bench.sh [--runs N]
+#
+# Side by side, in one run, on the same image and a warm page cache:
+#   clearbox unpack IMAGE -o DIR          the floor: every file decompressed and written
+#   clearbox sbom IMAGE -o FILE           the whole inventory (hash, type, ELF facts, package
+#                                         databases, every signature over every byte) + CycloneDX
+#   clearbox inventory --json IMAGE       the same without the SBOM writer
+#   checksec --output=json --dir=DIR      Debian's checksec over the unpacked tree
+# and prints wall time and peak RSS of each (median of --runs; checksec once), the ratios
+# against the targets (sbom <= 1.5x unpack; ELF facts >= 20x faster than checksec --dir, for
+# which the whole `clearbox inventory` is timed, a bound on its ELF part; RSS < 512 MiB), and
+# whether clearbox and checksec agree on every field of every ELF checksec reports.
+# Env: CLEARBOX_BUILD (default build/), CLEARBOX (default $CLEARBOX_BUILD/clearbox).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${CLEARBOX_BUILD:-$ROOT/build}
+CLEARBOX=${CLEARBOX:-$BUILD/clearbox}
+B=$BUILD/bench-unpack
+RUNS=3
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
+  esac
+done
+die() {
+  echo "inventory_bench: error: $*" >&2
+  exit 1
+}
+log() { echo "inventory_bench: $*" >&2; }
+[[ -x "$CLEARBOX" ]] || die "$CLEARBOX not built (ninja -C $BUILD clearbox_cli)"
+for tool in debootstrap mksquashfs checksec /usr/bin/time python3; do
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh --bench)"
+done
+mkdir -p "$B"
+source "$ROOT/bench/bench_images.sh"
+IMAGE=$I/rootfs-xz.squashfs
+W=$B/inventory
+rm -rf "$W"
+mkdir -p "$W"
+trap 'rm -rf "$W"' EXIT
+
+SBOM=(sbom "$IMAGE" -o "$W/sbom.json")
+"$CLEARBOX" --help | grep -q "^  sbom " || SBOM=(inventory --json "$IMAGE" -o "$W/sbom.json")
+
+# measure NAME CMD...: RUNS timed runs; prints "NAME median_wall max_rss_kib".
+measure() {
+  local name=$1
+  shift
+  local walls=() rss=0
+  for ((r = 0; r < RUNS; r++)); do
+    rm -rf "$W/out"
+    /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/stderr" ||
+      die "$name failed: $(tail -3 "$W/stderr")"
+    read -r wall kib <"$W/time"
+    walls+=("$wall")
+    ((kib > rss)) && rss=$kib
+  done
+  local median
+  median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$name $median $rss"
+}
+
+log "timing on $(du -h "$IMAGE" | cut -f1) $(basename "$IMAGE"), $RUNS runs each"
+unpack=$(measure unpack "$CLEARBOX" unpack "$IMAGE" -o "$W/out")
+sbom=$(measure "${SBOM[0]}" "$CLEARBOX" "${SBOM[@]}")
+inv=$(measure inventory "$CLEARBOX" inventory --json "$IMAGE" -o "$W/inventory.json")
+rm -rf "$W/out"
+"$CLEARBOX" unpack "$IMAGE" -o "$W/out" >/dev/null
+log "checksec --dir over the unpacked tree (once; minutes)"
+/usr/bin/time -f "%e %M" -o "$W/time" checksec --output=json --dir="$W/out" >"$W/checksec.json" 2>/dev/null
+read -r cs_wall cs_kib <"$W/time"
+
+python3 - "$W" "$unpack" "$sbom" "$inv" "$cs_wall" "$cs_kib" <<'EOF'
+import json, os, sys
+w = sys.argv[1]
+rows = [a.split() for a in sys.argv[2:5]] + [["checksec --dir", sys.argv[5], sys.argv[6]]]
+inv = json.load(open(os.path.join(w, "inventory.json")))
+manifest = json.load(open(os.path.join(w, "out", "manifest.json")))
+out_of = {n["provenance"]: os.path.realpath(os.path.join(w, "out", n["output"]))
+          for n in manifest["nodes"] if n.get("output")}
+ours = {out_of[f["provenance"]]: f["elf"]["hardening"] for f in inv["files"]
+        if "elf" in f and f["provenance"] in out_of}
+raw = open(os.path.join(w, "checksec.json")).read()
+theirs = {os.path.realpath(k): v for k, v in json.loads(raw).items() if k != "dir"}
+fields = ["relro", "canary", "nx", "pie", "rpath", "runpath", "symbols", "fortify_source",
+          "fortified", "fortify-able"]
+compared = mismatched = 0
+for path, cs in theirs.items():
+    if path not in ours:
+        continue
+    compared += 1
+    bad = [k for k in fields if str(ours[path].get(k)) != str(cs.get(k))]
+    if bad:
+        mismatched += 1
+        if mismatched <= 5:
+            print(f"  disagree: {path}: " + ", ".join(f"{k} {ours[path].get(k)}/{cs.get(k)}" for k in bad))
+print("| command | wall s | peak RSS MiB |")
+print("| --- | --- | --- |")
+for name, wall, kib in rows:
+    print(f"| {name} | {float(wall):.2f} | {int(kib) / 1024:.0f} |")
+unpack, sbom, invt, cs = (float(r[1]) for r in rows)
+print(f"{rows[1][0]} / unpack: {sbom / unpack:.2f}x (target <= 1.5x)")
+print(f"checksec --dir / clearbox inventory (whole, ELF facts of {len(ours)} ELF files included): "
+      f"{cs / invt:.0f}x (target >= 20x)")
+print(f"ELF agreement: {compared} files checksec --dir reports, {mismatched} disagree")
+print(f"peak RSS of {rows[1][0]}: {int(rows[1][2]) / 1024:.0f} MiB (target < 512 MiB)")
+EOF
