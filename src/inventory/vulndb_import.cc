@@ -332,9 +332,20 @@ class Importer {
       if (!buf.error().empty()) return Error::Io(buf.error());
       return Document(path, s);
     }
-    std::ifstream in(path, std::ios::binary);
+    // Documents that fit in memory are parsed from it (several times faster than from a
+    // stream); larger ones, such as a whole NVD year, stream with a megabyte buffer.
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat", path, errno);
+    if (static_cast<uint64_t>(st.st_size) <= vulndb::kMaxDocumentBytes) {
+      CLEARBOX_ASSIGN_OR_RETURN(std::string text,
+                                ReadTextFile(path, vulndb::kMaxDocumentBytes));
+      return Document(path, vulndb::ParseAdvisoryDocument(std::string_view(text), Sink(path)));
+    }
+    std::vector<char> buffer(1 << 20);
+    std::ifstream in;
+    in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    in.open(path, std::ios::binary);
     if (!in) return Error::FromErrno("open", path, errno);
-    in.rdbuf()->pubsetbuf(nullptr, 0);
     return Document(path, vulndb::ParseAdvisoryDocument(in, Sink(path)));
   }
 
