@@ -104,11 +104,12 @@ class VulnDb {
   };
   // Adds the records of `sources` to the database at `db_path` (created when absent), in one
   // transaction. `progress` may be null.
-  // Errors: kNotFound (a source does not exist), kIo (a source cannot be read, or the
-  // database cannot be written; the database is then unchanged), kInvalidInput (db_path
-  // exists and is not a clearbox vulnerability database), kLimitExceeded (a zip entry or
-  // document over the size limits). A malformed record or document is not an error: it is
-  // skipped and listed in problems.
+  // Errors (the database is then unchanged): kNotFound (a source, or a file inside a source
+  // directory, does not exist), kIo (a source cannot be read, a gzip stream is truncated or
+  // corrupt, or the database cannot be written), kInvalidInput (db_path exists and is not a
+  // clearbox vulnerability database, or a zip archive is damaged: directory, header, CRC),
+  // kLimitExceeded (a zip entry over 256 MiB, or over 4 Mi entries). A malformed record or a
+  // document that is not JSON is not an error: it is skipped and listed in problems.
   static Result<ImportStats> Import(const std::vector<std::string>& sources,
                                     const std::string& db_path, Progress* progress);
 
