@@ -326,6 +326,18 @@ Inventory InventorySink::Finish(const unpack::Summary& summary, std::string imag
   return inv;
 }
 
+// A distribution's package (Debian, Alpine) is judged by its distribution's advisories
+// (OSV's Debian and Alpine records, matched by purl), whose fixed versions know the fixes the
+// distribution backports: openssh 1:9.2p1-2+deb12u3 fixes CVE-2024-6387 while its upstream
+// version, 9.2p1, lies inside NVD's range. NVD's upstream ranges would flag every backported
+// fix, so its CPE matches are dropped for these packages (binaries that no package database
+// claims are still matched by CPE).
+bool JudgedByItsDistribution(const Component& c, const VulnerabilityMatch& m) {
+  bool distro_package = c.source == ComponentSource::kPackageDatabase &&
+                        (c.purl.starts_with("pkg:deb/") || c.purl.starts_with("pkg:apk/"));
+  return distro_package && m.matched_by.starts_with("cpe:");
+}
+
 Result<Inventory> Run(const Options& options,
                       const std::function<Result<unpack::Summary>(unpack::Sink&)>& unpack_into,
                       const std::string& name) {
@@ -333,7 +345,17 @@ Result<Inventory> Run(const Options& options,
       options.signatures != nullptr ? *options.signatures : VersionSignatures::Builtin();
   InventorySink sink(options, signatures);
   CLEARBOX_ASSIGN_OR_RETURN(unpack::Summary summary, unpack_into(sink));
-  return sink.Finish(summary, name);
+  Inventory inv = sink.Finish(summary, name);
+  if (options.vulndb != nullptr) {
+    CLEARBOX_ASSIGN_OR_RETURN(std::vector<VulnerabilityMatch> matches,
+                              options.vulndb->Match(inv.components));
+    for (VulnerabilityMatch& m : matches) {
+      if (!JudgedByItsDistribution(inv.components[m.component_index], m)) {
+        inv.vulnerabilities.push_back(std::move(m));
+      }
+    }
+  }
+  return inv;
 }
 
 }  // namespace

@@ -89,6 +89,26 @@ std::string InventoryToJson(const Inventory& inv, const JsonOptions& options) {
     notes.push_back(
         {{"kind", "inventory"}, {"where", n.where}, {"offset", n.offset}, {"message", n.message}});
   }
+  json vulnerabilities = json::array();
+  for (const VulnerabilityMatch& m : inv.vulnerabilities) {
+    const Vulnerability& v = m.vulnerability;
+    json ratings = json::array();
+    for (const Rating& r : v.ratings) {
+      ratings.push_back({{"source", r.source}, {"score", r.score}, {"severity", r.severity},
+                         {"method", r.method}, {"vector", r.vector}});
+    }
+    vulnerabilities.push_back({{"component", m.component_index},
+                               {"id", v.id},
+                               {"aliases", v.aliases},
+                               {"source", v.source},
+                               {"url", v.source_url},
+                               {"summary", v.summary},
+                               {"ratings", std::move(ratings)},
+                               {"cwes", v.cwes},
+                               {"affected_range", m.affected_range},
+                               {"fixed_version", m.fixed_version},
+                               {"matched_by", m.matched_by}});
+  }
   json filesystems = json::array();
   for (const unpack::FilesystemInfo& fs : inv.filesystems) {
     filesystems.push_back({{"provenance", fs.provenance},
@@ -104,6 +124,7 @@ std::string InventoryToJson(const Inventory& inv, const JsonOptions& options) {
               {"filesystems", std::move(filesystems)},
               {"files", std::move(files)},
               {"components", std::move(components)},
+              {"vulnerabilities", std::move(vulnerabilities)},
               {"notes", std::move(notes)}};
   return out.dump(options.indent, ' ', false, json::error_handler_t::replace);
 }

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterLogCommands(app);
   clearbox::cli::RegisterLogClientCommands(app);
   clearbox::cli::RegisterInventoryCommands(app);
+  clearbox::cli::RegisterVulndbCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

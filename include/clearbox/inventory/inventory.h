@@ -24,6 +24,7 @@
 #include "clearbox/core/result.h"
 #include "clearbox/inventory/component.h"
 #include "clearbox/inventory/elf.h"
+#include "clearbox/inventory/vulndb.h"
 #include "clearbox/unpack/node.h"
 #include "clearbox/unpack/unpack.h"
 
@@ -82,6 +83,8 @@ struct Inventory {
   std::vector<unpack::FilesystemInfo> filesystems;
   std::vector<FileRecord> files;        // every node, sorted by provenance
   std::vector<Component> components;    // sorted by name, version; binary and package-db merged
+  // Known vulnerabilities of the components (Options::vulndb), by component, then id.
+  std::vector<VulnerabilityMatch> vulnerabilities;
   std::vector<unpack::Note> unpack_notes;
   std::vector<InventoryNote> notes;
 
@@ -101,12 +104,15 @@ struct Options {
   uint64_t max_text_bytes = 1ull << 20;
   // A compressed kernel (bzImage, zImage) is decompressed up to this size to read its banner.
   uint64_t max_kernel_bytes = 256ull << 20;
+  // Matches the components against this database when set (VulnDb::Match); not owned.
+  const VulnDb* vulndb = nullptr;
   Progress* progress = nullptr;
 };
 
 // Unpacks and inventories the image at `path`.
 // Errors: kNotFound / kIo when the input cannot be read; kInvalidInput when custom signatures
-// are unusable. Everything wrong inside the image is a note.
+// are unusable; kIo when the vulnerability database cannot be read. Everything wrong inside
+// the image is a note.
 Result<Inventory> InventoryFile(const std::string& path, const Options& options);
 // The same over a buffer (tests, fuzzing); `name` is the image name in provenance.
 Result<Inventory> InventoryBuffer(ByteView data, const std::string& name, const Options& options);
