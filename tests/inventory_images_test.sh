@@ -13,7 +13,18 @@ CLEARBOX_SHARED=${CLEARBOX_SHARED:-$CLEARBOX_SOURCE/../shared}
 export CLEARBOX_SHARED
 
 images=$CLEARBOX_BUILD/test-images/inventory
+work=$CLEARBOX_BUILD/test-images-work/inventory
+mkdir -p "$work"
 bash "$CLEARBOX_SOURCE/tests/images/build-inventory-images.sh" "$images"
+# The test advisory set, imported fresh.
+rm -f "$work/advisories.db"
+"$CLEARBOX" vulndb import "$CLEARBOX_SOURCE/tests/data/advisories/osv" \
+  "$CLEARBOX_SOURCE/tests/data/advisories/nvd" --db "$work/advisories.db" >/dev/null
+# The CycloneDX project's own validator (scripts/install-deps.sh puts it under build/npm).
+npm_prefix=${CLEARBOX_NPM_PREFIX:-$CLEARBOX_SOURCE/build/npm}
+[[ -d $npm_prefix/node_modules/@cyclonedx/cyclonedx-library ]] ||
+  { echo "FAIL: no @cyclonedx/cyclonedx-library under $npm_prefix (scripts/install-deps.sh)" >&2; exit 1; }
+export CLEARBOX_NPM_PREFIX=$npm_prefix
 exec python3 "$CLEARBOX_SOURCE/tests/images/check_inventory.py" --clearbox "$CLEARBOX" \
-  --images "$images" --work "$CLEARBOX_BUILD/test-images-work/inventory" \
-  --corpus "$CLEARBOX_SHARED/corpus/real"
+  --images "$images" --work "$work" --corpus "$CLEARBOX_SHARED/corpus/real" \
+  --vulndb "$work/advisories.db" --validator "node $CLEARBOX_SOURCE/tests/sbom_validate.js"

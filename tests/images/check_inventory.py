@@ -151,6 +151,60 @@ def check_debian_files(clearbox, images, work, inv):
           f"fields agree with checksec ({', '.join(machines)})")
 
 
+# Known vulnerabilities of each test image under the advisory set tests/data/advisories: the
+# component (name, version) and the advisory id, exactly. Not there on purpose: openssh 9.2p1
+# (CVE-2024-6387) and glibc 2.36 (CVE-2023-4911), whose Debian packages carry the backported
+# fixes (DSA-5724-1 says fixed in 1:9.2p1-2+deb12u3); busybox 1.36.1-1 from opkg (fixed in
+# 1.36.0); dropbear 2022.83 (CVE-2016-7406 is before 2016.74).
+VULNS = {
+    "debian.uimg": {("busybox", "1.35.0", "CVE-2022-48174"), ("curl", "7.88.1", "CVE-2023-38545")},
+    "openwrt.trx": {("busybox", "1.35.0", "CVE-2022-48174")},
+    "flash.bin": {("busybox", "1.35.0", "CVE-2022-48174")},
+}
+
+
+def check_vulns_and_sbom(clearbox, images, work, name, vulndb, validator):
+    image = os.path.join(images, name)
+    r = subprocess.run([clearbox, "inventory", "--json", "--vulndb", vulndb, image],
+                       capture_output=True, timeout=600)
+    if r.returncode != 0:
+        fail(f"{name}: inventory --vulndb exited {r.returncode}: {r.stderr.decode()[-300:]}")
+        return
+    inv = json.loads(r.stdout)
+    got = {(inv["components"][v["component"]]["name"], inv["components"][v["component"]]["version"],
+            v["id"]) for v in inv["vulnerabilities"]}
+    if got != VULNS[name]:
+        fail(f"{name}: vulnerabilities {sorted(got)}, want {sorted(VULNS[name])}")
+    for fmt in ["cyclonedx", "spdx"]:
+        out = os.path.join(work, f"{name}.{fmt}.json")
+        r = subprocess.run([clearbox, "sbom", "--vulndb", vulndb, "--format", fmt, image, "-o", out],
+                           capture_output=True, timeout=600)
+        if r.returncode != 0:
+            fail(f"{name}: sbom --format {fmt} exited {r.returncode}")
+            continue
+        doc = json.load(open(out))
+        if fmt == "cyclonedx":
+            refs = {c["bom-ref"] for c in doc.get("components", [])}
+            names = sorted((c["name"], c.get("version")) for c in doc.get("components", []))
+            want = sorted((c["name"], c["version"]) for c in inv["components"])
+            if names != want:
+                fail(f"{name}: CycloneDX components {names}, want {want}")
+            vex = {(v["id"], a["ref"]) for v in doc.get("vulnerabilities", []) for a in v["affects"]}
+            if len(vex) != len(VULNS[name]) or any(ref not in refs for _, ref in vex):
+                fail(f"{name}: CycloneDX vulnerabilities {sorted(vex)} do not match {sorted(VULNS[name])}")
+            if validator:
+                v = subprocess.run(validator + [out], capture_output=True, text=True)
+                if v.returncode != 0:
+                    fail(f"{name}: CycloneDX validator: {v.stdout[-500:]} {v.stderr[-500:]}")
+        else:
+            packages = {p["name"] for p in doc["packages"]}
+            missing = {c["name"] for c in inv["components"]} - packages
+            if missing:
+                fail(f"{name}: SPDX packages miss {sorted(missing)}")
+    print(f"{name}: {len(got)} vulnerabilities as expected; CycloneDX"
+          f"{' (validated)' if validator else ''} and SPDX written")
+
+
 # What each real sample holds (the tool's own reading of their headers and banners, checked by
 # hand against the README of ../shared/corpus/real and `strings`): anything else is false.
 CORPUS = {
@@ -189,6 +243,8 @@ def main():
     ap.add_argument("--images", required=True, help="OUTDIR of build-inventory-images.sh")
     ap.add_argument("--work", required=True)
     ap.add_argument("--corpus", help="../shared/corpus/real")
+    ap.add_argument("--vulndb", help="a database imported from tests/data/advisories")
+    ap.add_argument("--validator", help="command validating a CycloneDX file (sbom_validate.js)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     expected = json.load(open(os.path.join(args.images, "expected.json")))
@@ -197,6 +253,9 @@ def main():
         inv = check_image(args.clearbox, images, name, expected[name])
         if name == "debian.uimg" and inv is not None:
             check_debian_files(args.clearbox, images, args.work, inv)
+        if args.vulndb:
+            check_vulns_and_sbom(args.clearbox, images, args.work, name, args.vulndb,
+                                 args.validator.split() if args.validator else None)
     if args.corpus and os.path.isdir(args.corpus):
         check_corpus(args.clearbox, args.corpus)
     if FAILURES:
