@@ -31,11 +31,23 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# Node.js runs the CycloneDX project's SBOM validator; the machine's own node is fine.
+command -v npm >/dev/null || missing+=(nodejs npm)
 
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, pinned, under build/npm (tests/sbom_validate.js looks there).
+npm_prefix=$(cd "$(dirname "$0")/.." && pwd)/build/npm
+if [[ ! -f $npm_prefix/node_modules/@cyclonedx/cyclonedx-library/package.json ]]; then
+  echo "installing: npm @cyclonedx/cyclonedx-library and its JSON-schema validators" >&2
+  mkdir -p "$npm_prefix"
+  npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
+    @cyclonedx/cyclonedx-library@10.3.0 ajv@8.20.0 ajv-formats@3.0.1 ajv-formats-draft2019@1.6.1 >/dev/null
+fi
