@@ -171,6 +171,14 @@ def check_vulns_and_sbom(clearbox, images, work, name, vulndb, validator):
         fail(f"{name}: inventory --vulndb exited {r.returncode}: {r.stderr.decode()[-300:]}")
         return
     inv = json.loads(r.stdout)
+    if validator:  # the inventory JSON against its documented schema
+        doc = os.path.join(work, f"{name}.inventory.json")
+        open(doc, "wb").write(r.stdout)
+        schema_check = os.path.join(os.path.dirname(__file__), "..", "json_schema_validate.js")
+        schema = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "inventory.schema.json")
+        v = subprocess.run(["node", schema_check, schema, doc], capture_output=True, text=True)
+        if v.returncode != 0:
+            fail(f"{name}: inventory JSON against docs/inventory.schema.json: {v.stdout[-800:]}{v.stderr[-300:]}")
     got = {(inv["components"][v["component"]]["name"], inv["components"][v["component"]]["version"],
             v["id"]) for v in inv["vulnerabilities"]}
     if got != VULNS[name]:
