@@ -3,9 +3,11 @@
 #   1. builds clearbox and a sample firmware image from Debian packages
 #      (tar.gz -> U-Boot uImage -> squashfs root filesystem: busybox, dropbear, OpenSSL),
 #   2. unpacks it (manifest with provenance of every file),
-#   3. records the release (image digest + manifest digest) in a transparency log served on
+#   3. inventories it: components and versions, ELF hardening, keys, known vulnerabilities
+#      (against the test advisory set in tests/data/advisories), and writes its CycloneDX SBOM,
+#   4. records the release (image, manifest and SBOM digests) in a transparency log served on
 #      loopback, with a witness cosigning every checkpoint,
-#   4. verifies the release's inclusion proof against the log's key, as a device would.
+#   5. verifies the release's inclusion proof against the log's key, as a device would.
 # Everything it writes goes under ./clearbox-data (the log, keys) and ./out (the unpacked tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,14 @@ echo "== clearbox unpack $IMAGE -o out/unpacked"
 "$CB" unpack "$IMAGE" -o out/unpacked --force
 echo "manifest: out/unpacked/manifest.json"
 
+echo "== clearbox inventory $IMAGE --vulndb out/advisories.db (first lines; all in out/inventory.txt)"
+rm -f out/advisories.db
+"$CB" vulndb import tests/data/advisories/osv tests/data/advisories/nvd --db out/advisories.db
+"$CB" inventory "$IMAGE" --vulndb out/advisories.db >out/inventory.txt
+grep -v '^x86-64 ' out/inventory.txt | head -n 30
+echo "== clearbox sbom $IMAGE -o out/sbom.cdx.json (CycloneDX 1.6, with the vulnerabilities)"
+"$CB" sbom "$IMAGE" --vulndb out/advisories.db -o out/sbom.cdx.json
+
 echo "== a transparency log with a witness in clearbox-data/"
 DATA=clearbox-data
 rm -rf "$DATA" && mkdir -p "$DATA/keys"
@@ -49,12 +59,13 @@ pids+=($!)
 for _ in $(seq 50); do curl -sf http://127.0.0.1:7380/checkpoint >/dev/null && break; sleep 0.1; done
 
 echo "== logging the release statement"
-python3 - "$IMAGE" out/unpacked/manifest.json >"$DATA/release.json" <<'PY'
+python3 - "$IMAGE" out/unpacked/manifest.json out/sbom.cdx.json >"$DATA/release.json" <<'PY'
 import hashlib, json, sys
-image, manifest = sys.argv[1], sys.argv[2]
+image, manifest, sbom = sys.argv[1], sys.argv[2], sys.argv[3]
 digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
 print(json.dumps({"image": image.rsplit("/", 1)[-1], "image_sha256": digest(image),
-                  "manifest_sha256": digest(manifest), "version": "demo-1"}, sort_keys=True))
+                  "manifest_sha256": digest(manifest), "sbom_sha256": digest(sbom),
+                  "version": "demo-1"}, sort_keys=True))
 PY
 mkdir -p "$DATA/proofs"
 "$CB" log add http://127.0.0.1:7380 "$DATA/release.json" --submitter-key "$DATA/keys/vendor.key" \
