@@ -390,6 +390,26 @@ TEST_F(VulnDbTest, ReadsOsvZipAndGzippedNvdFeeds) {
   EXPECT_EQ(Summary(*OpenOk()), "22 advisories, 38 ranges: NVD=18 OSV=4");
 }
 
+TEST_F(VulnDbTest, RejectedAndWithdrawnRecordsLeaveTheDatabase) {
+  ImportOk({kAdvisories + "/nvd", kAdvisories + "/osv"});
+  std::vector<Component> c = {
+      Cpe("dropbear_ssh_project", "dropbear_ssh", "2016.73", VersionScheme::kDropbear),
+      Package("pkg:npm/semver@7.5.1", "7.5.1", VersionScheme::kSemver)};
+  ASSERT_EQ(OpenOk()->Match(c)->size(), 2u);
+  std::ofstream((dir_ / "rejected.json").string())
+      << R"({"format":"NVD_CVE","version":"2.0","vulnerabilities":[{"cve":{"id":"CVE-2016-7406",)"
+      << R"("lastModified":"2025-01-01T00:00:00.000","vulnStatus":"Rejected"}}]})";
+  std::ofstream((dir_ / "withdrawn.json").string())
+      << R"({"id":"GHSA-c2qf-rxjj-qqgw","modified":"2025-01-01T00:00:00Z",)"
+      << R"("withdrawn":"2025-01-01T00:00:00Z","affected":[]})";
+  VulnDb::ImportStats stats =
+      ImportOk({(dir_ / "rejected.json").string(), (dir_ / "withdrawn.json").string()});
+  EXPECT_EQ(stats.records, 0u);
+  EXPECT_TRUE(stats.problems.empty());
+  EXPECT_TRUE(OpenOk()->Match(c)->empty());
+  EXPECT_EQ(Summary(*OpenOk()), "20 advisories, 34 ranges: NVD=17 OSV=3");
+}
+
 TEST_F(VulnDbTest, OpenRefusesWhatIsNotAVulnerabilityDatabase) {
   Result<std::unique_ptr<VulnDb>> missing = VulnDb::Open((dir_ / "none.db").string());
   ASSERT_FALSE(missing.ok());
