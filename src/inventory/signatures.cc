@@ -13,11 +13,13 @@
 #include <regex>
 #include <utility>
 
-namespace clearbox::inventory {
+// rules/versions.json, built into the library (cmake/ClearboxEmbed.cmake).
+namespace clearbox::embedded {
+extern const char kVersionRulesJson[];
+extern const std::size_t kVersionRulesJson_size;
+}  // namespace clearbox::embedded
 
-// The embedded rules/versions.json (generated into the build tree by src/CMakeLists.txt).
-extern const unsigned char kEmbeddedVersionRules[];
-extern const size_t kEmbeddedVersionRulesSize;
+namespace clearbox::inventory {
 
 namespace {
 
@@ -642,8 +644,7 @@ Result<std::unique_ptr<VersionSignatures>> VersionSignatures::Load(std::string_v
 
 const VersionSignatures& VersionSignatures::Builtin() {
   static const VersionSignatures* const builtin = [] {
-    std::string_view text(reinterpret_cast<const char*>(kEmbeddedVersionRules),
-                          kEmbeddedVersionRulesSize);
+    std::string_view text(embedded::kVersionRulesJson, embedded::kVersionRulesJson_size);
     Result<std::unique_ptr<VersionSignatures>> r = Load(text, "rules/versions.json (embedded)");
     if (!r.ok()) {
       std::fprintf(stderr, "clearbox: the built-in version signatures do not compile: %s\n",
