@@ -86,14 +86,24 @@ class FileIndex {
     }
   }
 
-  // The library files a DT_NEEDED `name` of a file in filesystem `fs` loads: those whose
-  // SONAME is `name`, else those (or the links) whose file name is `name`.
-  std::vector<size_t> Needed(const std::string& fs, const std::string& name) const {
-    auto it = soname_.find({fs, name});
-    if (it != soname_.end()) return it->second;
-    auto base = base_name_.find({fs, name});
-    if (base != base_name_.end()) return base->second;
-    return {};
+  // The library files a DT_NEEDED `name` of `user` (an ELF file in filesystem `fs`) loads:
+  // those whose SONAME is `name`, else those (or the links) whose file name is `name`; of the
+  // same machine and class only (an image may carry libraries of several architectures, and
+  // the loader never mixes them).
+  std::vector<size_t> Needed(const std::string& fs, const inventory::ElfInfo& user,
+                             const std::string& name) const {
+    std::vector<size_t> out;
+    auto take = [&](const auto& index) {
+      auto it = index.find(std::make_pair(fs, name));
+      if (it == index.end()) return;
+      for (size_t lib : it->second) {
+        const inventory::ElfInfo& e = *inv_.files[lib].elf;
+        if (e.machine == user.machine && e.elf_class == user.elf_class) out.push_back(lib);
+      }
+    };
+    take(soname_);
+    if (out.empty()) take(base_name_);
+    return out;
   }
 
  private:
@@ -198,7 +208,7 @@ SbomModel BuildModel(const Inventory& inv) {
       if (!f.elf) continue;
       std::string fs(unpack::NodeFilesystem(f.node));
       for (const std::string& needed : f.elf->needed) {
-        for (size_t lib : index.Needed(fs, needed)) {
+        for (size_t lib : index.Needed(fs, *f.elf, needed)) {
           for (size_t d : inv.files[lib].components) {
             if (d < n) deps.insert(d);
           }

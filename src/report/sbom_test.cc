@@ -62,6 +62,7 @@ FileRecord Elf(const std::string& fs, const std::string& path, std::string sha25
   FileRecord f = File(fs, path, FileKind::kElf, std::move(sha256));
   ElfInfo e;
   e.elf_class = 32;
+  e.machine = 8;  // EM_MIPS
   e.machine_name = "MIPS";
   e.type_name = std::move(type);
   e.interpreter = e.type_name == "EXEC" ? "/lib/ld-uClibc.so.0" : "";
@@ -108,6 +109,11 @@ Inventory TestInventory() {
                       {"libcrypto.so.1.0.0", "libc.so.0"}));
   files.push_back(Elf(sq, "/usr/sbin/dropbear", Hex64('a'), "EXEC", "",
                       {"libcrypto.so.1.0.0", "libz.so.1", "libc.so.0"}));
+  // A library of another architecture with the SONAME the MIPS programs need: never theirs.
+  FileRecord x86 = Elf(sq, "/opt/x86_64/libc.so.0", Hex64('3'), "DYN", "libc.so.0", {});
+  x86.elf->machine = 62;  // EM_X86_64
+  x86.elf->elf_class = 64;
+  files.push_back(x86);
   // Another filesystem with its own libc.so.0 (a recovery image): never linked to the above.
   files.push_back(Elf(kJffs2, "/lib/libc.so.0", Hex64('1'), "DYN", "libc.so.0", {}));
   files.push_back(Elf(kJffs2, "/sbin/recovery", Hex64('2'), "EXEC", "", {"libc.so.0"}));
@@ -184,6 +190,7 @@ Inventory TestInventory() {
   inv.files[file_index(sq + ":/bin/busybox")].components = {kBusybox};
   inv.files[file_index(sq + ":/usr/sbin/dropbear")].components = {kDropbear};
   inv.files[file_index(std::string(kJffs2) + ":/lib/libc.so.0")].components = {kMusl};
+  inv.files[file_index(sq + ":/opt/x86_64/libc.so.0")].components = {kMusl};
   inv.files[file_index(sq + ":/usr/lib/libcrypto.so.1.0.0")].components = {kOpenssl};
   inv.files[file_index(sq + ":/usr/lib/libssl.so.1.0.0")].components = {kOpenssl};
   inv.files[file_index(sq + ":/etc/os-release")].components = {kOpenwrt};
@@ -723,6 +730,116 @@ TEST_F(CycloneDxSchema, BrokenDocumentsAreRejected) {
   json bad_date = bom;
   bad_date["vulnerabilities"][0]["published"] = "2014-04-07T22:55:03.893";  // no zone
   EXPECT_EQ(Validate("bad-date.cdx.json", bad_date.dump()).exit_code, 1);
+}
+
+// Real images -----------------------------------------------------------------------------
+// The images tests/images/build-inventory-images.sh builds from Debian bookworm packages
+// (cached under the build tree; built here when absent). Their binaries are Debian's own, so
+// what they load is a fact of Debian 12: /usr/bin/curl needs libcurl.so.4, libz.so.1 and
+// libc.so.6; libcurl needs libssl.so.3 and libcrypto.so.3 (package libssl3); sshd needs
+// libcrypto.so.3 and libz.so.1; /usr/bin/openssl needs libssl.so.3.
+
+class RealImages : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::string(CLEARBOX_BINARY_DIR) + "/test-images/inventory";
+    if (!std::filesystem::exists(dir_ + "/images/debian.uimg")) {
+      std::string script =
+          std::string(CLEARBOX_SOURCE_DIR) + "/tests/images/build-inventory-images.sh";
+      if (!std::filesystem::exists(script)) GTEST_SKIP() << script << " is not there";
+      RunResult r = RunCommand("bash '" + script + "' '" + dir_ + "'");
+      if (r.exit_code != 0) GTEST_SKIP() << "cannot build the images: " << r.output;
+    }
+  }
+
+  inventory::Inventory Inventory(const std::string& name) {
+    auto inv = inventory::InventoryFile(dir_ + "/images/" + name, inventory::Options{});
+    EXPECT_TRUE(inv.ok()) << inv.error().message();
+    return inv.ok() ? std::move(inv.value()) : inventory::Inventory{};
+  }
+
+  std::string dir_;
+};
+
+// name -> names of the components it depends on, from the CycloneDX dependencies.
+std::map<std::string, std::set<std::string>> EdgesByName(const json& bom) {
+  std::map<std::string, std::string> name_of;
+  for (const json& c : bom["components"]) name_of[c["bom-ref"]] = c["name"];
+  std::map<std::string, std::set<std::string>> out;
+  for (const json& d : bom["dependencies"]) {
+    if (!name_of.count(d["ref"])) continue;  // the image
+    std::set<std::string>& to = out[name_of[d["ref"]]];
+    for (const json& r : d.value("dependsOn", json::array())) {
+      EXPECT_TRUE(name_of.count(r)) << "dangling " << r;
+      to.insert(name_of[r]);
+    }
+  }
+  return out;
+}
+
+TEST_F(RealImages, DebianImageDependencies) {
+  inventory::Inventory inv = Inventory("debian.uimg");
+  ASSERT_FALSE(inv.components.empty());
+  json bom = json::parse(CycloneDxJson(inv, {}, {}));
+  std::map<std::string, std::set<std::string>> edges = EdgesByName(bom);
+  using ::testing::IsSupersetOf;
+  // From DT_NEEDED (binaries found by their version strings have no Depends).
+  EXPECT_EQ(edges["curl"], (std::set<std::string>{"libcurl", "libc6", "zlib1g"}));
+  EXPECT_EQ(edges["libcurl"], (std::set<std::string>{"libssl3", "libc6", "zlib1g"}));
+  // From DT_NEEDED and Depends (which also names packages absent from the image).
+  EXPECT_EQ(edges["openssh-server"], (std::set<std::string>{"libssl3", "libc6", "zlib1g"}));
+  EXPECT_EQ(edges["openssl"], (std::set<std::string>{"libssl3", "libc6"}));
+  EXPECT_EQ(edges["libssl3"], (std::set<std::string>{"libc6"}));
+  EXPECT_EQ(edges["libc6"], (std::set<std::string>{}));  // ld.so is its own; libgcc-s1 absent
+
+  // Every component in both documents, with its purl and CPE.
+  json doc = json::parse(SpdxJson(inv, {}));
+  ASSERT_EQ(bom["components"].size(), inv.components.size());
+  ASSERT_EQ(doc["packages"].size(), inv.components.size() + 1);
+  size_t contains = 0;
+  for (const json& r : doc["relationships"]) contains += r["relationshipType"] == "CONTAINS";
+  EXPECT_EQ(contains, inv.components.size());
+  for (size_t i = 0; i < inv.components.size(); ++i) {
+    EXPECT_EQ(bom["components"][i]["purl"], inv.components[i].purl);
+    EXPECT_EQ(bom["components"][i].value("cpe", ""), inv.components[i].cpe);
+    const json& refs = doc["packages"][i + 1].value("externalRefs", json::array());
+    ASSERT_FALSE(refs.empty()) << inv.components[i].name;
+    EXPECT_EQ(refs[0]["referenceLocator"], inv.components[i].purl);
+  }
+  auto by_name = ComponentsByName(bom);
+  EXPECT_EQ(by_name["linux-kernel"]["type"], "operating-system");
+  EXPECT_EQ(by_name["debian"]["type"], "operating-system");
+  EXPECT_EQ(by_name["libssl3"]["type"], "library");
+  EXPECT_EQ(by_name["curl"]["type"], "application");
+  // curl is one file: its hash is that file's.
+  const inventory::FileRecord* curl =
+      inv.FindFile(std::string("debian.uimg!uimage@0x0!squashfs:/usr/bin/curl"));
+  ASSERT_NE(curl, nullptr);
+  EXPECT_EQ(by_name["curl"]["hashes"][0]["content"], curl->sha256);
+}
+
+TEST_F(RealImages, EveryImageValidates) {
+  if (RunCommand("command -v node").exit_code != 0) GTEST_SKIP() << "node is not installed";
+  const char* env = std::getenv("CLEARBOX_NPM_PREFIX");
+  std::string prefix = env ? env : std::string(CLEARBOX_BINARY_DIR) + "/npm";
+  if (!std::filesystem::exists(prefix + "/node_modules/@cyclonedx/cyclonedx-library")) {
+    GTEST_SKIP() << "@cyclonedx/cyclonedx-library is not installed under " << prefix;
+  }
+  std::filesystem::path tmp =
+      std::filesystem::temp_directory_path() / ("clearbox-sbom-real-" + std::to_string(getpid()));
+  std::filesystem::create_directories(tmp);
+  for (const char* name : {"debian.uimg", "openwrt.trx", "flash.bin"}) {
+    inventory::Inventory inv = Inventory(name);
+    EXPECT_FALSE(inv.components.empty()) << name;
+    std::string path = (tmp / (std::string(name) + ".cdx.json")).string();
+    SbomOptions options;
+    options.timestamp = "2024-05-01T12:00:00Z";
+    std::ofstream(path) << CycloneDxJson(inv, {}, options);
+    RunResult r = RunCommand("CLEARBOX_NPM_PREFIX='" + prefix + "' node '" + CLEARBOX_SOURCE_DIR +
+                             "/tests/sbom_validate.js' '" + path + "'");
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.output;
+  }
+  std::filesystem::remove_all(tmp);
 }
 
 }  // namespace
