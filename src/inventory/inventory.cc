@@ -54,6 +54,16 @@ struct PendingDb {
   std::string text;
 };
 
+// The package parsers' problems start with the file's provenance, which a note already names:
+// "<provenance>:812 (offset 40213): what" becomes "line 812 (offset 40213): what".
+std::string WithoutWhere(const std::string& problem, const std::string& where) {
+  if (!problem.starts_with(where)) return problem;
+  std::string_view rest = std::string_view(problem).substr(where.size());
+  if (rest.starts_with(": ")) return std::string(rest.substr(2));
+  if (rest.starts_with(":")) return "line " + std::string(rest.substr(1));
+  return problem;
+}
+
 bool HasKernel(const std::vector<Component>& found) {
   return std::any_of(found.begin(), found.end(),
                      [](const Component& c) { return c.name == "linux-kernel"; });
@@ -298,7 +308,7 @@ Inventory InventorySink::Finish(const unpack::Summary& summary, std::string imag
   std::vector<Component> from_dbs;
   for (const PendingDb& db : dbs_) {
     PackageDbResult r = ParsePackageDb(db.kind, db.text, db.provenance, os);
-    for (const std::string& p : r.problems) inv.notes.push_back({db.provenance, 0, p});
+    for (const std::string& p : r.problems) inv.notes.push_back({db.provenance, 0, WithoutWhere(p, db.provenance)});
     for (Component& c : r.components) from_dbs.push_back(std::move(c));
   }
   MergePackageComponents(from_dbs);
