@@ -632,8 +632,6 @@ bool ParseControlStanza(ParseState& st, const Stanza& stanza) {
       qualifiers += "distro=" + QualifierValue(distro);
     }
   }
-  c.purl = deb ? Purl("deb", PurlNamespace(st.os, "debian"), c.name, c.version, qualifiers)
-               : Purl("opkg", PurlNamespace(st.os, "openwrt"), c.name, c.version, qualifiers);
 
   // The source package names the upstream project (libssl3 -> openssl) and carries the
   // upstream version when a binary's own version differs (binNMUs, gcc's runtime libraries).
@@ -651,6 +649,14 @@ bool ParseControlStanza(ParseState& st, const Stanza& stanza) {
   if (source_version.size() > lim.max_version_bytes || !IsToken(source_version)) {
     source_version = {};
   }
+  // purl-spec's deb qualifier for the source package: OSV's Debian records name source
+  // packages (openssh, not openssh-server), and the matcher looks them up by it.
+  if (deb && !source_name.empty() && Lower(source_name) != c.name) {
+    if (!qualifiers.empty()) qualifiers += '&';
+    qualifiers += "upstream=" + QualifierValue(Lower(source_name));
+  }
+  c.purl = deb ? Purl("deb", PurlNamespace(st.os, "debian"), c.name, c.version, qualifiers)
+               : Purl("opkg", PurlNamespace(st.os, "openwrt"), c.name, c.version, qualifiers);
   std::optional<CpeProduct> declared;
   if (!s.cpe_id.name.empty() && s.cpe_id.value.size() <= lim.max_text_bytes) {
     declared = ParseCpeId(s.cpe_id.value);

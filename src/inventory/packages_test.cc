@@ -194,13 +194,13 @@ TEST(DpkgStatus, RealDebianStanzas) {
 
   const Component* ssl = Find(r, "libssl3");
   ASSERT_TRUE(ssl);
-  EXPECT_EQ(ssl->purl, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12");
+  EXPECT_EQ(ssl->purl, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl");
   EXPECT_EQ(ssl->cpe, "cpe:2.3:a:openssl:openssl:3.0.19:*:*:*:*:*:*:*");
   EXPECT_EQ(ssl->evidence[0].offset, text.find("Package: libssl3"));
 
   const Component* zlib = Find(r, "zlib1g");
   EXPECT_EQ(zlib->version, "1:1.2.13.dfsg-1");
-  EXPECT_EQ(zlib->purl, "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12");
+  EXPECT_EQ(zlib->purl, "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib");
   EXPECT_EQ(zlib->cpe, "cpe:2.3:a:zlib:zlib:1.2.13:*:*:*:*:*:*:*");
   EXPECT_EQ(Find(r, "openssh-client")->cpe, "cpe:2.3:a:openbsd:openssh:9.2p1:*:*:*:*:*:*:*");
   EXPECT_EQ(Find(r, "libc6")->cpe, "cpe:2.3:a:gnu:glibc:2.36:*:*:*:*:*:*:*");
@@ -220,11 +220,11 @@ TEST(DpkgStatus, RealDebianStanzas) {
 
 TEST(DpkgStatus, WithoutOsContextTheVendorIsDebianAndNoDistro) {
   PackageDbResult r = ParsePackageDb(PackageDbKind::kDpkgStatus, Sample("dpkg-status"), "s", {});
-  EXPECT_EQ(Find(r, "libssl3")->purl, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64");
+  EXPECT_EQ(Find(r, "libssl3")->purl, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&upstream=openssl");
   OsContext ubuntu{"ubuntu", "22.04", "jammy"};
   r = ParsePackageDb(PackageDbKind::kDpkgStatus, Sample("dpkg-status"), "s", ubuntu);
   EXPECT_EQ(Find(r, "libssl3")->purl,
-            "pkg:deb/ubuntu/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=ubuntu-22.04");
+            "pkg:deb/ubuntu/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=ubuntu-22.04&upstream=openssl");
 }
 
 // Every package dpkg-query lists as on disk is found with the same version, and no other.
