@@ -164,6 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const json& v : bom.value("vulnerabilities", json::array())) {
     for (const json& a : v["affects"]) Check(refs.count(a["ref"].get<std::string>()) == 1);
   }
+  for (const json& v : bom.value("vulnerabilities", json::array())) {
+    Check(refs.insert(v["bom-ref"].get<std::string>()).second);
+  }
 
   json doc = json::parse(clearbox::report::SpdxJson(inv, {}), nullptr, false);
   Check(!doc.is_discarded());

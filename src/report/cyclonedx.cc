@@ -103,9 +103,9 @@ json LicensesJson(const std::string& license) {
 
 // Stable, unique bom-refs: the purl (unique in practice), else "component:name@version"; a
 // repeat gets "#<index>" (its index in the inventory's sorted components).
-std::vector<std::string> ComponentRefs(const Inventory& inv) {
+// `used` holds the refs already taken (the image's) and receives these.
+std::vector<std::string> ComponentRefs(const Inventory& inv, std::set<std::string>& used) {
   std::vector<std::string> refs;
-  std::set<std::string> used;
   for (size_t i = 0; i < inv.components.size(); ++i) {
     const Component& c = inv.components[i];
     std::string ref = !c.purl.empty()
@@ -213,9 +213,9 @@ struct Advisory {
 };
 
 json VulnerabilityJson(const Inventory& inv, const std::vector<std::string>& refs,
-                       const Advisory& a) {
+                       const Advisory& a, const std::string& ref) {
   const inventory::Vulnerability& v = *a.vulnerability;
-  json j = {{"bom-ref", "vulnerability:" + v.source + ":" + v.id}, {"id", v.id}};
+  json j = {{"bom-ref", ref}, {"id", v.id}};
   json source = json::object();
   if (!v.source.empty()) source["name"] = v.source;
   if (internal::IsPlainUrl(v.source_url)) source["url"] = v.source_url;
@@ -289,9 +289,11 @@ json VulnerabilityJson(const Inventory& inv, const std::vector<std::string>& ref
 std::string CycloneDxJson(const Inventory& inv, std::span<const VulnerabilityMatch> vulns,
                           const SbomOptions& options) {
   const internal::SbomModel model = internal::BuildModel(inv);
-  const std::vector<std::string> refs = ComponentRefs(inv);
   const std::string uuid = internal::DocumentUuid(inv);
   const std::string image_ref = "image:" + (inv.image.empty() ? uuid : inv.image);
+  // Every bom-ref in the document is unique, whatever a purl from the image says.
+  std::set<std::string> used_refs = {image_ref};
+  const std::vector<std::string> refs = ComponentRefs(inv, used_refs);
 
   json bom = {
       {"bomFormat", "CycloneDX"},
@@ -359,7 +361,11 @@ std::string CycloneDxJson(const Inventory& inv, std::span<const VulnerabilityMat
                        [](const VulnerabilityMatch* x, const VulnerabilityMatch* y) {
                          return x->component_index < y->component_index;
                        });
-      list.push_back(VulnerabilityJson(inv, refs, a));
+      // The same advisory's record from the first component's match, whatever the order.
+      a.vulnerability = &a.matches.front()->vulnerability;
+      std::string ref = "vulnerability:" + a.vulnerability->source + ":" + a.vulnerability->id;
+      while (!used_refs.insert(ref).second) ref += "+";
+      list.push_back(VulnerabilityJson(inv, refs, a, ref));
     }
     bom["vulnerabilities"] = std::move(list);
   }

@@ -442,10 +442,16 @@ TEST(CycloneDx, DuplicateRefsMadeUnique) {
   Inventory inv = TestInventory();
   inv.components[kMusl].purl = inv.components[kOpenssl].purl;  // a merge gone wrong
   inv.components[kOpenwrt].purl.clear();
+  // Garbage purls that spell the image's and an advisory's refs.
+  inv.components[kUclibc].purl = ImageRef();
+  inv.components[kBusybox].purl = "vulnerability:NVD:CVE-2014-0160";
   json bom = CycloneDx(inv);
-  std::set<std::string> refs;
+  std::set<std::string> refs = {bom["metadata"]["component"]["bom-ref"]};
   for (const json& c : bom["components"]) {
     EXPECT_TRUE(refs.insert(c["bom-ref"].get<std::string>()).second) << c["bom-ref"];
+  }
+  for (const json& v : bom["vulnerabilities"]) {
+    EXPECT_TRUE(refs.insert(v["bom-ref"].get<std::string>()).second) << v["bom-ref"];
   }
   EXPECT_EQ(bom["components"][kOpenwrt]["bom-ref"], "component:openwrt@19.07.7");
   EXPECT_EQ(bom["components"][kOpenwrt]["evidence"]["identity"][0]["field"], "name");
