@@ -1,31 +1,6 @@
-// Fuzzes the OSV record parser with one JSON document, then evaluates every parsed range
-// against a few versions and round-trips its stored form.
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <string_view>
-
-#include "inventory/vulndb_internal.h"
-
-using namespace clearbox;
-using namespace clearbox::inventory;
+// Fuzzes the advisory parser with OSV documents (seeds: fuzz/corpus/osv_import).
+#include "advisory_document_fuzz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view json(reinterpret_cast<const char*>(data), size);
-  (void)vulndb::ParseAdvisoryDocument(json, [](Result<vulndb::ParsedAdvisory> record) {
-    if (!record.ok()) return;
-    for (const vulndb::AffectedRange& r : record->ranges) {
-      if (vulndb::DecodeEvents(vulndb::EncodeEvents(r.events)) != r.events) abort();
-      if (vulndb::DecodeList(vulndb::EncodeList(r.versions)) != r.versions) abort();
-      for (std::string_view v : {"0", "1.0.1f", "2016.74", "1:9.2p1-2", "1.36.1-r2", "7.5.2"}) {
-        for (VersionScheme s : {VersionScheme::kGeneric, VersionScheme::kDebian,
-                                VersionScheme::kApk, VersionScheme::kSemver}) {
-          (void)vulndb::EvaluateRange(r, s, v);
-        }
-      }
-      for (const std::string& v : r.versions)
-        (void)vulndb::EvaluateRange(r, VersionScheme::kGeneric, v);
-    }
-  });
-  return 0;
+  return FuzzAdvisoryDocument(data, size);
 }
