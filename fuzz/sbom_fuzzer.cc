@@ -100,7 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         r.sha256 = std::string(64, 'b');
         clearbox::inventory::ElfInfo elf;
         elf.soname = Field(f, 2);
-        for (std::string_view n : Split(Field(f, 3), ',')) elf.needed.emplace_back(n);
+        const std::string needed = Field(f, 3);  // outlives the views Split returns
+        for (std::string_view n : Split(needed, ',')) elf.needed.emplace_back(n);
         r.elf = std::move(elf);
         inv.files.push_back(std::move(r));
         break;
@@ -126,9 +127,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c.purl = Field(f, 2);
     c.cpe = Field(f, 3);
     c.license = Field(f, 4);
-    for (std::string_view d : Split(Field(f, 5), ',')) c.depends.emplace_back(d);
+    const std::string depends = Field(f, 5), indices = Field(f, 6);
+    for (std::string_view d : Split(depends, ',')) c.depends.emplace_back(d);
     if (!inv.files.empty()) {
-      for (std::string_view n : Split(Field(f, 6), ',')) {
+      for (std::string_view n : Split(indices, ',')) {
         inv.files[Number(n) % inv.files.size()].components.push_back(i);
       }
     }

@@ -4,22 +4,32 @@ namespace clearbox::inventory {
 
 std::string_view VersionSchemeName(VersionScheme s) {
   switch (s) {
-    case VersionScheme::kGeneric: return "generic";
-    case VersionScheme::kDebian: return "deb";
-    case VersionScheme::kApk: return "apk";
-    case VersionScheme::kSemver: return "semver";
-    case VersionScheme::kOpenssl: return "openssl";
-    case VersionScheme::kDropbear: return "dropbear";
-    case VersionScheme::kBusybox: return "busybox";
+    case VersionScheme::kGeneric:
+      return "generic";
+    case VersionScheme::kDebian:
+      return "deb";
+    case VersionScheme::kApk:
+      return "apk";
+    case VersionScheme::kSemver:
+      return "semver";
+    case VersionScheme::kOpenssl:
+      return "openssl";
+    case VersionScheme::kDropbear:
+      return "dropbear";
+    case VersionScheme::kBusybox:
+      return "busybox";
   }
   return "generic";
 }
 
 std::string_view ComponentSourceName(ComponentSource s) {
   switch (s) {
-    case ComponentSource::kPackageDatabase: return "package-db";
-    case ComponentSource::kBinary: return "binary";
-    case ComponentSource::kOsRelease: return "os-release";
+    case ComponentSource::kPackageDatabase:
+      return "package-db";
+    case ComponentSource::kBinary:
+      return "binary";
+    case ComponentSource::kOsRelease:
+      return "os-release";
   }
   return "binary";
 }
@@ -54,10 +64,12 @@ void CpeAttribute(std::string& out, std::string_view v) {
   }
   for (unsigned char c : v) {
     if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                 c == '.' || c == '-';
-    if (c == ' ') c = '_';
-    else if (!plain) out += '\\';
+    bool plain =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (c == ' ')
+      c = '_';
+    else if (!plain)
+      out += '\\';
     out += char(c);
   }
 }

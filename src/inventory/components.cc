@@ -91,8 +91,8 @@ void MergeComponents(Inventory& inv, std::vector<Component> from_dbs,
       continue;
     }
     for (Component* p : contradicting) {
-      find.notes.push_back(fmt::format("the package database says {} {} ({})", p->name,
-                                       p->version, p->evidence.empty() ? "" : p->evidence[0].provenance));
+      find.notes.push_back(fmt::format("the package database says {} {} ({})", p->name, p->version,
+                                       p->evidence.empty() ? "" : p->evidence[0].provenance));
       p->notes.push_back(fmt::format("a binary reports {} {} ({})", find.name, find.version,
                                      find.files.empty() ? "" : find.files[0]));
     }

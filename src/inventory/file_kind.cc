@@ -9,19 +9,32 @@ namespace clearbox::inventory {
 
 std::string_view FileKindName(FileKind k) {
   switch (k) {
-    case FileKind::kNone: return "none";
-    case FileKind::kElf: return "elf";
-    case FileKind::kScript: return "script";
-    case FileKind::kInitScript: return "init-script";
-    case FileKind::kConfig: return "config";
-    case FileKind::kCertificate: return "certificate";
-    case FileKind::kPublicKey: return "public-key";
-    case FileKind::kPrivateKey: return "private-key";
-    case FileKind::kArchive: return "archive";
-    case FileKind::kKernel: return "kernel";
-    case FileKind::kBootloader: return "bootloader";
-    case FileKind::kText: return "text";
-    case FileKind::kData: return "data";
+    case FileKind::kNone:
+      return "none";
+    case FileKind::kElf:
+      return "elf";
+    case FileKind::kScript:
+      return "script";
+    case FileKind::kInitScript:
+      return "init-script";
+    case FileKind::kConfig:
+      return "config";
+    case FileKind::kCertificate:
+      return "certificate";
+    case FileKind::kPublicKey:
+      return "public-key";
+    case FileKind::kPrivateKey:
+      return "private-key";
+    case FileKind::kArchive:
+      return "archive";
+    case FileKind::kKernel:
+      return "kernel";
+    case FileKind::kBootloader:
+      return "bootloader";
+    case FileKind::kText:
+      return "text";
+    case FileKind::kData:
+      return "data";
   }
   return "data";
 }
@@ -30,7 +43,8 @@ namespace internal {
 namespace {
 
 bool StartsWith(ByteView b, std::string_view prefix, size_t at = 0) {
-  return FitsIn(b, at, prefix.size()) && std::memcmp(b.data() + at, prefix.data(), prefix.size()) == 0;
+  return FitsIn(b, at, prefix.size()) &&
+         std::memcmp(b.data() + at, prefix.data(), prefix.size()) == 0;
 }
 bool Contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
@@ -51,7 +65,9 @@ struct ArchiveMagic {
 };
 constexpr std::array<ArchiveMagic, 13> kArchiveMagics{{
     {"gzip", 0, "\x1f\x8b\x08"},
-    {"xz", 0, "\xfd" "7zXZ\x00"},
+    {"xz", 0,
+     "\xfd"
+     "7zXZ\x00"},
     {"bzip2", 0, "BZh"},
     {"zstd", 0, "\x28\xb5\x2f\xfd"},
     {"lz4", 0, "\x04\x22\x4d\x18"},
@@ -141,8 +157,8 @@ Classified ClassifyFile(std::string_view path, ByteView head) {
     out.detail = "bzImage";
     return out;
   }
-  if (FitsIn(head, 0x24, 4) && (LoadLE32(head.data() + 0x24) == 0x016F2818 ||
-                                LoadBE32(head.data() + 0x24) == 0x016F2818)) {
+  if (FitsIn(head, 0x24, 4) &&
+      (LoadLE32(head.data() + 0x24) == 0x016F2818 || LoadBE32(head.data() + 0x24) == 0x016F2818)) {
     out.kind = FileKind::kKernel;
     out.detail = "ARM zImage";
     return out;
@@ -163,9 +179,9 @@ Classified ClassifyFile(std::string_view path, ByteView head) {
   if (StartsWith(head, "#!")) {
     out.kind = InitScriptPath(path) ? FileKind::kInitScript : FileKind::kScript;
     // "#!/usr/bin/env python3" -> "/usr/bin/env python3"; "#! /bin/sh -e" -> "/bin/sh -e".
-    std::string_view line = text.substr(2, text.find('\n') == std::string_view::npos
-                                               ? std::string_view::npos
-                                               : text.find('\n') - 2);
+    std::string_view line =
+        text.substr(2, text.find('\n') == std::string_view::npos ? std::string_view::npos
+                                                                 : text.find('\n') - 2);
     line = line.substr(0, 256);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t'))

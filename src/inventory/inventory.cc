@@ -24,10 +24,9 @@
 namespace clearbox::inventory {
 
 const FileRecord* Inventory::FindFile(std::string_view provenance) const {
-  auto it = std::lower_bound(files.begin(), files.end(), provenance,
-                             [](const FileRecord& f, std::string_view p) {
-                               return f.node.provenance < p;
-                             });
+  auto it = std::lower_bound(
+      files.begin(), files.end(), provenance,
+      [](const FileRecord& f, std::string_view p) { return f.node.provenance < p; });
   return it != files.end() && it->node.provenance == provenance ? &*it : nullptr;
 }
 
@@ -43,9 +42,9 @@ constexpr uint64_t kMaxPackageDbBytes = 64ull << 20;
 using internal::kNoFile;
 
 bool KeepsText(FileKind kind) {
-  return kind == FileKind::kScript || kind == FileKind::kInitScript ||
-         kind == FileKind::kConfig || kind == FileKind::kPublicKey ||
-         kind == FileKind::kPrivateKey || kind == FileKind::kCertificate;
+  return kind == FileKind::kScript || kind == FileKind::kInitScript || kind == FileKind::kConfig ||
+         kind == FileKind::kPublicKey || kind == FileKind::kPrivateKey ||
+         kind == FileKind::kCertificate;
 }
 
 struct PendingDb {
@@ -130,8 +129,8 @@ class InventorySink : public unpack::Sink {
   void InspectFile(FileRecord& record, unpack::ContentReader& content,
                    std::vector<Component>& found, std::vector<InventoryNote>& notes,
                    std::optional<PendingDb>& db);
-  void InspectBuffer(FileRecord& record, ByteView data, std::vector<Component>& found, std::vector<InventoryNote>& notes,
-                     std::optional<PendingDb>& db);
+  void InspectBuffer(FileRecord& record, ByteView data, std::vector<Component>& found,
+                     std::vector<InventoryNote>& notes, std::optional<PendingDb>& db);
 
   const Options& options_;
   const VersionSignatures& signatures_;
@@ -211,13 +210,12 @@ void InventorySink::InspectFile(FileRecord& record, unpack::ContentReader& conte
   if (options_.hash_files) record.sha256 = HexEncode(hasher.Finish());
 }
 
-void InventorySink::InspectBuffer(FileRecord& record, ByteView data,
-                                  std::vector<Component>& found,
-                                  std::vector<InventoryNote>& notes,
-                                  std::optional<PendingDb>& db) {
+void InventorySink::InspectBuffer(FileRecord& record, ByteView data, std::vector<Component>& found,
+                                  std::vector<InventoryNote>& notes, std::optional<PendingDb>& db) {
   const std::string& where = record.node.provenance;
   if (options_.hash_files) record.sha256 = Sha256Hex(data);
-  Classified kind = internal::ClassifyFile(record.node.path, data.first(std::min<size_t>(data.size(), 4096)));
+  Classified kind =
+      internal::ClassifyFile(record.node.path, data.first(std::min<size_t>(data.size(), 4096)));
   record.kind = kind.kind;
   record.interpreter = std::move(kind.interpreter);
   record.detail = std::move(kind.detail);
@@ -261,8 +259,8 @@ void InventorySink::InspectBuffer(FileRecord& record, ByteView data,
   if (record.kind == FileKind::kKernel || record.kind == FileKind::kData) {
     if (!HasKernel(found) && record.kind == FileKind::kKernel) {
       if (auto payload = internal::DecompressKernel(data, options_.max_kernel_bytes)) {
-        std::string inner = fmt::format("{}!{}@{}", where, payload->codec,
-                                        HexOffset(payload->offset));
+        std::string inner =
+            fmt::format("{}!{}@{}", where, payload->codec, HexOffset(payload->offset));
         for (Component& c : signatures_.Scan(payload->data, inner)) found.push_back(std::move(c));
         record.detail += " (" + payload->codec + ")";
       } else {
@@ -308,7 +306,8 @@ Inventory InventorySink::Finish(const unpack::Summary& summary, std::string imag
   std::vector<Component> from_dbs;
   for (const PendingDb& db : dbs_) {
     PackageDbResult r = ParsePackageDb(db.kind, db.text, db.provenance, os);
-    for (const std::string& p : r.problems) inv.notes.push_back({db.provenance, 0, WithoutWhere(p, db.provenance)});
+    for (const std::string& p : r.problems)
+      inv.notes.push_back({db.provenance, 0, WithoutWhere(p, db.provenance)});
     for (Component& c : r.components) from_dbs.push_back(std::move(c));
   }
   MergePackageComponents(from_dbs);
@@ -376,9 +375,11 @@ Result<Inventory> InventoryFile(const std::string& path, const Options& options)
   unpack_options.hash_image = true;
   unpack_options.progress = options.progress;
   CLEARBOX_ASSIGN_OR_RETURN(
-      Inventory inv, Run(options, [&](unpack::Sink& sink) {
-        return unpack::UnpackFile(path, unpack_options, sink);
-      }, name));
+      Inventory inv,
+      Run(
+          options,
+          [&](unpack::Sink& sink) { return unpack::UnpackFile(path, unpack_options, sink); },
+          name));
   CLEARBOX_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
   inv.size = file->bytes().size();
   return inv;
@@ -387,10 +388,13 @@ Result<Inventory> InventoryFile(const std::string& path, const Options& options)
 Result<Inventory> InventoryBuffer(ByteView data, const std::string& name, const Options& options) {
   unpack::Options unpack_options = options.unpack;
   unpack_options.progress = options.progress;
-  CLEARBOX_ASSIGN_OR_RETURN(
-      Inventory inv, Run(options, [&](unpack::Sink& sink) {
-        return unpack::UnpackBuffer(data, name, unpack_options, sink);
-      }, name));
+  CLEARBOX_ASSIGN_OR_RETURN(Inventory inv, Run(
+                                               options,
+                                               [&](unpack::Sink& sink) {
+                                                 return unpack::UnpackBuffer(data, name,
+                                                                             unpack_options, sink);
+                                               },
+                                               name));
   inv.size = data.size();
   if (inv.sha256.empty()) inv.sha256 = Sha256Hex(data);
   return inv;

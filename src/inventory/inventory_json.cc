@@ -94,8 +94,11 @@ std::string InventoryToJson(const Inventory& inv, const JsonOptions& options) {
     const Vulnerability& v = m.vulnerability;
     json ratings = json::array();
     for (const Rating& r : v.ratings) {
-      ratings.push_back({{"source", r.source}, {"score", r.score}, {"severity", r.severity},
-                         {"method", r.method}, {"vector", r.vector}});
+      ratings.push_back({{"source", r.source},
+                         {"score", r.score},
+                         {"severity", r.severity},
+                         {"method", r.method},
+                         {"vector", r.vector}});
     }
     vulnerabilities.push_back({{"component", m.component_index},
                                {"id", v.id},

@@ -20,13 +20,16 @@
 namespace clearbox::inventory {
 namespace {
 
-using ::testing::HasSubstr;
 using internal::ClassifyFile;
+using ::testing::HasSubstr;
 
 ByteView View(const std::string& s) { return AsBytes(s); }
 
 TEST(FileKindTest, ByContentThenPath) {
-  EXPECT_EQ(ClassifyFile("/bin/x", View(std::string("\x7f" "ELF\x02\x01\x01", 7))).kind,
+  EXPECT_EQ(ClassifyFile("/bin/x", View(std::string("\x7f"
+                                                    "ELF\x02\x01\x01",
+                                                    7)))
+                .kind,
             FileKind::kElf);
   auto init = ClassifyFile("/etc/init.d/S50dropbear", View("#!/bin/sh\nexec dropbear\n"));
   EXPECT_EQ(init.kind, FileKind::kInitScript);
@@ -93,14 +96,17 @@ Inventory WithFiles(std::initializer_list<const char*> provenances) {
 }
 
 TEST(MergeComponentsTest, ConfirmedFindsJoinThePackageContradictedOnesStay) {
-  Inventory inv = WithFiles({"img:/lib/libcrypto.so.3", "img:/lib/libssl.so.3", "img:/usr/bin/old"});
-  std::vector<Component> dbs = {Make("libssl3", "3.0.11-1~deb12u2",
-                                     ComponentSource::kPackageDatabase,
-                                     "cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:*", "img:/status")};
+  Inventory inv =
+      WithFiles({"img:/lib/libcrypto.so.3", "img:/lib/libssl.so.3", "img:/usr/bin/old"});
+  std::vector<Component> dbs = {
+      Make("libssl3", "3.0.11-1~deb12u2", ComponentSource::kPackageDatabase,
+           "cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:*", "img:/status")};
   std::vector<std::pair<size_t, Component>> finds;
   const std::string cpe = "cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:*";
-  finds.push_back({0, Make("openssl", "3.0.11", ComponentSource::kBinary, cpe, "img:/lib/libcrypto.so.3")});
-  finds.push_back({1, Make("openssl", "3.0.11", ComponentSource::kBinary, cpe, "img:/lib/libssl.so.3")});
+  finds.push_back(
+      {0, Make("openssl", "3.0.11", ComponentSource::kBinary, cpe, "img:/lib/libcrypto.so.3")});
+  finds.push_back(
+      {1, Make("openssl", "3.0.11", ComponentSource::kBinary, cpe, "img:/lib/libssl.so.3")});
   finds.push_back({2, Make("openssl", "1.0.1f", ComponentSource::kBinary,
                            "cpe:2.3:a:openssl:openssl:1.0.1f:*:*:*:*:*:*:*", "img:/usr/bin/old")});
   internal::MergeComponents(inv, std::move(dbs), std::move(finds));
@@ -182,7 +188,10 @@ std::string Tar(const std::vector<std::tuple<std::string, unsigned, std::string>
     std::snprintf(&h[124], 12, "%011zo", content.size());
     std::snprintf(&h[136], 12, "%011o", 1700000000);
     h[156] = '0';
-    std::memcpy(&h[257], "ustar\0" "00", 8);
+    std::memcpy(&h[257],
+                "ustar\0"
+                "00",
+                8);
     std::memset(&h[148], ' ', 8);
     unsigned sum = 0;
     for (unsigned char c : h) sum += c;
@@ -199,9 +208,12 @@ TEST(InventoryTest, ImageInMemory) {
   std::string busybox = std::string("\x01\x02junk") +
                         "BusyBox v1.36.1 (2023-11-14 22:13:20 UTC) multi-call binary.\n" +
                         std::string(64, '\0');
-  std::string lying_elf("\x7f" "ELF\x01\x01\x01", 7);
+  std::string lying_elf(
+      "\x7f"
+      "ELF\x01\x01\x01",
+      7);
   lying_elf.resize(52, '\0');
-  lying_elf[16] = 2;     // ET_EXEC
+  lying_elf[16] = 2;       // ET_EXEC
   lying_elf[0x20] = 0x7f;  // e_shoff far past the end
   lying_elf[0x30] = 40;    // e_shnum
   lying_elf[0x2e] = 40;    // e_shentsize
@@ -225,8 +237,8 @@ TEST(InventoryTest, ImageInMemory) {
   // The package database says 1.35.0, the binary 1.36.1: both, each with a note.
   std::vector<std::string> names;
   for (const Component& c : inv->components) names.push_back(c.name + " " + c.version);
-  EXPECT_THAT(names, ::testing::UnorderedElementsAre("busybox 1:1.35.0-4", "busybox 1.36.1",
-                                                      "debian 12"));
+  EXPECT_THAT(names,
+              ::testing::UnorderedElementsAre("busybox 1:1.35.0-4", "busybox 1.36.1", "debian 12"));
   for (const Component& c : inv->components) {
     if (c.name == "busybox") EXPECT_EQ(c.notes.size(), 1u) << c.version;
   }

@@ -17,7 +17,9 @@ struct StreamMagic {
 // The codecs Linux's boot wrappers use (CONFIG_KERNEL_GZIP, _XZ, _LZMA, _BZIP2, _ZSTD, _LZO).
 constexpr std::array<StreamMagic, 6> kMagics{{
     {"\x1f\x8b\x08", unpack::Codec::kGzip, true},
-    {"\xfd" "7zXZ\x00", unpack::Codec::kXz, true},
+    {"\xfd"
+     "7zXZ\x00",
+     unpack::Codec::kXz, true},
     {"\x28\xb5\x2f\xfd", unpack::Codec::kZstd, true},
     {"\x89LZO\x00", unpack::Codec::kLzop, true},
     {"\x5d\x00\x00", unpack::Codec::kLzmaAlone, false},
@@ -27,9 +29,7 @@ constexpr int kMaxCandidates = 16;
 constexpr uint64_t kSearchWindow = 64ull << 20;
 constexpr std::string_view kBanner = "Linux version ";
 
-bool HasBanner(ByteView data) {
-  return AsChars(data).find(kBanner) != std::string_view::npos;
-}
+bool HasBanner(ByteView data) { return AsChars(data).find(kBanner) != std::string_view::npos; }
 
 const StreamMagic* MagicAt(ByteView data, size_t pos, bool strong) {
   for (const StreamMagic& m : kMagics) {

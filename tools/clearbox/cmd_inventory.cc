@@ -1,4 +1,5 @@
-// clearbox inventory IMAGE [--json] [--vulndb DB]   and   clearbox sbom IMAGE [-o FILE] [--format F]
+// clearbox inventory IMAGE [--json] [--vulndb DB]   and   clearbox sbom IMAGE [-o FILE] [--format
+// F]
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -78,8 +79,8 @@ void PrintTable(const inventory::Inventory& inv, std::FILE* out) {
     for (const auto& note : c.notes) fmt::print(out, "{:<22} note: {}\n", "", note);
   }
   if (elves > 0) {
-    fmt::print(out, "\n{:<10} {:<7} {:<7} {:<6} {:<3} {:<4} {:<9} {}\n", "MACHINE", "TYPE",
-               "RELRO", "CANARY", "NX", "PIE", "FORTIFY", "ELF FILE");
+    fmt::print(out, "\n{:<10} {:<7} {:<7} {:<6} {:<3} {:<4} {:<9} {}\n", "MACHINE", "TYPE", "RELRO",
+               "CANARY", "NX", "PIE", "FORTIFY", "ELF FILE");
     for (const auto& f : inv.files) {
       if (!f.elf) continue;
       fmt::print(out, "{:<10} {:<7} {:<9} {}\n", f.elf->machine_name, f.elf->type_name,
@@ -137,8 +138,9 @@ int RunSbom(InventoryFlags& f) {
   if (!inv.ok()) return Fail(inv.error());
   report::SbomOptions options;
   options.timestamp = f.timestamp;
-  std::string text = f.format == "spdx" ? report::SpdxJson(*inv, options)
-                                        : report::CycloneDxJson(*inv, inv->vulnerabilities, options);
+  std::string text = f.format == "spdx"
+                         ? report::SpdxJson(*inv, options)
+                         : report::CycloneDxJson(*inv, inv->vulnerabilities, options);
   int rc = Emit(f, text);
   ReportNotes(inv->unpack_notes, inv->partial);
   return rc;
@@ -158,7 +160,8 @@ void RegisterInventoryCommands(CLI::App& app) {
   cmd->add_option("IMAGE", flags->image, "firmware image")->required();
   cmd->add_flag("--json", flags->json, "JSON for tools instead of tables");
   cmd->add_flag("--text", flags->text, "with --json: include the text of scripts and configs");
-  cmd->add_option("-o,--output", flags->output, "write the JSON here (atomically) instead of stdout");
+  cmd->add_option("-o,--output", flags->output,
+                  "write the JSON here (atomically) instead of stdout");
   cmd->add_option("--vulndb", flags->vulndb,
                   "a database from `clearbox vulndb import`: list the components' known "
                   "vulnerabilities");

@@ -48,13 +48,13 @@ struct Component {
   std::string supplier;  // vendor or maintainer when known ("OpenSSL Software Foundation")
   VersionScheme scheme = VersionScheme::kGeneric;
   ComponentSource source = ComponentSource::kBinary;
-  std::string purl;  // pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64, pkg:generic/...
-  std::string cpe;   // cpe:2.3:a:openssl:openssl:1.0.1f:*:*:*:*:*:*:*
-  std::string license;                 // SPDX expression when a package database says it
-  std::vector<std::string> files;      // provenance of files that belong to it (package lists)
-  std::vector<Evidence> evidence;      // at least one
-  std::vector<std::string> notes;      // "binary reports 1.36.1, dpkg status says 1.35.0-4"
-  std::vector<std::string> depends;    // names of components it depends on (package db)
+  std::string purl;     // pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64, pkg:generic/...
+  std::string cpe;      // cpe:2.3:a:openssl:openssl:1.0.1f:*:*:*:*:*:*:*
+  std::string license;  // SPDX expression when a package database says it
+  std::vector<std::string> files;    // provenance of files that belong to it (package lists)
+  std::vector<Evidence> evidence;    // at least one
+  std::vector<std::string> notes;    // "binary reports 1.36.1, dpkg status says 1.35.0-4"
+  std::vector<std::string> depends;  // names of components it depends on (package db)
 };
 
 // Package URL (https://github.com/package-url/purl-spec): type, namespace (may be empty),

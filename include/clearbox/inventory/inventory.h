@@ -56,8 +56,8 @@ std::string_view FileKindName(FileKind k);  // "none", "elf", "script", "init-sc
 
 // One node of the unpacked tree with what the inventory learnt about it.
 struct FileRecord {
-  unpack::Node node;    // provenance, path, type, mode, uid/gid, size, link target
-  std::string sha256;   // hex, files only (empty when hashing is off or for non-files)
+  unpack::Node node;   // provenance, path, type, mode, uid/gid, size, link target
+  std::string sha256;  // hex, files only (empty when hashing is off or for non-files)
   FileKind kind = FileKind::kNone;
   std::string interpreter;  // scripts: "/bin/sh" (the first word after "#!", then its argument)
   std::string detail;       // a short description: "PEM RSA private key", "gzip", "bzImage 5.4.72"
@@ -76,13 +76,13 @@ struct InventoryNote {
 };
 
 struct Inventory {
-  std::string image;      // base name of the input
-  std::string sha256;     // of the whole input
+  std::string image;   // base name of the input
+  std::string sha256;  // of the whole input
   uint64_t size = 0;
-  bool partial = false;   // the unpacker hit a limit, a corrupt part or an unsupported format
+  bool partial = false;  // the unpacker hit a limit, a corrupt part or an unsupported format
   std::vector<unpack::FilesystemInfo> filesystems;
-  std::vector<FileRecord> files;        // every node, sorted by provenance
-  std::vector<Component> components;    // sorted by name, version; binary and package-db merged
+  std::vector<FileRecord> files;      // every node, sorted by provenance
+  std::vector<Component> components;  // sorted by name, version; binary and package-db merged
   // Known vulnerabilities of the components (Options::vulndb), by component, then id.
   std::vector<VulnerabilityMatch> vulnerabilities;
   std::vector<unpack::Note> unpack_notes;

@@ -12,9 +12,9 @@
 namespace clearbox::inventory::internal {
 
 struct KernelPayload {
-  std::string codec;     // "gzip", "xz", "lzma", ...
-  uint64_t offset = 0;   // where the stream starts in the image
-  Bytes data;            // decompressed (possibly only its start, when corrupt or over the cap)
+  std::string codec;    // "gzip", "xz", "lzma", ...
+  uint64_t offset = 0;  // where the stream starts in the image
+  Bytes data;           // decompressed (possibly only its start, when corrupt or over the cap)
 };
 
 // Looks for the compressed kernel inside `image`: each gzip, xz, lzma, bzip2, zstd or lzop
