@@ -240,7 +240,9 @@ TEST(InventoryTest, ImageInMemory) {
   EXPECT_THAT(names,
               ::testing::UnorderedElementsAre("busybox 1:1.35.0-4", "busybox 1.36.1", "debian 12"));
   for (const Component& c : inv->components) {
-    if (c.name == "busybox") EXPECT_EQ(c.notes.size(), 1u) << c.version;
+    if (c.name == "busybox") {
+      EXPECT_EQ(c.notes.size(), 1u) << c.version;
+    }
   }
   const FileRecord* bb = inv->FindFile("fw.tar!tar@0x0:/bin/busybox");
   ASSERT_NE(bb, nullptr);
