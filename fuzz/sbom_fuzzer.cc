@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -53,9 +54,14 @@ size_t Number(std::string_view s) {
   return n;
 }
 
-void Check(bool ok) {
-  if (!ok) abort();
-}
+// An invariant broken: say which line, then crash for libFuzzer.
+#define Check(ok)                                                         \
+  do {                                                                    \
+    if (!(ok)) {                                                          \
+      std::fprintf(stderr, "sbom_fuzzer: %s (line %d)\n", #ok, __LINE__); \
+      abort();                                                            \
+    }                                                                     \
+  } while (0)
 
 void CheckLicense(std::string_view expression) {
   std::string canonical;

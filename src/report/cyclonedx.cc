@@ -108,9 +108,9 @@ std::vector<std::string> ComponentRefs(const Inventory& inv, std::set<std::strin
   std::vector<std::string> refs;
   for (size_t i = 0; i < inv.components.size(); ++i) {
     const Component& c = inv.components[i];
-    std::string ref = !c.purl.empty()
-                          ? c.purl
-                          : "component:" + c.name + (c.version.empty() ? "" : "@") + c.version;
+    std::string ref = internal::AsWritten(
+        !c.purl.empty() ? c.purl
+                        : "component:" + c.name + (c.version.empty() ? "" : "@") + c.version);
     if (!used.insert(ref).second) {
       ref += "#" + std::to_string(i);
       while (!used.insert(ref).second) ref += "+";
@@ -290,7 +290,8 @@ std::string CycloneDxJson(const Inventory& inv, std::span<const VulnerabilityMat
                           const SbomOptions& options) {
   const internal::SbomModel model = internal::BuildModel(inv);
   const std::string uuid = internal::DocumentUuid(inv);
-  const std::string image_ref = "image:" + (inv.image.empty() ? uuid : inv.image);
+  const std::string image_ref =
+      internal::AsWritten("image:" + (inv.image.empty() ? uuid : inv.image));
   // Every bom-ref in the document is unique, whatever a purl from the image says.
   std::set<std::string> used_refs = {image_ref};
   const std::vector<std::string> refs = ComponentRefs(inv, used_refs);
@@ -363,7 +364,8 @@ std::string CycloneDxJson(const Inventory& inv, std::span<const VulnerabilityMat
                        });
       // The same advisory's record from the first component's match, whatever the order.
       a.vulnerability = &a.matches.front()->vulnerability;
-      std::string ref = "vulnerability:" + a.vulnerability->source + ":" + a.vulnerability->id;
+      std::string ref = internal::AsWritten("vulnerability:" + a.vulnerability->source + ":" +
+                                            a.vulnerability->id);
       while (!used_refs.insert(ref).second) ref += "+";
       list.push_back(VulnerabilityJson(inv, refs, a, ref));
     }

@@ -37,6 +37,10 @@ std::string DocumentUuid(const inventory::Inventory& inv);
 
 bool IsSha256Hex(std::string_view s);
 
+// `s` with each invalid UTF-8 sequence replaced by U+FFFD, as the JSON writer will write it:
+// ids must be told apart in that form ("a\x9e" and "a\x9f" are one string once written).
+std::string AsWritten(std::string_view s);
+
 // An RFC 3339 date-time from what a feed or the caller gives: "2014-04-07T22:55:03.893"
 // (no zone: UTC assumed), "2014-04-07" (midnight UTC), "2014-04-07T22:55:03+02:00". nullopt
 // when it is not a date. With `utc_seconds` the result is converted to UTC and loses its

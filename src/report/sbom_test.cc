@@ -440,6 +440,9 @@ TEST(CycloneDx, NoVulnerabilitiesNoSection) {
 
 TEST(CycloneDx, DuplicateRefsMadeUnique) {
   Inventory inv = TestInventory();
+  // Purls that differ only in invalid UTF-8: one string once written (U+FFFD).
+  inv.components[kOpenssl].purl = "pkg:generic/x\x9f";
+  inv.components[kDropbear].purl = "pkg:generic/x\x9e";
   inv.components[kMusl].purl = inv.components[kOpenssl].purl;  // a merge gone wrong
   inv.components[kOpenwrt].purl.clear();
   // Garbage purls that spell the image's and an advisory's refs.
