@@ -12,6 +12,7 @@ Prints one line per sample and "N passed, N failed"; exits 1 if any failed.
 import argparse
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -247,6 +248,40 @@ class Context:
         self.oracle = fact_oracle(args.corpus)
 
 
+def from_expected(case, expected):
+    """A newer sample that expected.json describes and no case above checks yet: the files of
+    its expected_tree, by SHA-256 (else by name), anywhere in the manifest. Until the unpacker
+    opens its format (the "unpack part two" issue) a miss is reported as a known gap, not a
+    failure; a crash, a hang, a bad exit or an unusable manifest is a failure."""
+    if not case.unpack():
+        return False
+    tree = expected.get("expected_tree", {}) or {}
+    files = [n for n in case.manifest["nodes"] if n.get("type") == "file"]
+    hashes = {n.get("sha256") or "" for n in files}
+    names = {os.path.basename(n["path"]) for n in files}
+    want_sha = tree.get("sha256")
+    if isinstance(want_sha, str):
+        want_sha = {"(the file)": want_sha}
+    if isinstance(want_sha, dict) and want_sha:
+        missing = [f for f, sha in want_sha.items() if sha not in hashes]
+        total = len(want_sha)
+    elif isinstance(tree.get("sha256_prefix"), str):
+        total = 1
+        missing = [] if any(h.startswith(tree["sha256_prefix"]) for h in hashes) else ["file"]
+    elif tree.get("files"):
+        want = list(tree["files"])  # a list of paths, or a dict keyed by path
+        missing = [f for f in want if os.path.basename(f) not in names]
+        total = len(want)
+    else:  # partitions, raw streams, contents: no generic check; the issue's own test will
+        case.result.info.append(f"known gap: no check yet for {sorted(tree)}")
+        return True
+    if missing:
+        case.result.info.append(f"known gap: {len(missing)} of {total} expected files not reached")
+        return True
+    case.result.info.append(f"all {total} expected files reached")
+    return False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clearbox", required=True)
@@ -257,22 +292,33 @@ def main():
     ctx = Context(args)
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
-    samples = sorted(f for f in os.listdir(args.corpus) if f not in ("README.md", "SHA256SUMS"))
-    if set(samples) != set(CASES):
-        sys.exit(f"samples without a check: {sorted(set(samples) - set(CASES))}; checks "
+    samples = sorted(f for f in os.listdir(args.corpus)
+                     if f not in ("README.md", "SHA256SUMS", "expected.json"))
+    expected_path = os.path.join(args.corpus, "expected.json")
+    expected = json.load(open(expected_path)) if os.path.exists(expected_path) else {}
+    unchecked = set(samples) - set(CASES) - set(expected)
+    if unchecked or set(CASES) - set(samples):
+        sys.exit(f"samples without a check: {sorted(unchecked)}; checks "
                  f"without a sample: {sorted(set(CASES) - set(samples))}")
-    passed = failed = 0
+    passed = failed = gaps = 0
     for name in samples:
         if not re.search(args.filter, name):
             continue
         case = Case(ctx, name)
+        gap = False
         try:
-            CASES[name](case)
+            if name in CASES:
+                CASES[name](case)
+            else:
+                gap = from_expected(case, expected[name])
         except Exception as e:  # a defect of the checker: report it, keep going
             case.result.fail(f"checker error: {type(e).__name__}: {e}")
         r = case.result
         info = f" ({', '.join(r.info)})" if r.info else ""
-        if r.ok:
+        if r.ok and gap:
+            gaps += 1
+            print(f"gap  {name}{info}", flush=True)
+        elif r.ok:
             passed += 1
             print(f"ok   {name}{info}", flush=True)
         else:
@@ -281,7 +327,7 @@ def main():
             for p in r.problems[:15]:
                 print(f"       - {p}", flush=True)
     shutil.rmtree(args.work, ignore_errors=True)
-    print(f"corpus: {passed} passed, {failed} failed")
+    print(f"corpus: {passed} passed, {failed} failed, {gaps} known gaps (formats not unpacked yet)")
     sys.exit(1 if failed else 0)
 
 
