@@ -426,7 +426,7 @@ TEST(OpenwrtRelease, ReleaseAndVersionFiles) {
                                      "fw!squashfs:/etc/openwrt_release", {});
   EXPECT_THAT(r.problems, IsEmpty()) << Joined(r.problems);
   ASSERT_EQ(r.components.size(), 1u);
-  const Component& c = r.components[0];
+  const Component c = r.components[0];  // a copy: r is assigned again below
   EXPECT_EQ(c.name, "openwrt");
   EXPECT_EQ(c.version, "22.03.5");
   EXPECT_EQ(c.purl, "pkg:generic/openwrt@22.03.5");
