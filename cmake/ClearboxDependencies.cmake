@@ -17,6 +17,7 @@ pkg_check_modules(LZO2 REQUIRED IMPORTED_TARGET lzo2)
 pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)  # squashfs gzip blocks
 pkg_check_modules(LIBHS REQUIRED IMPORTED_TARGET libhs)  # version signatures, all at once
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)  # the vulnerability database
+pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)  # default-password check
 # libfdt (FIT images) ships no pkg-config file.
 find_path(LIBFDT_INCLUDE_DIR libfdt.h REQUIRED)
 find_library(LIBFDT_LIBRARY fdt REQUIRED)

@@ -79,6 +79,7 @@ clearbox_dependency(squashfs PkgConfig::LIBSQUASHFS ARCHIVES libsquashfs.a
 clearbox_dependency(ext2fs PkgConfig::EXT2FS ARCHIVES libext2fs.a libcom_err.a)
 clearbox_dependency(hyperscan PkgConfig::LIBHS ARCHIVES libhs.a THEN m)
 clearbox_dependency(sqlite3 PkgConfig::SQLITE3 ARCHIVES libsqlite3.a THEN ${CMAKE_DL_LIBS} Threads::Threads m)
+clearbox_dependency(crypt PkgConfig::LIBCRYPT ARCHIVES libcrypt.a)
 
 # clearbox_static_executable(<target>): links <target> with the static archives above, and
 # libstdc++ and libgcc statically (libfmt is compiled into the unpack module: see

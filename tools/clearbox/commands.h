@@ -20,6 +20,7 @@ void RegisterLogClientCommands(
     CLI::App& app);  // log get-proof/verify-inclusion/monitor (cmd_log_client.cc)
 void RegisterInventoryCommands(CLI::App& app);  // inventory, sbom      (cmd_inventory.cc)
 void RegisterVulndbCommands(CLI::App& app);     // vulndb import        (cmd_vulndb.cc)
+void RegisterAuditCommands(CLI::App& app);      // audit                (cmd_audit.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds
 // `clearbox log <sub>` commands attaches them here, so the group is made once whatever the

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterLogClientCommands(app);
   clearbox::cli::RegisterInventoryCommands(app);
   clearbox::cli::RegisterVulndbCommands(app);
+  clearbox::cli::RegisterAuditCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,101 @@
+// SARIF writer tests: structure, determinism, fingerprints, and Microsoft's validator.
+#include "clearbox/report/sarif.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "sarif_validator.h"
+
+namespace clearbox::report {
+namespace {
+
+using json = nlohmann::json;
+using audit::Evidence;
+using audit::Finding;
+using audit::Severity;
+
+audit::AuditReport SampleReport(std::string provenance_prefix = "fw.bin!uimage@0x40!squashfs:") {
+  audit::AuditReport r;
+  r.image = "fw.bin";
+  r.sha256 = std::string(64, 'a');
+  for (const auto& c : audit::AllChecks()) r.checks_run.push_back(c.id);
+  r.findings.push_back(
+      {"CB-ACCT-004",
+       Severity::kCritical,
+       "account 'admin' (UID 0) has the well-known default password 'admin'",
+       {{provenance_prefix + "/etc/shadow", "/etc/shadow", 27,
+         "admin:$1$abcdefgh$\u2026:19675:0:99999:7:::"},
+        {provenance_prefix + "/etc/passwd", "/etc/passwd", 30, "admin:x:0:0::/:/bin/sh"}}});
+  r.findings.push_back({"CB-ACCT-006",
+                        Severity::kLow,
+                        "system account 'ftp' has a shell",
+                        {{provenance_prefix + "/etc/passwd", "/etc/passwd", 52,
+                          "ftp:x:21:21::/:/bin/sh \xff\xfe"}}});  // not UTF-8
+  return r;
+}
+
+TEST(Sarif, RulesAndResults) {
+  json doc = json::parse(SarifJson(SampleReport(), audit::AllChecks()));
+  EXPECT_EQ(doc["version"], "2.1.0");
+  const json& run = doc["runs"][0];
+  const json& driver = run["tool"]["driver"];
+  EXPECT_EQ(driver["name"], "clearbox");
+  ASSERT_EQ(driver["rules"].size(), audit::AllChecks().size());
+  const json& rule = driver["rules"][3];
+  EXPECT_EQ(rule["id"], "CB-ACCT-004");
+  EXPECT_EQ(rule["defaultConfiguration"]["level"], "error");
+  EXPECT_EQ(rule["properties"]["ts33117"], "3GPP TS 33.117 4.2.3.4.2.3");
+  EXPECT_FALSE(rule["help"]["text"].get<std::string>().empty());
+
+  ASSERT_EQ(run["results"].size(), 2u);
+  const json& r0 = run["results"][0];
+  EXPECT_EQ(r0["ruleId"], "CB-ACCT-004");
+  EXPECT_EQ(r0["ruleIndex"], 3);
+  EXPECT_EQ(r0["level"], "error");
+  ASSERT_EQ(r0["locations"].size(), 2u);
+  const json& loc = r0["locations"][0]["physicalLocation"];
+  EXPECT_EQ(loc["artifactLocation"]["uri"], "fw.bin!uimage@0x40!squashfs%3A/etc/shadow");
+  EXPECT_EQ(loc["region"]["byteOffset"], 27);
+  EXPECT_EQ(r0["locations"][0]["message"]["text"], "fw.bin!uimage@0x40!squashfs:/etc/shadow");
+  EXPECT_EQ(run["results"][1]["level"], "note");
+  EXPECT_EQ(r0["partialFingerprints"]["clearbox/v1"].get<std::string>().size(), 64u);
+}
+
+TEST(Sarif, DeterministicAndFingerprintsSurviveRepacking) {
+  std::string a = SarifJson(SampleReport(), audit::AllChecks());
+  EXPECT_EQ(a, SarifJson(SampleReport(), audit::AllChecks()));
+  json x = json::parse(a);
+  json y = json::parse(SarifJson(SampleReport("fw.tar!tar:/rootfs.img!ext4:"), audit::AllChecks()));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(x["runs"][0]["results"][i]["partialFingerprints"],
+              y["runs"][0]["results"][i]["partialFingerprints"]);
+  }
+  EXPECT_NE(x["runs"][0]["results"][0]["partialFingerprints"],
+            x["runs"][0]["results"][1]["partialFingerprints"]);
+}
+
+TEST(Sarif, UriEncoding) {
+  EXPECT_EQ(ProvenanceUri("a b:%#?\xc3\xa9/x!y@0x1"), "a%20b%3A%25%23%3F%C3%A9/x!y@0x1");
+}
+
+TEST(Sarif, MicrosoftValidatorAcceptsIt) {
+  std::string validator = testing::SarifValidator(CLEARBOX_BINARY_DIR);
+  if (validator.empty()) {
+    GTEST_SKIP() << "SARIF validator not installed: npm install --prefix " CLEARBOX_BINARY_DIR
+                    "/npm @microsoft/sarif-multitool";
+  }
+  for (bool empty : {false, true}) {
+    audit::AuditReport report = SampleReport();
+    if (empty) report.findings.clear();
+    std::string path =
+        std::string(CLEARBOX_BINARY_DIR) + "/sarif_test_" + (empty ? "empty" : "sample") + ".sarif";
+    std::ofstream(path) << SarifJson(report, audit::AllChecks());
+    EXPECT_EQ(testing::ValidateSarif(validator, path), "") << path;
+  }
+}
+
+}  // namespace
+}  // namespace clearbox::report
