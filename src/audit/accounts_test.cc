@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -219,6 +220,28 @@ TEST(CryptMatches, RejectsWhatIsNotAHash) {
     EXPECT_FALSE(CryptMatches("admin", bad)) << bad;
   }
   EXPECT_FALSE(CryptMatches("admin", std::string(1000, 'a')));
+}
+
+TEST(AffordableHash, CostlyParametersAreNotTried) {
+  EXPECT_TRUE(AffordableHash(MakeHash("admin", "$2b$", 10)));
+  EXPECT_TRUE(AffordableHash(MakeHash("admin", "$y$", 0)));
+  EXPECT_TRUE(AffordableHash(MakeHash("admin", "$7$", 0)));
+  EXPECT_TRUE(AffordableHash(MakeHash("admin", "$6$", 0)));
+  EXPECT_TRUE(AffordableHash("$6$rounds=10000$salt$hash"));
+  EXPECT_TRUE(AffordableHash("abJnggxhB/yWI"));  // DES
+  EXPECT_FALSE(AffordableHash("$2b$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"));
+  EXPECT_FALSE(AffordableHash("$2b$"));
+  EXPECT_FALSE(AffordableHash("$6$rounds=999999999$salt$hash"));
+  EXPECT_FALSE(AffordableHash("$y$jzT$salt$hash"));  // N = 2^63
+  EXPECT_FALSE(AffordableHash("$y$j9T.....$salt$hash"));
+  EXPECT_FALSE(AffordableHash("$7$zU..../....salt$hash"));
+  EXPECT_FALSE(AffordableHash("_zzzzsalt"));
+  // Given up at once, not hashed for minutes.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(CrackWithList("$2b$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+                          DefaultPasswords(), 1000),
+            "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST(DefaultPasswords, TheShippedList) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "clearbox/audit/accounts.h"
 
@@ -192,8 +193,83 @@ const std::vector<std::string>& DefaultPasswords() {
   return list;
 }
 
+namespace {
+
+constexpr std::string_view kItoa64 =
+    "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+// The number after `key` up to the next '$' or ',' (decimal), or nullopt.
+std::optional<uint64_t> NumberAfter(std::string_view hash, std::string_view key) {
+  size_t at = hash.find(key);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = hash.substr(at + key.size());
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+  if (ec != std::errc() || ptr == rest.data()) return std::nullopt;
+  return value;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+bool AffordableHash(std::string_view hash) {
+  // bcrypt "$2b$NN$": 2^NN rounds; 12 is ~0.3 s a try.
+  if (StartsWith(hash, "$2") && hash.size() >= 4 && hash[3] == '$') {
+    std::string_view cost = hash.substr(4, 3);
+    return cost.size() == 3 && cost[2] == '$' && cost[0] >= '0' && cost[0] <= '1' &&
+           cost[1] >= '0' && cost[1] <= '9' && (cost[0] - '0') * 10 + (cost[1] - '0') <= 12;
+  }
+  // SHA-crypt "$5$rounds=N$" / "$6$rounds=N$" (default 5000), Sun MD5 "$md5,rounds=N$",
+  // "$sha1$N$" (PBKDF1 iterations).
+  if (StartsWith(hash, "$5$") || StartsWith(hash, "$6$")) {
+    if (!StartsWith(hash.substr(3), "rounds=")) return true;
+    auto rounds = NumberAfter(hash, "rounds=");
+    return rounds && *rounds <= 500000;
+  }
+  if (StartsWith(hash, "$md5")) {
+    if (hash.find("rounds=") == std::string_view::npos) return true;
+    auto rounds = NumberAfter(hash, "rounds=");
+    return rounds && *rounds <= 100000;
+  }
+  if (StartsWith(hash, "$sha1$")) {
+    auto rounds = NumberAfter(hash, "$sha1$");
+    return rounds && *rounds <= 1000000;
+  }
+  // yescrypt "$y$" / "$gy$": flavor 'j', then N (log2 = index + 1) and r (index + 1) in one
+  // character each, as crypt_gensalt writes them; memory is 128 * r * N: up to 2^15 * 32
+  // (128 MiB). Longer parameter strings (p, t, g) are not tried.
+  if (StartsWith(hash, "$y$") || StartsWith(hash, "$gy$")) {
+    std::string_view params = hash.substr(hash[1] == 'y' ? 3 : 4);
+    if (params.size() < 4 || params[0] != 'j' || params[3] != '$') return false;
+    size_t n = kItoa64.find(params[1]), r = kItoa64.find(params[2]);
+    return n != std::string_view::npos && r != std::string_view::npos && n <= 14 && r <= 31;
+  }
+  // scrypt "$7$": N as one character (log2), r and p in five each: the defaults only.
+  if (StartsWith(hash, "$7$")) {
+    if (hash.size() < 14) return false;
+    size_t n = kItoa64.find(hash[3]);
+    return n != std::string_view::npos && n <= 16 && hash.substr(4, 10) == "U..../....";
+  }
+  // BSDi "_CCCCSSSS": a 24-bit round count.
+  if (StartsWith(hash, "_")) {
+    if (hash.size() < 5) return false;
+    uint32_t count = 0;
+    for (int i = 4; i >= 1; --i) {
+      size_t v = kItoa64.find(hash[i]);
+      if (v == std::string_view::npos) return false;
+      count = count * 64 + static_cast<uint32_t>(v);
+    }
+    return count <= (1u << 20);
+  }
+  return true;  // DES, MD5 "$1$", NT "$3$" and the rest: cheap, or rejected by libcrypt
+}
+
 std::string CrackWithList(std::string_view hash, const std::vector<std::string>& candidates,
                           double budget_seconds) {
+  if (!AffordableHash(hash)) return {};
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   for (const std::string& password : candidates) {

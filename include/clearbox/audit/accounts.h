@@ -70,8 +70,13 @@ bool CryptMatches(std::string_view password, std::string_view hash);
 // The embedded list of well-known vendor default passwords, in file order, without comments.
 const std::vector<std::string>& DefaultPasswords();
 
-// The first password of `candidates` whose hash is `hash`, or empty. Gives up (returns
-// empty) once `budget_seconds` have passed, so a costly hash (bcrypt cost 31) cannot hang.
+// False for a hash whose parameters make one try too costly to run the list (bcrypt cost
+// above 12, SHA-crypt above 500,000 rounds, yescrypt above 128 MiB, non-default scrypt, ...):
+// a hostile shadow file must not hang the audit or exhaust memory in one crypt call.
+bool AffordableHash(std::string_view hash);
+
+// The first password of `candidates` whose hash is `hash`, or empty. Empty at once for a
+// hash that is not AffordableHash; gives up once `budget_seconds` have passed.
 std::string CrackWithList(std::string_view hash, const std::vector<std::string>& candidates,
                           double budget_seconds);
 
