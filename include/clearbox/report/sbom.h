@@ -39,11 +39,12 @@ struct SbomOptions {
   std::string tool_version = "0.1.0";
   // ISO 8601 / RFC 3339 date-time ("2024-05-01T12:00:00Z"). Empty: CycloneDX has no
   // metadata.timestamp and SPDX (which requires `created`) says "1970-01-01T00:00:00Z", so
-  // that the output is deterministic.
+  // that the output is deterministic. A value that is not a date-time counts as empty.
   std::string timestamp;
   // CycloneDX serialNumber, "urn:uuid:<lower-case RFC 4122 UUID>". Empty: a name-based UUID
   // derived from the image's SHA-256 (the same image gives the same serial number). The SPDX
-  // documentNamespace ends with the same UUID.
+  // documentNamespace ends with the derived UUID either way. Written as given (the caller's
+  // to get right: the schema requires the lower-case form).
   std::string serial_number;
 };
 
