@@ -13,7 +13,8 @@ CLEARBOX_SHARED=${CLEARBOX_SHARED:-$CLEARBOX_SOURCE/../shared}
 export CLEARBOX_SHARED
 
 images=$CLEARBOX_BUILD/test-images/inventory
-work=$CLEARBOX_BUILD/test-images-work/inventory
+# Not under test-images-work: unpack_images_test empties that directory as it starts.
+work=$CLEARBOX_BUILD/inventory-work
 mkdir -p "$work"
 bash "$CLEARBOX_SOURCE/tests/images/build-inventory-images.sh" "$images"
 # The test advisory set, imported fresh.

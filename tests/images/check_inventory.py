@@ -92,7 +92,10 @@ def check_image(clearbox, images, name, want):
 def checksec(path):
     r = subprocess.run(["checksec", "--output=json", f"--file={path}"], capture_output=True,
                        text=True, timeout=120)
-    return json.loads(r.stdout)[path]
+    try:
+        return json.loads(r.stdout)[path]
+    except (ValueError, KeyError):
+        return {"error": f"checksec printed no report ({r.returncode}): {r.stdout[:200]!r} {r.stderr[:200]!r}"}
 
 
 def check_debian_files(clearbox, images, work, inv):
