@@ -45,9 +45,12 @@ fi
 
 # npm packages, pinned, under build/npm (tests/sbom_validate.js looks there).
 npm_prefix=$(cd "$(dirname "$0")/.." && pwd)/build/npm
-if [[ ! -f $npm_prefix/node_modules/@cyclonedx/cyclonedx-library/package.json ]]; then
-  echo "installing: npm @cyclonedx/cyclonedx-library and its JSON-schema validators" >&2
+# The CycloneDX project's validator (SBOMs) and Microsoft's SARIF multitool (audit reports).
+if [[ ! -f $npm_prefix/node_modules/@cyclonedx/cyclonedx-library/package.json ||
+      ! -x $npm_prefix/node_modules/.bin/sarif-multitool ]]; then
+  echo "installing: npm @cyclonedx/cyclonedx-library (+ JSON-schema validators), @microsoft/sarif-multitool" >&2
   mkdir -p "$npm_prefix"
   npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
-    @cyclonedx/cyclonedx-library@10.3.0 ajv@8.20.0 ajv-formats@3.0.1 ajv-formats-draft2019@1.6.1 >/dev/null
+    @cyclonedx/cyclonedx-library@10.3.0 ajv@8.20.0 ajv-formats@3.0.1 ajv-formats-draft2019@1.6.1 \
+    @microsoft/sarif-multitool@5.7.0 >/dev/null
 fi
