@@ -16,6 +16,7 @@
 #include "internal/components.h"
 #include "internal/file_kind.h"
 #include "internal/kernel.h"
+#include "unpack/engine_test_util.h"
 
 namespace clearbox::inventory {
 namespace {
@@ -176,27 +177,13 @@ TEST(KernelTest, BannerInsideACompressedPayloadAfterDecoys) {
   EXPECT_FALSE(internal::DecompressKernel(View(image), 64).has_value());
 }
 
-// A ustar archive of (path, mode, content) files, as tar writes them.
-std::string Tar(const std::vector<std::tuple<std::string, unsigned, std::string>>& files) {
+// A ustar archive of (path, content) files (mode 0644: the kinds do not depend on it).
+std::string Tar(const std::vector<std::pair<std::string, std::string>>& files) {
   std::string out;
-  for (const auto& [path, mode, content] : files) {
-    std::string h(512, '\0');
-    std::memcpy(&h[0], path.data(), path.size());
-    std::snprintf(&h[100], 8, "%07o", mode);
-    std::snprintf(&h[108], 8, "%07o", 0);
-    std::snprintf(&h[116], 8, "%07o", 0);
-    std::snprintf(&h[124], 12, "%011zo", content.size());
-    std::snprintf(&h[136], 12, "%011o", 1700000000);
-    h[156] = '0';
-    std::memcpy(&h[257],
-                "ustar\0"
-                "00",
-                8);
-    std::memset(&h[148], ' ', 8);
-    unsigned sum = 0;
-    for (unsigned char c : h) sum += c;
-    std::snprintf(&h[148], 8, "%06o", sum);
-    out += h + content + std::string((512 - content.size() % 512) % 512, '\0');
+  for (const auto& [path, content] : files) {
+    Bytes header = unpack::enginetest::TarHeader(path, content.size());
+    out += std::string(AsChars(header)) + content +
+           std::string((512 - content.size() % 512) % 512, '\0');
   }
   return out + std::string(1024, '\0');
 }
@@ -217,11 +204,11 @@ TEST(InventoryTest, ImageInMemory) {
   lying_elf[0x20] = 0x7f;  // e_shoff far past the end
   lying_elf[0x30] = 40;    // e_shnum
   lying_elf[0x2e] = 40;    // e_shentsize
-  std::string tar = Tar({{"etc/os-release", 0644, "ID=debian\nVERSION_ID=\"12\"\n"},
-                         {"var/lib/dpkg/status", 0644, status},
-                         {"bin/busybox", 04755, busybox},
-                         {"etc/init.d/rcS", 0755, "#!/bin/sh\ntelnetd -l /bin/sh\n"},
-                         {"usr/bin/liar", 0755, lying_elf}});
+  std::string tar = Tar({{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+                         {"var/lib/dpkg/status", status},
+                         {"bin/busybox", busybox},
+                         {"etc/init.d/rcS", "#!/bin/sh\ntelnetd -l /bin/sh\n"},
+                         {"usr/bin/liar", lying_elf}});
   Options options;
   Result<Inventory> inv = InventoryBuffer(View(tar), "fw.tar", options);
   ASSERT_TRUE(inv.ok()) << inv.error().message();
