@@ -186,6 +186,9 @@ TEST_F(AuditAccounts, PlantedIssuesAndDecoys) {
                   " --check CB-ACCT-007 --fail-on critical -o /dev/null")
                 .exit_code,
             0);
+  // A report written to a device goes through it: /dev/null is still the device (it was once
+  // renamed over by the atomic write, as root).
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
   EXPECT_EQ(Shell(std::string(CLEARBOX_CLI) + " audit " + Quote(root + "/missing.bin")).exit_code,
             2);
   CommandResult list = Shell(std::string(CLEARBOX_CLI) + " audit --list-checks");

@@ -71,11 +71,7 @@ int RunAuditCommand(AuditFlags& f) {
   std::string text = f.format == "sarif"  ? report::SarifJson(*report, audit::AllChecks())
                      : f.format == "json" ? audit::AuditReportJson(*report) + "\n"
                                           : TextReport(*report);
-  if (f.output.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  } else if (Status s = WriteFileAtomic(f.output, AsBytes(text)); !s.ok()) {
-    return Fail(s.error());
-  }
+  if (Status s = WriteReport(f.output, text); !s.ok()) return Fail(s.error());
   ReportNotes(inv->unpack_notes, inv->partial);
   for (const audit::Finding& finding : report->findings) {
     if (finding.severity >= *fail_on) return kExitFindings;

@@ -43,13 +43,9 @@ Result<inventory::Inventory> Take(InventoryFlags& f) {
   return inv;
 }
 
-// Writes `text` to f.output (atomically) or stdout.
+// Writes `text` to f.output or stdout (WriteReport).
 int Emit(const InventoryFlags& f, const std::string& text) {
-  if (f.output.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  } else if (Status s = WriteFileAtomic(f.output, AsBytes(text)); !s.ok()) {
-    return Fail(s.error());
-  }
+  if (Status s = WriteReport(f.output, text); !s.ok()) return Fail(s.error());
   return kExitOk;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "clearbox/core/file.h"
+
 namespace clearbox::cli {
 
 using unpack::Note;
@@ -62,6 +64,26 @@ Status CheckReadable(const std::string& path) {
   }
   if (access(path.c_str(), R_OK) != 0) return Error::FromErrno("read", path, errno);
   return Status::Ok();
+}
+
+Status WriteReport(const std::string& path, std::string_view text) {
+  if (path.empty()) {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) {
+      return Error::Io("write to stdout failed");
+    }
+    return Status::Ok();
+  }
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr) return Error::FromErrno("open", path, errno);
+    size_t written = std::fwrite(text.data(), 1, text.size(), out);
+    int closed = std::fclose(out);
+    if (written != text.size() || closed != 0) return Error::FromErrno("write", path, errno);
+    return Status::Ok();
+  }
+  return WriteFileAtomic(path, AsBytes(text));
 }
 
 int Fail(const Error& e) {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clearbox/core/result.h"
@@ -19,6 +20,10 @@ std::string ImageName(const std::string& path);
 void ReportNotes(const std::vector<unpack::Note>& notes, bool partial);
 // Before any work: the input must be a readable regular file.
 Status CheckReadable(const std::string& path);
+// Writes a report to `path`, or to stdout when `path` is empty. A regular file (or a new one)
+// is replaced atomically; anything else that exists (/dev/null, /dev/stdout, a FIFO) is
+// written through, never renamed over: a report must not replace a device node.
+Status WriteReport(const std::string& path, std::string_view text);
 // Prints "clearbox: <message>" on stderr and returns the input-error exit code.
 int Fail(const Error& e);
 
