@@ -199,7 +199,7 @@ void InventorySink::InspectFile(FileRecord& record, unpack::ContentReader& conte
     }
     if (first_window) {
       Classified kind = internal::ClassifyFile(record.node.path, ByteView(buffer).first(4096));
-      record.kind = kind.kind == FileKind::kElf ? FileKind::kElf : kind.kind;
+      record.kind = kind.kind;
       if (record.detail.empty()) record.detail = kind.detail;
     }
     first_window = false;
