@@ -18,6 +18,10 @@ pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)  # squashfs gz
 pkg_check_modules(LIBHS REQUIRED IMPORTED_TARGET libhs)  # version signatures, all at once
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)  # the vulnerability database
 pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)  # default-password check
+pkg_check_modules(YARA REQUIRED IMPORTED_TARGET yara)  # known back doors (rules/*.yar)
+pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)  # magic-password disassembly
+pkg_check_modules(LIBMAGIC REQUIRED IMPORTED_TARGET libmagic)  # libyara's "magic" module
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)  # libyara's cuckoo module
 # libfdt (FIT images) ships no pkg-config file.
 find_path(LIBFDT_INCLUDE_DIR libfdt.h REQUIRED)
 find_library(LIBFDT_LIBRARY fdt REQUIRED)

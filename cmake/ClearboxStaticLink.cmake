@@ -80,6 +80,10 @@ clearbox_dependency(ext2fs PkgConfig::EXT2FS ARCHIVES libext2fs.a libcom_err.a)
 clearbox_dependency(hyperscan PkgConfig::LIBHS ARCHIVES libhs.a THEN m)
 clearbox_dependency(sqlite3 PkgConfig::SQLITE3 ARCHIVES libsqlite3.a THEN ${CMAKE_DL_LIBS} Threads::Threads m)
 clearbox_dependency(crypt PkgConfig::LIBCRYPT ARCHIVES libcrypt.a)
+clearbox_dependency(yara PkgConfig::YARA ARCHIVES libyara.a libmagic.a libjansson.a
+                    THEN clearbox_dep_libcrypto clearbox_dep_lzma clearbox_dep_bzip2 clearbox_dep_zlib m
+                         ${CMAKE_DL_LIBS} Threads::Threads)
+clearbox_dependency(capstone PkgConfig::CAPSTONE ARCHIVES libcapstone.a)
 
 # clearbox_static_executable(<target>): links <target> with the static archives above, and
 # libstdc++ and libgcc statically (libfmt is compiled into the unpack module: see

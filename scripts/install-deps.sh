@@ -10,6 +10,7 @@ build_pkgs=(
   libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
   zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev libdeflate-dev libfdt-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev libhyperscan-dev
+  libcrypt-dev libyara-dev libmagic-dev libjansson-dev libcapstone-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
@@ -21,6 +22,8 @@ test_pkgs=(
   checksec binutils bc gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-mips-linux-gnu
   gcc-mipsel-linux-gnu libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-mips-cross
   libc6-dev-mipsel-cross dpkg-dev sqlite3
+  # audit: Debian's yara (the rule scan's peer), headless Chromium (the HTML report's test)
+  yara chromium fonts-dejavu-core
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)
 

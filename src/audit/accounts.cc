@@ -283,51 +283,87 @@ void NoShadowEntry(const Inventory& inv, std::vector<Finding>& out) {
 
 }  // namespace
 
+// Every account that can log in (a password set, or none at all), for the pledge: accounts
+// are declared there with whether a password is set.
+void LoginAccounts(AuditContext& ctx, std::vector<Finding>&) {
+  for (const AccountSet& set : FindAccountSets(ctx.inv)) {
+    for (const PasswdEntry& e : set.users.entries) {
+      const Evidence* where = nullptr;
+      Evidence shadow_evidence;
+      bool empty = e.password.empty() ||
+                   (e.password == "x" && set.ShadowOf(e.name) != nullptr &&
+                    set.ShadowOf(e.name)->password.empty());
+      std::string_view hash = EffectiveHash(set, e, &where, &shadow_evidence);
+      if (!empty && hash.empty()) continue;  // locked, or no shadow entry to log in with
+      Observation o;
+      o.kind = ObservationKind::kAccount;
+      o.name = e.name;
+      o.detail = fmt::format("uid {}, {}, shell {}", e.uid,
+                             empty ? "no password" : "password set", e.shell);
+      o.evidence = where != nullptr ? *where : PasswdEvidence(set, e);
+      o.check_id = "CB-ACCT-000";
+      o.insecure = empty;
+      ctx.Observe(std::move(o));
+    }
+  }
+}
+
+// The account checks judge the inventory alone.
+auto OverInventory(void (*check)(const Inventory&, std::vector<Finding>&)) {
+  return [check](AuditContext& ctx, std::vector<Finding>& out) { check(ctx.inv, out); };
+}
+
 void AddAccountChecks(std::vector<Check>& checks) {
+  checks.push_back(
+      {"CB-ACCT-000", "account that can log in",
+       "Every account with a password (or none) is a way in that the vendor's pledge must "
+       "declare; this check lists them and reports no finding by itself.",
+       "Declare each login account in the pledge, with how its password is provisioned.",
+       "4.2.3.4.1.1", Severity::kInfo, LoginAccounts, {}});
   checks.push_back(
       {"CB-ACCT-001", "second account with UID 0",
        "Every UID-0 account is a full superuser; one besides root is a classic back door "
        "(a vendor 'support' or 'toor' account) that audits of root alone miss.",
        "Remove the account, or give it its own UID and only the privileges it needs.",
-       "4.2.3.4.6.1", Severity::kHigh, SecondUidZero});
+       "4.2.3.4.6.1", Severity::kHigh, OverInventory(SecondUidZero), {}});
   checks.push_back(
       {"CB-ACCT-002", "GID-0 group membership beyond root",
        "Files owned by group 0 (root) are often group-writable; an extra GID-0 group or member "
        "gets root's group rights.",
        "Remove the extra group or membership; give the account a group of its own.", "4.2.3.4.6.1",
-       Severity::kMedium, GidZero});
+       Severity::kMedium, OverInventory(GidZero), {}});
   checks.push_back(
       {"CB-ACCT-003", "account with an empty password",
        "An account with an empty password field logs in with no password at all, on the "
        "console, telnet or any service that uses the system's accounts.",
        "Lock the account ('!' or '*') or have the installer set a unique password per device.",
-       "4.2.3.4.2.1", Severity::kCritical, EmptyPassword});
+       "4.2.3.4.2.1", Severity::kCritical, OverInventory(EmptyPassword), {}});
   checks.push_back(
       {"CB-ACCT-004", "account with a well-known default password",
        "The password is on public lists of vendor defaults (the lists IoT botnets try first); "
        "every device of the model shares it.",
        "Ship the account locked and have each device's password set at first use, or derive a "
        "unique one per device.",
-       "4.2.3.4.2.3", Severity::kCritical, DefaultPassword});
+       "4.2.3.4.2.3", Severity::kCritical, OverInventory(DefaultPassword), {}});
   checks.push_back(
       {"CB-ACCT-005", "password hash in /etc/passwd",
        "/etc/passwd is world-readable: any local user or file-disclosure bug gets the hash to "
        "crack offline.",
        "Move the hash to /etc/shadow (mode 0600 or 0640) and put 'x' in /etc/passwd.", "4.2.3.2.3",
-       Severity::kMedium, HashInPasswd});
+       Severity::kMedium, OverInventory(HashInPasswd), {}});
   checks.push_back(
       {"CB-ACCT-006", "login shell on a system account",
        "System accounts (UID 1-999) run services; with a real shell they can be logged into "
        "(with a key, a password set later, or su) and widen the ways in.",
        "Set their shell to /sbin/nologin or /bin/false.", "4.2.3.4.2.2", Severity::kLow,
-       SystemAccountShell});
+       OverInventory(SystemAccountShell), {}});
   checks.push_back(
       {"CB-ACCT-007", "account with no shadow entry",
        "The account defers its password to /etc/shadow ('x') but has no entry there: what "
        "happens at login depends on the login program, and the account was not provisioned "
        "the way the others were.",
        "Add a locked shadow entry for it, or remove the account.", "4.2.3.4.2.1", Severity::kLow,
-       NoShadowEntry});
+       OverInventory(NoShadowEntry), {}});
 }
 
 }  // namespace clearbox::audit::internal

@@ -6,6 +6,8 @@
 #include <tuple>
 
 #include "accounts_checks.h"
+#include "clearbox/core/digest.h"
+#include "pledge_internal.h"
 
 namespace clearbox::audit {
 
@@ -58,23 +60,136 @@ const Check* FindCheck(std::string_view id) {
   return nullptr;
 }
 
-Result<AuditReport> RunAudit(const inventory::Inventory& inv, const AuditOptions& options) {
+std::string_view ObservationKindName(ObservationKind k) {
+  switch (k) {
+    case ObservationKind::kService:
+      return "service";
+    case ObservationKind::kAccount:
+      return "account";
+    case ObservationKind::kKey:
+      return "key";
+    case ObservationKind::kEndpoint:
+      return "endpoint";
+  }
+  return "service";
+}
+
+std::string FindingFingerprint(const Finding& f) {
+  std::string input = f.check_id;
+  for (const Evidence& e : f.evidence) input += '\n' + e.path + '\n' + e.excerpt;
+  if (f.evidence.empty()) input += '\n' + f.message;
+  return Sha256Hex(AsBytes(input));
+}
+
+namespace {
+
+Status CheckSelection(const AuditOptions& options) {
   for (const std::string& id : options.only) {
     if (FindCheck(id) == nullptr) return Error::InvalidInput("unknown check id '" + id + "'");
   }
+  return Status::Ok();
+}
+
+// The checks to run, in id order.
+std::vector<const Check*> SelectedChecks(const AuditOptions& options) {
+  std::vector<const Check*> out;
+  for (const Check& check : AllChecks()) {
+    if (options.only.empty() ||
+        std::find(options.only.begin(), options.only.end(), check.id) != options.only.end()) {
+      out.push_back(&check);
+    }
+  }
+  return out;
+}
+
+// True when the user accepted this finding (allow list by path, or the baseline).
+bool Suppressed(const Finding& f, const AuditOptions& options) {
+  if (options.baseline.count(FindingFingerprint(f)) != 0) return true;
+  if (f.evidence.empty()) return false;
+  return std::all_of(f.evidence.begin(), f.evidence.end(), [&](const Evidence& e) {
+    return options.allow.AllowsPath(f.check_id, e.path);
+  });
+}
+
+// The checks (with their scanners' results) over a complete inventory.
+AuditReport RunChecks(const inventory::Inventory& inv, const AuditOptions& options,
+                      const std::vector<const Check*>& checks,
+                      std::vector<std::unique_ptr<ContentScanner>>& scanners) {
   AuditReport report;
   report.image = inv.image;
   report.sha256 = inv.sha256;
-  for (const Check& check : AllChecks()) {
-    if (!options.only.empty() &&
-        std::find(options.only.begin(), options.only.end(), check.id) == options.only.end()) {
-      continue;
+  AuditContext ctx(inv, options, report);
+  std::vector<Finding> findings;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    if (scanners[i]) scanners[i]->Finish(ctx, findings);
+    if (checks[i]->run) checks[i]->run(ctx, findings);
+    report.checks_run.push_back(checks[i]->id);
+  }
+  if (options.pledge != nullptr) internal::ApplyPledge(*options.pledge, report);
+  for (Finding& f : report.findings) findings.push_back(std::move(f));
+  report.findings.clear();
+  for (Finding& f : findings) {
+    if (Suppressed(f, options)) {
+      ++report.suppressed;
+    } else {
+      report.findings.push_back(std::move(f));
     }
-    check.run(inv, report.findings);
-    report.checks_run.push_back(check.id);
   }
   std::stable_sort(report.findings.begin(), report.findings.end(), FindingBefore);
+  std::stable_sort(report.observations.begin(), report.observations.end(),
+                   [](const Observation& a, const Observation& b) {
+                     return std::tie(a.kind, a.name, a.evidence.provenance, a.evidence.offset) <
+                            std::tie(b.kind, b.name, b.evidence.provenance, b.evidence.offset);
+                   });
   return report;
+}
+
+template <typename Inventorize>
+Result<Audit> AuditWith(const AuditOptions& options, inventory::Options inventory_options,
+                        Inventorize inventorize) {
+  if (Status s = CheckSelection(options); !s.ok()) return s.error();
+  std::vector<const Check*> checks = SelectedChecks(options);
+  std::vector<std::unique_ptr<ContentScanner>> scanners;
+  std::vector<ContentScanner*> live;
+  for (const Check* c : checks) {
+    scanners.push_back(c->make_scanner ? c->make_scanner(options) : nullptr);
+    if (scanners.back()) live.push_back(scanners.back().get());
+  }
+  if (!live.empty()) {
+    inventory_options.on_content = [&live](const inventory::FileRecord& file, uint64_t offset,
+                                           ByteView bytes) {
+      for (ContentScanner* s : live) s->OnContent(file, offset, bytes);
+    };
+  }
+  Result<inventory::Inventory> inv = inventorize(inventory_options);
+  if (!inv.ok()) return inv.error();
+  Audit audit;
+  audit.report = RunChecks(*inv, options, checks, scanners);
+  audit.inventory = std::move(*inv);
+  return audit;
+}
+
+}  // namespace
+
+Result<Audit> AuditFile(const std::string& path, const AuditOptions& options,
+                        inventory::Options inventory_options) {
+  return AuditWith(options, std::move(inventory_options), [&](const inventory::Options& o) {
+    return inventory::InventoryFile(path, o);
+  });
+}
+
+Result<Audit> AuditBuffer(ByteView data, const std::string& name, const AuditOptions& options,
+                          inventory::Options inventory_options) {
+  return AuditWith(options, std::move(inventory_options), [&](const inventory::Options& o) {
+    return inventory::InventoryBuffer(data, name, o);
+  });
+}
+
+Result<AuditReport> RunAudit(const inventory::Inventory& inv, const AuditOptions& options) {
+  if (Status s = CheckSelection(options); !s.ok()) return s.error();
+  std::vector<const Check*> checks = SelectedChecks(options);
+  std::vector<std::unique_ptr<ContentScanner>> no_scanners(checks.size());
+  return RunChecks(inv, options, checks, no_scanners);
 }
 
 std::string AuditReportJson(const AuditReport& report) {
@@ -95,9 +210,43 @@ std::string AuditReportJson(const AuditReport& report) {
     findings.push_back({{"check_id", f.check_id},
                         {"severity", SeverityName(f.severity)},
                         {"message", f.message},
+                        {"fingerprint", FindingFingerprint(f)},
                         {"evidence", std::move(evidence)}});
   }
   doc["findings"] = std::move(findings);
+  auto evidence_json = [](const Evidence& e) {
+    return json{{"provenance", e.provenance},
+                {"path", e.path},
+                {"offset", e.offset},
+                {"excerpt", e.excerpt}};
+  };
+  json observations = json::array();
+  for (const Observation& o : report.observations) {
+    json item = {{"kind", ObservationKindName(o.kind)}, {"name", o.name}};
+    if (!o.protocol.empty()) item["protocol"] = o.protocol;
+    if (!o.ports.empty()) item["ports"] = o.ports;
+    item["detail"] = o.detail;
+    item["check_id"] = o.check_id;
+    item["insecure"] = o.insecure;
+    item["evidence"] = evidence_json(o.evidence);
+    observations.push_back(std::move(item));
+  }
+  doc["observations"] = std::move(observations);
+  json pledge = json::array();
+  for (const PledgeItem& p : report.pledge_items) {
+    json evidence = json::array();
+    for (const Evidence& e : p.evidence) evidence.push_back(evidence_json(e));
+    pledge.push_back({{"kind", ObservationKindName(p.kind)},
+                      {"name", p.name},
+                      {"found", p.found},
+                      {"detail", p.detail},
+                      {"evidence", std::move(evidence)}});
+  }
+  doc["pledge"] = std::move(pledge);
+  json notes = json::array();
+  for (const AuditNote& n : report.notes) notes.push_back({{"where", n.where}, {"message", n.message}});
+  doc["notes"] = std::move(notes);
+  doc["suppressed"] = report.suppressed;
   // Replace, not throw, on bytes that are not UTF-8 (excerpts come from the image).
   return doc.dump(2, ' ', false, json::error_handler_t::replace);
 }

@@ -202,6 +202,7 @@ void InventorySink::InspectFile(FileRecord& record, unpack::ContentReader& conte
       record.kind = kind.kind;
       if (record.detail.empty()) record.detail = kind.detail;
     }
+    if (options_.on_content) options_.on_content(record, base, ByteView(buffer).first(filled));
     first_window = false;
     if (at_end) break;
     std::memmove(buffer.data(), buffer.data() + filled - kWindowOverlap, kWindowOverlap);
@@ -256,6 +257,7 @@ void InventorySink::InspectBuffer(FileRecord& record, ByteView data, std::vector
   }
 
   found = signatures_.Scan(data, where);
+  if (options_.on_content) options_.on_content(record, 0, data);
   if (record.kind == FileKind::kKernel || record.kind == FileKind::kData) {
     if (!HasKernel(found) && record.kind == FileKind::kKernel) {
       if (auto payload = internal::DecompressKernel(data, options_.max_kernel_bytes)) {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -74,6 +76,11 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
   json rules = json::array();
   std::map<std::string, size_t> rule_index;
   for (const audit::Check& c : checks) {
+    // The rules of the checks that ran (a --check run describes only its checks).
+    if (std::find(report.checks_run.begin(), report.checks_run.end(), c.id) ==
+        report.checks_run.end()) {
+      continue;
+    }
     rule_index.emplace(c.id, rules.size());
     json properties = {{"tags", json::array({"security", Family(c.id)})},
                        {"security-severity", SecuritySeverity(c.severity)},
@@ -93,7 +100,6 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
   json results = json::array();
   for (const audit::Finding& f : report.findings) {
     json locations = json::array();
-    std::string fingerprint_input = f.check_id;
     for (const audit::Evidence& e : f.evidence) {
       json region = {{"byteOffset", e.offset}};
       if (!e.excerpt.empty()) region["snippet"] = {{"text", e.excerpt}};
@@ -101,9 +107,7 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
           {{"physicalLocation",
             {{"artifactLocation", {{"uri", ProvenanceUri(e.provenance)}}}, {"region", region}}},
            {"message", {{"text", e.provenance}}}});
-      fingerprint_input += '\n' + e.path + '\n' + e.excerpt;
     }
-    if (f.evidence.empty()) fingerprint_input += '\n' + f.message;
     json result = {{"ruleId", f.check_id}};
     if (auto it = rule_index.find(f.check_id); it != rule_index.end()) {
       result["ruleIndex"] = it->second;
@@ -111,7 +115,7 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
     result["level"] = SarifLevel(f.severity);
     result["message"] = {{"text", f.message}};
     if (!locations.empty()) result["locations"] = std::move(locations);
-    result["partialFingerprints"] = {{"clearbox/v1", Sha256Hex(AsBytes(fingerprint_input))}};
+    result["partialFingerprints"] = {{"clearbox/v1", audit::FindingFingerprint(f)}};
     result["properties"] = {{"severity", audit::SeverityName(f.severity)}};
     results.push_back(std::move(result));
   }

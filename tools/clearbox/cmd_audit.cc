@@ -21,6 +21,8 @@ struct AuditFlags {
   std::string output;
   std::string fail_on = "high";
   std::vector<std::string> only;
+  std::vector<std::string> rule_dirs;
+  std::string allow;
   bool list_checks = false;
   inventory::Options options;
 };
@@ -59,20 +61,30 @@ int RunAuditCommand(AuditFlags& f) {
 
   Progress progress("audit " + ImageName(f.image));
   if (progress.enabled()) f.options.progress = &progress;
-  Result<inventory::Inventory> inv = inventory::InventoryFile(f.image, f.options);
-  progress.Finish();
-  f.options.progress = nullptr;
-  if (!inv.ok()) return Fail(inv.error());
   audit::AuditOptions options;
   options.only = f.only;
-  Result<audit::AuditReport> report = audit::RunAudit(*inv, options);
-  if (!report.ok()) return Fail(report.error());
+  options.rule_dirs = f.rule_dirs;
+  if (!f.allow.empty()) {
+    Result<std::string> text = ReadTextFile(f.allow, 16u << 20);
+    if (!text.ok()) return Fail(text.error());
+    Result<audit::AllowList> allow = audit::AllowList::Parse(*text, f.allow);
+    if (!allow.ok()) return Fail(allow.error());
+    options.allow = std::move(*allow);
+  }
+  Result<audit::Audit> audit = audit::AuditFile(f.image, options, f.options);
+  progress.Finish();
+  if (!audit.ok()) return Fail(audit.error());
+  const inventory::Inventory* inv = &audit->inventory;
+  const audit::AuditReport* report = &audit->report;
 
   std::string text = f.format == "sarif"  ? report::SarifJson(*report, audit::AllChecks())
                      : f.format == "json" ? audit::AuditReportJson(*report) + "\n"
                                           : TextReport(*report);
   if (Status s = WriteReport(f.output, text); !s.ok()) return Fail(s.error());
   ReportNotes(inv->unpack_notes, inv->partial);
+  for (const audit::AuditNote& n : report->notes) {
+    fmt::print(stderr, "clearbox: note: {}: {}\n", n.where, n.message);
+  }
   for (const audit::Finding& finding : report->findings) {
     if (finding.severity >= *fail_on) return kExitFindings;
   }
@@ -99,6 +111,12 @@ void RegisterAuditCommands(CLI::App& app) {
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
       ->capture_default_str();
   cmd->add_option("--check", flags->only, "run only this check id (repeatable)");
+  cmd->add_option("--rules", flags->rule_dirs,
+                  "a directory of extra YARA rules (*.yar, *.yara), on top of the shipped set "
+                  "(repeatable)");
+  cmd->add_option("--allow", flags->allow,
+                  "allow list: 'path GLOB [CHECK]' accepts findings at a path, 'endpoint "
+                  "HOST|ADDRESS|CIDR' an outbound endpoint");
   cmd->add_flag("--list-checks", flags->list_checks, "print the checks and exit");
   AddLimitFlags(cmd, &flags->options.unpack);
   cmd->callback([flags] { ExitCode() = RunAuditCommand(*flags); });

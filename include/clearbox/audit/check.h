@@ -1,26 +1,92 @@
 // audit: every check over an image's inventory, with findings and evidence.
 //
-//   auto inv = clearbox::inventory::InventoryFile("fw.bin", {});
-//   clearbox::audit::AuditOptions opts;
-//   auto report = clearbox::audit::RunAudit(*inv, opts);      // every registered check
-//   for (const auto& f : report->findings) ...                 // worst first
-//   for (const auto& c : clearbox::audit::AllChecks()) ...     // the registry (--list-checks)
+//   clearbox::audit::AuditOptions opts;                       // checks, pledge, allow list, rules
+//   auto audit = clearbox::audit::AuditFile("fw.bin", opts, {});  // one unpack, every check
+//   for (const auto& f : audit->report.findings) ...          // worst first
+//   for (const auto& c : clearbox::audit::AllChecks()) ...    // the registry (--list-checks)
 //
-// Checks read the Inventory only (each file's kind and kept text), never the raw tree: the
-// image is unpacked once. A check is a plain function from inventory to findings; hostile
-// content (a garbage /etc/passwd, a 10 MB line) yields fewer findings, never a crash.
-// docs/checks.md documents every check, what it looks at and what is not a finding.
+// The image is unpacked once. Most checks read the Inventory (each file's kind, metadata and
+// kept text); checks that must see binaries (YARA rules, disassembly, keys inside programs)
+// attach a ContentScanner that sees every file's bytes while the inventory is built. A check
+// is a plain function to findings; hostile content (a garbage /etc/passwd, a 10 MB line)
+// yields fewer findings and a note, never a crash. docs/checks.md documents every check.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "clearbox/audit/allow.h"
 #include "clearbox/audit/finding.h"
+#include "clearbox/audit/observation.h"
+#include "clearbox/core/bytes.h"
 #include "clearbox/core/result.h"
 #include "clearbox/inventory/inventory.h"
 
 namespace clearbox::audit {
+
+struct Pledge;  // pledge.h
+
+struct AuditOptions {
+  // Run only these check ids (empty: all). An unknown id is an error.
+  std::vector<std::string> only;
+  // The vendor's pledge to reconcile the observations against (not owned); nullptr: none.
+  const Pledge* pledge = nullptr;
+  AllowList allow;
+  // Directories of extra YARA rules (`--rules DIR`), on top of the shipped set.
+  std::vector<std::string> rule_dirs;
+  // Fingerprints (FindingFingerprint) of findings already accepted (`--baseline OLD.sarif`).
+  std::set<std::string> baseline;
+};
+
+// A problem the audit met that a person should know of (a rule that does not compile, a
+// binary the disassembler cannot decode): the file or input, and what was wrong.
+struct AuditNote {
+  std::string where;
+  std::string message;
+};
+
+struct AuditReport {
+  std::string image;                    // Inventory::image
+  std::string sha256;                   // of the input
+  std::vector<Finding> findings;        // sorted with FindingBefore
+  std::vector<std::string> checks_run;  // ids, in order
+  std::vector<Observation> observations;  // every way in seen, by kind then name
+  std::vector<PledgeItem> pledge_items;   // with a pledge: each declared item, found or missing
+  std::vector<AuditNote> notes;
+  size_t suppressed = 0;  // findings dropped by the baseline or the allow list
+};
+
+// What a check reads and where it records observations and notes.
+class AuditContext {
+ public:
+  AuditContext(const inventory::Inventory& inv, const AuditOptions& options, AuditReport& report)
+      : inv(inv), options(options), report_(report) {}
+  const inventory::Inventory& inv;
+  const AuditOptions& options;
+  void Observe(Observation o) { report_.observations.push_back(std::move(o)); }
+  void Note(std::string where, std::string message) {
+    report_.notes.push_back({std::move(where), std::move(message)});
+  }
+
+ private:
+  AuditReport& report_;
+};
+
+// Sees every regular file's bytes while the inventory is built, for checks that need more
+// than the kept text. OnContent is called from the unpacker's worker threads (concurrently
+// for different files; it must be thread-safe), with the whole file when it is at most
+// inventory::Options::max_buffer_bytes, else window by window (`offset` is the window's).
+// `file` has its node, kind, detail and ELF facts; not its sha256 or components yet.
+class ContentScanner {
+ public:
+  virtual ~ContentScanner() = default;
+  virtual void OnContent(const inventory::FileRecord& file, uint64_t offset, ByteView bytes) = 0;
+  // After the inventory is complete: this check's findings (and observations, notes).
+  virtual void Finish(AuditContext& ctx, std::vector<Finding>& out) = 0;
+};
 
 struct Check {
   std::string id;           // stable: "CB-ACCT-001"
@@ -30,7 +96,11 @@ struct Check {
   // The 3GPP TS 33.117 requirement it breaks ("4.2.3.4.2.1"), empty where none applies.
   std::string ts33117_clause;
   Severity severity = Severity::kInfo;  // of its findings (a finding may say otherwise)
-  std::function<void(const inventory::Inventory&, std::vector<Finding>&)> run;
+  // Over the inventory; may be empty for a check that only scans content.
+  std::function<void(AuditContext&, std::vector<Finding>&)> run;
+  // Optional: a scanner made once per audit (it may compile rules here); its Finish runs
+  // before `run`. A scanner that cannot work (rules that do not compile) reports a note.
+  std::function<std::unique_ptr<ContentScanner>(const AuditOptions&)> make_scanner;
 };
 
 // Every check, in id order. Thread-safe (built once).
@@ -38,23 +108,32 @@ const std::vector<Check>& AllChecks();
 // The check with this id, or nullptr.
 const Check* FindCheck(std::string_view id);
 
-struct AuditOptions {
-  // Run only these check ids (empty: all). An unknown id is an error.
-  std::vector<std::string> only;
+// An audit's two products: what is inside, and what is wrong with it.
+struct Audit {
+  inventory::Inventory inventory;
+  AuditReport report;
 };
 
-struct AuditReport {
-  std::string image;                    // Inventory::image
-  std::string sha256;                   // of the input
-  std::vector<Finding> findings;        // sorted with FindingBefore
-  std::vector<std::string> checks_run;  // ids, in order
-};
+// Unpacks and inventories the image once with every selected check's scanner attached, then
+// runs the checks. `inventory_options.on_content` must be empty (the audit uses it).
+// Errors: those of InventoryFile, and kInvalidInput for an unknown check id.
+Result<Audit> AuditFile(const std::string& path, const AuditOptions& options,
+                        inventory::Options inventory_options);
+// The same over a buffer (tests, fuzzing); `name` is the image name in provenance.
+Result<Audit> AuditBuffer(ByteView data, const std::string& name, const AuditOptions& options,
+                          inventory::Options inventory_options);
 
-// Runs the checks over `inv`. Errors: kInvalidInput for an unknown id in options.only.
+// Runs the inventory-only checks over `inv` (scanning checks see no content: they find
+// nothing). Errors: kInvalidInput for an unknown id in options.only.
 Result<AuditReport> RunAudit(const inventory::Inventory& inv, const AuditOptions& options);
 
+// Stable across runs and across re-packing of the same content: the check id, then each
+// evidence's path and excerpt (not its provenance or offset), hashed (hex SHA-256).
+std::string FindingFingerprint(const Finding& f);
+
 // The report as JSON for tools: {"image", "sha256", "checks_run", "findings": [{"check_id",
-// "severity", "message", "evidence": [{"provenance", "path", "offset", "excerpt"}]}]}.
+// "severity", "message", "fingerprint", "evidence": [{"provenance", "path", "offset",
+// "excerpt"}]}], "observations", "pledge", "notes", "suppressed"}.
 std::string AuditReportJson(const AuditReport& report);
 
 }  // namespace clearbox::audit

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,6 +108,11 @@ struct Options {
   // Matches the components against this database when set (VulnDb::Match); not owned.
   const VulnDb* vulndb = nullptr;
   Progress* progress = nullptr;
+  // Called with every regular file's bytes once the file is typed (the auditor's binary
+  // scanners use it, so the image is unpacked once): the whole content when it fits
+  // max_buffer_bytes, else window by window (`offset` is the window's, windows overlap).
+  // Called from the unpacker's worker threads: it must be thread-safe.
+  std::function<void(const FileRecord& file, uint64_t offset, ByteView bytes)> on_content;
 };
 
 // Unpacks and inventories the image at `path`.
