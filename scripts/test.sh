@@ -21,4 +21,7 @@ cmake --build "$build_dir" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# install-deps.sh installed the npm validators: a test that cannot find them fails, not skips.
+export CLEARBOX_REQUIRE_VALIDATORS=1
+
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 900 "$@"

@@ -44,8 +44,12 @@ TEST(Sarif, RulesAndResults) {
   const json& driver = run["tool"]["driver"];
   EXPECT_EQ(driver["name"], "clearbox");
   ASSERT_EQ(driver["rules"].size(), audit::AllChecks().size());
-  const json& rule = driver["rules"][3];
-  EXPECT_EQ(rule["id"], "CB-ACCT-004");
+  size_t rule_index = 0;
+  while (rule_index < driver["rules"].size() && driver["rules"][rule_index]["id"] != "CB-ACCT-004") {
+    ++rule_index;
+  }
+  ASSERT_LT(rule_index, driver["rules"].size());
+  const json& rule = driver["rules"][rule_index];
   EXPECT_EQ(rule["defaultConfiguration"]["level"], "error");
   EXPECT_EQ(rule["properties"]["ts33117"], "3GPP TS 33.117 4.2.3.4.2.3");
   EXPECT_FALSE(rule["help"]["text"].get<std::string>().empty());
@@ -53,7 +57,7 @@ TEST(Sarif, RulesAndResults) {
   ASSERT_EQ(run["results"].size(), 2u);
   const json& r0 = run["results"][0];
   EXPECT_EQ(r0["ruleId"], "CB-ACCT-004");
-  EXPECT_EQ(r0["ruleIndex"], 3);
+  EXPECT_EQ(r0["ruleIndex"], rule_index);
   EXPECT_EQ(r0["level"], "error");
   ASSERT_EQ(r0["locations"].size(), 2u);
   const json& loc = r0["locations"][0]["physicalLocation"];
@@ -82,10 +86,12 @@ TEST(Sarif, UriEncoding) {
 }
 
 TEST(Sarif, MicrosoftValidatorAcceptsIt) {
-  std::string validator = testing::SarifValidator(CLEARBOX_BINARY_DIR);
+  std::string validator = testing::SarifValidator(CLEARBOX_SOURCE_DIR);
   if (validator.empty()) {
-    GTEST_SKIP() << "SARIF validator not installed: npm install --prefix " CLEARBOX_BINARY_DIR
-                    "/npm @microsoft/sarif-multitool";
+    std::string why = "SARIF validator not installed: npm install --prefix " +
+                      testing::NpmPrefix(CLEARBOX_SOURCE_DIR) + " @microsoft/sarif-multitool";
+    if (testing::ValidatorsRequired()) FAIL() << why;
+    GTEST_SKIP() << why;
   }
   for (bool empty : {false, true}) {
     audit::AuditReport report = SampleReport();

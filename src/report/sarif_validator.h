@@ -1,5 +1,5 @@
 // Test helper: Microsoft's SARIF validator (npm @microsoft/sarif-multitool), when installed
-// under the build tree (npm install --prefix <build>/npm @microsoft/sarif-multitool).
+// where scripts/install-deps.sh puts it (<source>/build/npm, or $CLEARBOX_NPM_PREFIX).
 #pragma once
 
 #include <cstdio>
@@ -12,9 +12,22 @@
 
 namespace clearbox::report::testing {
 
+// Where the npm validators are installed: $CLEARBOX_NPM_PREFIX, else <source>/build/npm.
+inline std::string NpmPrefix(const std::string& source_dir) {
+  const char* env = std::getenv("CLEARBOX_NPM_PREFIX");
+  return env && *env ? std::string(env) : source_dir + "/build/npm";
+}
+
+// scripts/test.sh sets CLEARBOX_REQUIRE_VALIDATORS=1: there a missing validator is a failure,
+// not a skip (it installs them, so a skip would hide a broken install).
+inline bool ValidatorsRequired() {
+  const char* env = std::getenv("CLEARBOX_REQUIRE_VALIDATORS");
+  return env && std::string(env) == "1";
+}
+
 // The validator's launcher, or empty when it is not installed.
-inline std::string SarifValidator(const std::string& binary_dir) {
-  std::string path = binary_dir + "/npm/node_modules/.bin/sarif-multitool";
+inline std::string SarifValidator(const std::string& source_dir) {
+  std::string path = NpmPrefix(source_dir) + "/node_modules/.bin/sarif-multitool";
   return std::filesystem::exists(path) ? path : std::string();
 }
 
