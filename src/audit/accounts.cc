@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "accounts_checks.h"
+#include "families.h"
 
 namespace clearbox::audit::internal {
 namespace {

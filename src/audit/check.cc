@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
-#include "accounts_checks.h"
+#include "families.h"
 #include "clearbox/core/digest.h"
 #include "pledge_internal.h"
 
@@ -47,6 +47,14 @@ const std::vector<Check>& AllChecks() {
   static const std::vector<Check> checks = [] {
     std::vector<Check> out;
     internal::AddAccountChecks(out);
+    internal::AddServiceChecks(out);
+    internal::AddConfigChecks(out);
+    internal::AddKeyChecks(out);
+    internal::AddPrivilegeChecks(out);
+    internal::AddYaraChecks(out);
+    internal::AddEndpointChecks(out);
+    internal::AddMagicChecks(out);
+    internal::AddVulnChecks(out);
     std::sort(out.begin(), out.end(), [](const Check& a, const Check& b) { return a.id < b.id; });
     return out;
   }();
