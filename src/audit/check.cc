@@ -55,6 +55,7 @@ const std::vector<Check>& AllChecks() {
     internal::AddEndpointChecks(out);
     internal::AddMagicChecks(out);
     internal::AddVulnChecks(out);
+    internal::AddPledgeChecks(out);
     std::sort(out.begin(), out.end(), [](const Check& a, const Check& b) { return a.id < b.id; });
     return out;
   }();

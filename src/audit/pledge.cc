@@ -1,6 +1,7 @@
 // The vendor's pledge: parsing and reconciliation with the observations.
 #include "clearbox/audit/pledge.h"
 
+#include "families.h"
 #include "pledge_internal.h"
 
 namespace clearbox::audit {
@@ -10,6 +11,7 @@ Result<Pledge> ParsePledge(std::string_view, std::string_view name) {
 }
 
 namespace internal {
+void AddPledgeChecks(std::vector<Check>&) {}
 void ApplyPledge(const Pledge&, AuditReport&) {}
 }  // namespace internal
 
