@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterInventoryCommands(app);
   clearbox::cli::RegisterVulndbCommands(app);
   clearbox::cli::RegisterAuditCommands(app);
+  clearbox::cli::RegisterPledgeCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
