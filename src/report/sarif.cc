@@ -4,8 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-
+#include <cctype>
 #include <map>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "clearbox/core/bytes.h"
@@ -34,10 +35,51 @@ std::string SecuritySeverity(Severity s) {
   return "0.0";
 }
 
-// "CB-ACCT-001" -> "accounts".
+// "CB-ACCT-001" -> "accounts": a tag, so that a SARIF viewer can filter by family.
 std::string Family(std::string_view id) {
-  if (id.rfind("CB-ACCT-", 0) == 0) return "accounts";
+  static constexpr std::pair<std::string_view, std::string_view> kFamilies[] = {
+      {"CB-ACCT-", "accounts"},  {"CB-SVC-", "remote-access"}, {"CB-KEY-", "keys"},
+      {"CB-YARA-", "backdoors"}, {"CB-NET-", "endpoints"},     {"CB-PRIV-", "privilege"},
+      {"CB-MAGIC-", "magic-password"}, {"CB-CONF-", "configuration"},
+      {"CB-VULN-", "vulnerabilities"}, {"CB-PLEDGE-", "pledge"}};
+  for (const auto& [prefix, family] : kFamilies) {
+    if (id.starts_with(prefix)) return std::string(family);
+  }
   return "clearbox";
+}
+
+// SARIF's "friendly name" convention (validator rule SARIF2012): one PascalCase identifier,
+// each word capitalised and the rest lower case, articles dropped ("second account with
+// UID 0" -> "SecondAccountWithUid0", "a well-known default" -> "WellKnownDefault").
+std::string PascalName(std::string_view title) {
+  std::string out;
+  size_t i = 0;
+  while (i < title.size()) {
+    while (i < title.size() && !std::isalnum(static_cast<unsigned char>(title[i]))) ++i;
+    size_t start = i;
+    while (i < title.size() && std::isalnum(static_cast<unsigned char>(title[i]))) ++i;
+    std::string word(title.substr(start, i - start));
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (word.empty() || word == "a" || word == "an" || word == "the") continue;
+    // A word that starts with a digit joins the previous one ("Uid0"), still one identifier.
+    word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+    out += word;
+  }
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsFingerprint(const json& v) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.get_ref<const std::string&>();
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 }  // namespace
@@ -87,12 +129,18 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
                        {"severity", audit::SeverityName(c.severity)}};
     if (!c.ts33117_clause.empty()) properties["ts33117"] = "3GPP TS 33.117 " + c.ts33117_clause;
     std::string help = c.remediation;
-    if (!c.ts33117_clause.empty()) help += " (3GPP TS 33.117 " + c.ts33117_clause + ")";
+    std::string markdown = "**Why it matters.** " + c.rationale + "\n\n**Remediation.** " +
+                           c.remediation;
+    if (!c.ts33117_clause.empty()) {
+      help += " (3GPP TS 33.117 " + c.ts33117_clause + ")";
+      markdown += "\n\n**Requirement.** 3GPP TS 33.117 clause " + c.ts33117_clause + ".";
+    }
     rules.push_back({{"id", c.id},
-                     {"name", c.title},
+                     {"name", PascalName(c.title)},
                      {"shortDescription", {{"text", c.title}}},
                      {"fullDescription", {{"text", c.rationale}}},
-                     {"help", {{"text", help}}},
+                     {"help", {{"text", help}, {"markdown", markdown}}},
+                     {"helpUri", options.docs_base_uri + "checks.md#" + Lower(c.id)},
                      {"defaultConfiguration", {{"level", SarifLevel(c.severity)}}},
                      {"properties", std::move(properties)}});
   }
@@ -124,17 +172,61 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
       {"tool",
        {{"driver",
          {{"name", "clearbox"},
+          {"fullName", "clearbox audit " + options.tool_version},
           {"version", options.tool_version},
           {"semanticVersion", options.tool_version},
-          {"informationUri", "https://clearbox.invalid/docs/checks.md"},
+          {"informationUri", options.docs_base_uri + "checks.md"},
           {"rules", std::move(rules)}}}}},
+      // GitHub code scanning keeps one set of alerts per category (the id up to its last
+      // '/'): one per image name, so that audits of two products do not close each other's.
+      {"automationDetails", {{"id", "clearbox-audit/" + report.image + "/"}}},
       {"results", std::move(results)},
       {"properties",
-       {{"image", report.image}, {"sha256", report.sha256}, {"checksRun", report.checks_run}}}};
+       {{"image", report.image},
+        {"sha256", report.sha256},
+        {"checksRun", report.checks_run},
+        {"suppressed", report.suppressed}}}};
   json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
               {"version", "2.1.0"},
               {"runs", json::array({std::move(run)})}};
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<std::set<std::string>> ParseSarifBaseline(std::string_view text, std::string_view name) {
+  auto bad = [&](std::string_view what) {
+    return Error::InvalidInput(fmt::format("{}: {}", name, what));
+  };
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return bad("not JSON (expected a SARIF log from clearbox audit)");
+  if (!doc.is_object() || doc.value("version", json()) != "2.1.0") {
+    return bad("not a SARIF 2.1.0 log (\"version\" is not \"2.1.0\")");
+  }
+  auto runs = doc.find("runs");
+  if (runs == doc.end() || !runs->is_array()) return bad("runs: expected an array");
+  std::set<std::string> out;
+  for (size_t i = 0; i < runs->size(); ++i) {
+    const json& run = (*runs)[i];
+    if (!run.is_object()) return bad(fmt::format("runs[{}]: expected an object", i));
+    auto results = run.find("results");
+    if (results == run.end() || results->is_null()) continue;
+    if (!results->is_array()) return bad(fmt::format("runs[{}].results: expected an array", i));
+    for (size_t j = 0; j < results->size(); ++j) {
+      const json& result = (*results)[j];
+      std::string where = fmt::format("runs[{}].results[{}]", i, j);
+      if (!result.is_object()) return bad(where + ": expected an object");
+      auto prints = result.find("partialFingerprints");
+      if (prints == result.end()) continue;
+      if (!prints->is_object()) return bad(where + ".partialFingerprints: expected an object");
+      auto mine = prints->find("clearbox/v1");
+      if (mine == prints->end()) continue;
+      if (!IsFingerprint(*mine)) {
+        return bad(where + ".partialFingerprints[\"clearbox/v1\"]: expected 64 lower-case hex "
+                   "digits");
+      }
+      out.insert(mine->get<std::string>());
+    }
+  }
+  return out;
 }
 
 }  // namespace clearbox::report

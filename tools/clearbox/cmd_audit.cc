@@ -1,19 +1,35 @@
-// clearbox audit IMAGE [--format text|sarif|json] [-o FILE] [--fail-on SEVERITY]
+// clearbox audit IMAGE [--pledge FILE] [--vulndb FILE] [--rules DIR] [--allow FILE]
+//   [--baseline OLD.sarif] [--format text|sarif|json|html|all] [-o PATH] [--fail-on SEVERITY]
 // clearbox audit --list-checks
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "clearbox/audit/check.h"
+#include "clearbox/audit/pledge.h"
 #include "clearbox/core/file.h"
 #include "clearbox/core/progress.h"
 #include "clearbox/inventory/inventory.h"
+#include "clearbox/inventory/vulndb.h"
+#include "clearbox/report/html.h"
 #include "clearbox/report/sarif.h"
+#include "clearbox/report/sbom.h"
 #include "common.h"
 
 namespace clearbox::cli {
 namespace {
+
+// Inputs a person writes (pledge, allow list) or an earlier run wrote (baseline SARIF).
+constexpr uint64_t kMaxInputFileBytes = 256ull << 20;
+
+// The files `--format all` writes into the -o directory.
+constexpr std::string_view kSarifFile = "report.sarif";
+constexpr std::string_view kJsonFile = "report.json";
+constexpr std::string_view kHtmlFile = "report.html";
+constexpr std::string_view kSbomFile = "sbom.cdx.json";
 
 struct AuditFlags {
   std::string image;
@@ -23,6 +39,9 @@ struct AuditFlags {
   std::vector<std::string> only;
   std::vector<std::string> rule_dirs;
   std::string allow;
+  std::string pledge;
+  std::string vulndb;
+  std::string baseline;
   bool list_checks = false;
   inventory::Options options;
 };
@@ -35,18 +54,102 @@ void ListChecks() {
   }
 }
 
-std::string TextReport(const audit::AuditReport& r) {
-  std::string out = fmt::format("{}  sha256:{}  {} checks, {} findings\n", r.image, r.sha256,
+std::string TextReport(const audit::AuditReport& r, const AuditFlags& f) {
+  std::string out = fmt::format("{}  sha256:{}  {} checks, {} findings", r.image, r.sha256,
                                 r.checks_run.size(), r.findings.size());
+  if (r.suppressed > 0) out += fmt::format(" ({} suppressed)", r.suppressed);
+  out += "\n";
+  if (!f.pledge.empty()) {
+    size_t kept = 0;
+    for (const audit::PledgeItem& p : r.pledge_items) kept += p.found;
+    out += fmt::format("pledge {}: {} of {} declared items found\n", f.pledge, kept,
+                       r.pledge_items.size());
+    for (const audit::PledgeItem& p : r.pledge_items) {
+      if (!p.found) {
+        out += fmt::format("  missing {} {}: {}\n", audit::ObservationKindName(p.kind), p.name,
+                           p.detail);
+      }
+    }
+  }
   if (r.findings.empty()) return out;
   out += fmt::format("\n{:<9} {:<12} {}\n", "SEVERITY", "CHECK", "FINDING / EVIDENCE");
-  for (const audit::Finding& f : r.findings) {
-    out += fmt::format("{:<9} {:<12} {}\n", audit::SeverityName(f.severity), f.check_id, f.message);
-    for (const audit::Evidence& e : f.evidence) {
+  for (const audit::Finding& finding : r.findings) {
+    out += fmt::format("{:<9} {:<12} {}\n", audit::SeverityName(finding.severity),
+                       finding.check_id, finding.message);
+    for (const audit::Evidence& e : finding.evidence) {
       out += fmt::format("{:<22} {} @{}: {}\n", "", e.provenance, e.offset, e.excerpt);
     }
   }
   return out;
+}
+
+// Reads a small input file the user named; errors name the flag and the file.
+Result<std::string> ReadInput(std::string_view flag, const std::string& path) {
+  Result<std::string> text = ReadTextFile(path, kMaxInputFileBytes);
+  if (!text.ok()) {
+    return Error(text.error().code(), fmt::format("{} {}: {}", flag, path, text.error().message()));
+  }
+  return text;
+}
+
+// Everything the flags name, read and checked before the (long) unpack starts.
+struct Inputs {
+  std::optional<audit::Pledge> pledge;
+  std::unique_ptr<inventory::VulnDb> vulndb;
+  audit::AuditOptions options;
+};
+
+Result<Inputs> ReadInputs(const AuditFlags& f) {
+  Inputs in;
+  in.options.only = f.only;
+  in.options.rule_dirs = f.rule_dirs;
+  if (!f.allow.empty()) {
+    CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadInput("--allow", f.allow));
+    CLEARBOX_ASSIGN_OR_RETURN(in.options.allow, audit::AllowList::Parse(text, f.allow));
+  }
+  if (!f.pledge.empty()) {
+    CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadInput("--pledge", f.pledge));
+    Result<audit::Pledge> pledge = audit::ParsePledge(text, f.pledge);
+    if (!pledge.ok()) {
+      return Error(pledge.error().code(), "--pledge: " + pledge.error().message());
+    }
+    in.pledge = std::move(*pledge);
+  }
+  if (!f.baseline.empty()) {
+    CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadInput("--baseline", f.baseline));
+    Result<std::set<std::string>> accepted = report::ParseSarifBaseline(text, f.baseline);
+    if (!accepted.ok()) {
+      return Error(accepted.error().code(), "--baseline: " + accepted.error().message());
+    }
+    in.options.baseline = std::move(*accepted);
+  }
+  if (!f.vulndb.empty()) {
+    Result<std::unique_ptr<inventory::VulnDb>> db = inventory::VulnDb::Open(f.vulndb);
+    if (!db.ok()) return Error(db.error().code(), "--vulndb: " + db.error().message());
+    in.vulndb = std::move(*db);
+  }
+  return in;
+}
+
+struct Outputs {
+  std::string sarif, json, html;
+};
+
+Status WriteAll(const AuditFlags& f, const audit::Audit& audit, const Outputs& out) {
+  std::error_code ec;
+  std::filesystem::create_directories(f.output, ec);
+  if (ec || !std::filesystem::is_directory(f.output)) {
+    return Error::Io(fmt::format("-o {}: cannot create the output directory{}", f.output,
+                                 ec ? ": " + ec.message() : std::string()));
+  }
+  auto path = [&](std::string_view name) {
+    return (std::filesystem::path(f.output) / name).string();
+  };
+  CLEARBOX_RETURN_IF_ERROR(WriteReport(path(kSarifFile), out.sarif));
+  CLEARBOX_RETURN_IF_ERROR(WriteReport(path(kJsonFile), out.json));
+  CLEARBOX_RETURN_IF_ERROR(WriteReport(path(kHtmlFile), out.html));
+  std::string sbom = report::CycloneDxJson(audit.inventory, audit.inventory.vulnerabilities, {});
+  return WriteReport(path(kSbomFile), sbom);
 }
 
 int RunAuditCommand(AuditFlags& f) {
@@ -57,35 +160,56 @@ int RunAuditCommand(AuditFlags& f) {
   if (f.image.empty()) return Fail(Error::InvalidInput("audit: IMAGE is required"));
   std::optional<audit::Severity> fail_on = audit::ParseSeverity(f.fail_on);
   if (!fail_on) return Fail(Error::InvalidInput("--fail-on: unknown severity '" + f.fail_on + "'"));
+  if (f.format == "all" && f.output.empty()) {
+    return Fail(Error::InvalidInput(
+        "--format all writes report.sarif, report.json, report.html and sbom.cdx.json: give "
+        "their directory with -o DIR"));
+  }
   if (Status s = CheckReadable(f.image); !s.ok()) return Fail(s.error());
+  Result<Inputs> in = ReadInputs(f);
+  if (!in.ok()) return Fail(in.error());
+  if (in->pledge) in->options.pledge = &*in->pledge;
+  f.options.vulndb = in->vulndb.get();
 
+  // Silent unless stderr is a terminal (Progress checks).
   Progress progress("audit " + ImageName(f.image));
   if (progress.enabled()) f.options.progress = &progress;
-  audit::AuditOptions options;
-  options.only = f.only;
-  options.rule_dirs = f.rule_dirs;
-  if (!f.allow.empty()) {
-    Result<std::string> text = ReadTextFile(f.allow, 16u << 20);
-    if (!text.ok()) return Fail(text.error());
-    Result<audit::AllowList> allow = audit::AllowList::Parse(*text, f.allow);
-    if (!allow.ok()) return Fail(allow.error());
-    options.allow = std::move(*allow);
-  }
-  Result<audit::Audit> audit = audit::AuditFile(f.image, options, f.options);
+  Result<audit::Audit> audit = audit::AuditFile(f.image, in->options, f.options);
   progress.Finish();
+  f.options.progress = nullptr;
+  f.options.vulndb = nullptr;
   if (!audit.ok()) return Fail(audit.error());
-  const inventory::Inventory* inv = &audit->inventory;
-  const audit::AuditReport* report = &audit->report;
+  const audit::AuditReport& report = audit->report;
 
-  std::string text = f.format == "sarif"  ? report::SarifJson(*report, audit::AllChecks())
-                     : f.format == "json" ? audit::AuditReportJson(*report) + "\n"
-                                          : TextReport(*report);
-  if (Status s = WriteReport(f.output, text); !s.ok()) return Fail(s.error());
-  ReportNotes(inv->unpack_notes, inv->partial);
-  for (const audit::AuditNote& n : report->notes) {
+  Outputs out;
+  bool all = f.format == "all";
+  if (all || f.format == "sarif") out.sarif = report::SarifJson(report, audit::AllChecks());
+  if (all || f.format == "json") out.json = audit::AuditReportJson(report) + "\n";
+  if (all || f.format == "html") {
+    report::HtmlOptions html;
+    html.fail_on = *fail_on;
+    html.pledge_name = f.pledge;
+    html.baseline_name = f.baseline;
+    out.html = report::AuditHtml(report, audit->inventory, audit::AllChecks(), html);
+  }
+  Status written = Status::Ok();
+  if (all) {
+    written = WriteAll(f, *audit, out);
+    // The verdict for the person at the terminal; the files are for tools and the record.
+    if (written.ok()) std::fputs(TextReport(report, f).c_str(), stdout);
+  } else {
+    const std::string& text = f.format == "sarif"  ? out.sarif
+                              : f.format == "json" ? out.json
+                              : f.format == "html" ? out.html
+                                                   : TextReport(report, f);
+    written = WriteReport(f.output, text);
+  }
+  if (!written.ok()) return Fail(written.error());
+  ReportNotes(audit->inventory.unpack_notes, audit->inventory.partial);
+  for (const audit::AuditNote& n : report.notes) {
     fmt::print(stderr, "clearbox: note: {}: {}\n", n.where, n.message);
   }
-  for (const audit::Finding& finding : report->findings) {
+  for (const audit::Finding& finding : report.findings) {
     if (finding.severity >= *fail_on) return kExitFindings;
   }
   return kExitOk;
@@ -99,12 +223,16 @@ void RegisterAuditCommands(CLI::App& app) {
       app.add_subcommand("audit", "check an image for undeclared ways in (accounts, ...)");
   cmd->footer(
       "Exit status: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or "
-      "input error. docs/checks.md describes every check; --list-checks prints them.");
+      "input error. docs/checks.md describes every check (--list-checks prints them), "
+      "docs/report.md the reports.");
   cmd->add_option("IMAGE", flags->image, "firmware image");
-  cmd->add_option("--format", flags->format, "text (for people), sarif (2.1.0) or json")
-      ->check(CLI::IsMember({"text", "sarif", "json"}))
+  cmd->add_option("--format", flags->format,
+                  "text (for people), sarif (2.1.0), json, html (one self-contained page), or "
+                  "all (report.sarif, report.json, report.html and sbom.cdx.json in -o DIR)")
+      ->check(CLI::IsMember({"text", "sarif", "json", "html", "all"}))
       ->capture_default_str();
-  cmd->add_option("-o,--output", flags->output, "write here (atomically) instead of stdout");
+  cmd->add_option("-o,--output", flags->output,
+                  "write here (atomically) instead of stdout; with --format all, a directory");
   cmd->add_option("--fail-on", flags->fail_on,
                   "exit 1 when a finding is at least this severe: info, low, medium, high, "
                   "critical")
@@ -117,6 +245,15 @@ void RegisterAuditCommands(CLI::App& app) {
   cmd->add_option("--allow", flags->allow,
                   "allow list: 'path GLOB [CHECK]' accepts findings at a path, 'endpoint "
                   "HOST|ADDRESS|CIDR' an outbound endpoint");
+  cmd->add_option("--pledge", flags->pledge,
+                  "the vendor's pledge (docs/pledge.md): each declared item found or missing, "
+                  "each undeclared way in a finding");
+  cmd->add_option("--vulndb", flags->vulndb,
+                  "a database from `clearbox vulndb import`: the components' known "
+                  "vulnerabilities become findings (CB-VULN-001)");
+  cmd->add_option("--baseline", flags->baseline,
+                  "a SARIF report of an earlier audit: its findings are accepted (suppressed, "
+                  "and counted), only new ones are reported");
   cmd->add_flag("--list-checks", flags->list_checks, "print the checks and exit");
   AddLimitFlags(cmd, &flags->options.unpack);
   cmd->callback([flags] { ExitCode() = RunAuditCommand(*flags); });
