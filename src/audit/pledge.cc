@@ -159,8 +159,7 @@ void JudgeAccounts(const Pledge& pledge, const std::vector<const Observation*>& 
     long long uid = ObservedUid(o->detail);
     std::string problem;
     if (o->insecure) {
-      problem = fmt::format("account '{}' logs in with no password (see {})", o->name,
-                            o->check_id);
+      problem = fmt::format("account '{}' logs in with no password at all", o->name);
     } else if (uid >= 0 && static_cast<unsigned long long>(uid) != d.uid) {
       problem = fmt::format("account '{}' has uid {}, the pledge declares uid {}", o->name, uid,
                             d.uid);

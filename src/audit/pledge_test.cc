@@ -408,7 +408,7 @@ TEST(ApplyPledge, Accounts) {
   empty.observations.push_back(r.observations.back());
   internal::ApplyPledge(ExamplePledge(), empty);
   EXPECT_THAT(Messages(empty), ElementsAre("CB-PLEDGE-006 pledge broken: account 'root' logs in "
-                                           "with no password (see CB-ACCT-000)"));
+                                           "with no password at all"));
   EXPECT_THAT(Item(empty, ObservationKind::kAccount, "maint")->detail,
               HasSubstr("locked or absent"));
 }

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Accuracy image for the pledge's checks (CB-PLEDGE): a rootfs (and a recovery rootfs inside
+# it, as a tar) whose login accounts are judged against OUTDIR/pledge.json (`--pledge`, in
+# OUTDIR/args). Planted: accounts the pledge does not declare (shadow-utils and busybox
+# formats), and declared accounts that break it (another uid, a password where the pledge
+# declares none, an empty password). Decoys, any finding on them a false positive: declared
+# accounts as declared (root in both rootfs, operator), a declared key-only account that is
+# locked, locked system accounts, a commented-out account line.
+# (Services, keys and endpoints join as their families record observations.)
+#   pledge.sh OUTDIR   -> OUTDIR/rootfs, OUTDIR/pledge.json, OUTDIR/args, OUTDIR/expected.tsv
+set -euo pipefail
+OUT=$1
+R=$OUT/rootfs
+mkdir -p "$R/etc" "$R/recovery/etc"
+hash() {  # crypt(3) through Python: $1 password, $2 setting
+  python3 -W ignore -c 'import crypt, sys; h = crypt.crypt(sys.argv[1], sys.argv[2]); assert h and h[0] != "*", sys.argv[2]; print(h)' "$@"
+}
+strong() { hash "$1-Zq7!not-on-any-list" "$2"; }
+
+# Main rootfs, shadow-utils style.
+cat >"$R/etc/passwd" <<PW
+root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+# hidden:x:1009:100:commented out, not an account:/home/hidden:/bin/sh
+admin:x:1010:100:admin:/home/admin:/bin/sh
+operator:x:1002:100:operator:/home/operator:/bin/sh
+maint:x:1001:100:vendor maintenance:/home/maint:/bin/sh
+keyonly:x:1003:100:declared, logs in with keys only:/home/keyonly:/bin/sh
+support:x:1005:100:vendor support:/home/support:/bin/sh
+guest:x:1006:100:guest:/home/guest:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+PW
+cat >"$R/etc/shadow" <<SH
+root:$(strong root '$6$rootsaltrootsalt$'):19675:0:99999:7:::
+daemon:*:19675:0:99999:7:::
+admin:$(strong admin '$5$adminsalt$'):19675:0:99999:7:::
+operator:$(strong operator '$6$opsaltopsalt$'):19675:0:99999:7:::
+maint:$(strong maint '$6$maintsaltmaint$'):19675:0:99999:7:::
+keyonly:!:19675:0:99999:7:::
+support:$(strong support '$6$supportsalt$'):19675:0:99999:7:::
+guest::19675:0:99999:7:::
+nobody:*:19675:0:99999:7:::
+SH
+cat >"$R/etc/group" <<GR
+root:x:0:root
+users:x:100:
+GR
+
+# Recovery rootfs: busybox style (name:hash: lines).
+cat >"$R/recovery/etc/passwd" <<PW
+root:x:0:0:root:/root:/bin/ash
+tech:x:1000:1000:tech:/home/tech:/bin/ash
+PW
+cat >"$R/recovery/etc/shadow" <<SH
+root:$(strong recovery-root '$2b$05$abcdefghijklmnopqrstuu'):
+tech:$(strong tech '$y$j9T$k2XAnEHBqQ1Ct2aMXFKNa/'):
+SH
+tar -C "$R/recovery" -cf "$R/recovery.tar" etc
+rm -rf "$R/recovery"
+
+cat >"$OUT/pledge.json" <<'JS'
+{
+  "pledge_version": 1,
+  "product": {"vendor": "Example Networks", "name": "EX-200 accuracy image", "versions": ["1.0"]},
+  "services": [
+    {"name": "dropbear", "start": "/usr/sbin/dropbear -s -p 22", "protocols": ["tcp"],
+     "ports": [22], "logins": ["admin", "operator", "keyonly"]}
+  ],
+  "accounts": [
+    {"name": "root", "uid": 0, "password_set": true, "provisioning": "random per device"},
+    {"name": "admin", "uid": 1000, "password_set": true, "provisioning": "set at first boot"},
+    {"name": "operator", "uid": 1002, "password_set": true, "provisioning": "set at first boot"},
+    {"name": "maint", "uid": 1001, "password_set": false,
+     "provisioning": "no password: short-lived OpenSSH certificates after operator approval"},
+    {"name": "keyonly", "uid": 1003, "password_set": false, "provisioning": "operator's SSH key"},
+    {"name": "guest", "uid": 1006, "password_set": true, "provisioning": "set by the operator"}
+  ],
+  "keys": [],
+  "outbound": {"mud": {
+    "ietf-mud:mud": {"mud-version": 1, "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}}},
+    "ietf-access-control-list:acls": {"acl": [{"name": "out", "aces": {"ace": [
+      {"name": "updates", "matches": {"ipv4": {"ietf-acldns:dst-dnsname": "update.example-networks.example"},
+       "tcp": {"destination-port": {"operator": "eq", "port": 443}}}, "actions": {"forwarding": "accept"}}]}}]}}},
+  "maintenance": {"procedure": "operator-approved", "approvals": {"required": 2, "of": 3}},
+  "no_other_ways_in": true
+}
+JS
+printf '%s\n' --pledge "$OUT/pledge.json" >"$OUT/args"
+
+P=$'\t'
+cat >"$OUT/expected.tsv" <<EX
+planted${P}CB-PLEDGE-002${P}/etc/shadow${P}'support'
+planted${P}CB-PLEDGE-002${P}/etc/shadow${P}'tech'
+planted${P}CB-PLEDGE-006${P}/etc/shadow${P}account 'admin' has uid 1010
+planted${P}CB-PLEDGE-006${P}/etc/shadow${P}account 'maint' logs in with a password
+planted${P}CB-PLEDGE-006${P}/etc/passwd${P}account 'guest' logs in with no password
+planted${P}CB-ACCT-003${P}/etc/shadow${P}guest
+observed${P}account${P}root
+observed${P}account${P}operator
+EX
