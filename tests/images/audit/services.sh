@@ -299,6 +299,8 @@ planted${P}CB-SVC-007${P}/etc/cron.d/debug${P}gdbserver
 planted${P}CB-SVC-008${P}/etc/inittab${P}ttyS0
 planted${P}CB-SVC-008${P}/etc/inittab${P}askfirst
 planted${P}CB-SVC-008${P}/etc/systemd/system/serial-getty@ttyS1.service.d/autologin.conf${P}root
+# the gdbserver stand-in is itself a shipped debug tool (the config family)
+planted${P}CB-CONF-004${P}/usr/sbin/gdbserver
 note${P}CB-SVC-000${P}/lib/systemd/system/ssh.service${P}sshd
 observed${P}service${P}sshd
 observed${P}service${P}telnetd
