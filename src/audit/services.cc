@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "clearbox/audit/accounts.h"
@@ -175,7 +176,11 @@ class Judge {
   }
 
   std::string StartedBy(const StartSite& s, std::string_view name) const {
-    std::string out = fmt::format("{} started by {} line {}", name, s.file->node.path, s.line);
+    std::string out =
+        s.place == "program"
+            ? fmt::format("{} started by the program {} (command line at offset {:#x})", name,
+                          s.file->node.path, s.offset)
+            : fmt::format("{} started by {} line {}", name, s.file->node.path, s.line);
     if (!s.via.empty()) out += fmt::format(" ({})", s.via);
     return out;
   }
@@ -497,6 +502,108 @@ class Judge {
   std::vector<ServiceStart> out_;
 };
 
+void Record(AuditContext& ctx, ServiceStart& r, std::vector<Finding>& out) {
+  Observation o;
+  o.kind = ObservationKind::kService;
+  o.name = r.name;
+  o.protocol = r.protocol;
+  o.ports = r.ports;
+  o.detail = r.detail;
+  o.evidence = r.evidence.front();
+  o.check_id = r.check_id;
+  o.insecure = r.severity >= Severity::kLow;
+  ctx.Observe(std::move(o));
+  if (r.finding) out.push_back({r.check_id, r.severity, r.message, std::move(r.evidence)});
+}
+
+// Command lines inside ELF programs ("telnetd -l /bin/sh -p 2323" passed to system()):
+// collected while the inventory is built, reported for the programs a start place runs.
+class EmbeddedCommandScanner : public ContentScanner {
+ public:
+  explicit EmbeddedCommandScanner(std::string check_id) : check_id_(std::move(check_id)) {}
+
+  void OnContent(const FileRecord& file, uint64_t offset, ByteView bytes) override {
+    if (file.kind != inventory::FileKind::kElf) return;
+    std::string_view text = AsChars(bytes);
+    std::vector<Hit> found;
+    for (std::string_view needle : {"telnetd ", "nc -", "netcat -", "ncat -", "socat "}) {
+      size_t at = 0;
+      while (found.size() < kMaxHitsPerFile && (at = text.find(needle, at)) != std::string_view::npos) {
+        // The printable run (a C string) around the match.
+        size_t begin = at, end = at;
+        while (begin > 0 && at - begin < kMaxCommandBytes && Printable(text[begin - 1])) --begin;
+        while (end < text.size() && end - at < kMaxCommandBytes && Printable(text[end])) ++end;
+        at = end;
+        std::string_view command = text.substr(begin, end - begin);
+        if (command.find("/bin/") == std::string_view::npos &&
+            command.find("sh") == std::string_view::npos && needle != "telnetd ")
+          continue;
+        found.push_back({file.node.provenance, offset + begin, std::string(command)});
+      }
+    }
+    if (found.empty()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Hit& h : found) {
+      if (hits_.size() < kMaxHits) hits_.push_back(std::move(h));
+    }
+  }
+
+  void Finish(AuditContext& ctx, std::vector<Finding>& out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (hits_.empty()) return;
+    StartupMap map = FindStartups(ctx.inv);
+    std::map<const FileRecord*, const StartSite*> started;
+    for (const StartSite& s : map.sites) {
+      if (s.program != nullptr) started.emplace(s.program, &s);
+    }
+    StartupMap embedded;
+    embedded.filesystems = std::move(map.filesystems);
+    for (const Hit& h : hits_) {
+      const FileRecord* binary = ctx.inv.FindFile(h.provenance);
+      auto it = binary == nullptr ? started.end() : started.find(binary);
+      if (it == started.end()) continue;
+      const StartSite& start = *it->second;
+      for (ShellCommand& c : ParseShellScript(h.command).commands) {
+        if (!c.resolved || c.argv[0] == "<glob>") continue;
+        StartSite site;
+        site.file = binary;
+        site.place = "program";
+        site.offset = h.offset;
+        site.excerpt = h.command.substr(0, kMaxExcerptBytes);
+        site.argv = Unwrap(std::move(c.argv), nullptr, nullptr);
+        if (site.argv.empty()) continue;
+        site.via = fmt::format("which {} line {} starts", start.file->node.path, start.line);
+        site.vars.push_back({"", start.file->node.path, start.offset, start.excerpt});
+        embedded.sites.push_back(std::move(site));
+      }
+    }
+    for (ServiceStart& r : JudgeServices(ctx.inv, embedded)) {
+      if (r.check_id == check_id_) Record(ctx, r, out);
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxHitsPerFile = 32;
+  static constexpr size_t kMaxHits = 10000;
+  static constexpr size_t kMaxCommandBytes = 512;
+  struct Hit {
+    std::string provenance;
+    uint64_t offset;
+    std::string command;
+  };
+  static bool Printable(char c) { return (c >= 0x20 && c < 0x7f) || c == '\t'; }
+
+  std::string check_id_;
+  std::mutex mu_;
+  std::vector<Hit> hits_;
+};
+
+auto Scanner(std::string id) {
+  return [id](const AuditOptions&) -> std::unique_ptr<ContentScanner> {
+    return std::make_unique<EmbeddedCommandScanner>(id);
+  };
+}
+
 // Each check runs the walk and reports its own share.
 auto Report(std::string id) {
   return [id](AuditContext& ctx, std::vector<Finding>& out) {
@@ -508,18 +615,7 @@ auto Report(std::string id) {
       }
     }
     for (ServiceStart& r : JudgeServices(ctx.inv, map)) {
-      if (r.check_id != id) continue;
-      Observation o;
-      o.kind = ObservationKind::kService;
-      o.name = r.name;
-      o.protocol = r.protocol;
-      o.ports = r.ports;
-      o.detail = r.detail;
-      o.evidence = r.evidence.front();
-      o.check_id = r.check_id;
-      o.insecure = r.severity >= Severity::kLow;
-      ctx.Observe(std::move(o));
-      if (r.finding) out.push_back({r.check_id, r.severity, r.message, std::move(r.evidence)});
+      if (r.check_id == id) Record(ctx, r, out);
     }
   };
 }
@@ -544,7 +640,7 @@ void AddServiceChecks(std::vector<Check>& checks) {
        "Telnet sends passwords and the whole session in clear text; it is the first service IoT "
        "botnets try with default passwords.",
        "Remove telnetd (and the busybox applet) from the image; use SSH with keys.",
-       "4.2.3.2.2", Severity::kHigh, Report("CB-SVC-001"), {}});
+       "4.2.3.2.2", Severity::kHigh, Report("CB-SVC-001"), Scanner("CB-SVC-001")});
   checks.push_back(
       {"CB-SVC-002", "shell bound to the network without login",
        "A listener that hands a shell to whoever connects (telnetd -l /bin/sh, nc -l -e /bin/sh, "
@@ -552,7 +648,7 @@ void AddServiceChecks(std::vector<Check>& checks) {
        "password, usually root.",
        "Remove the listener; maintenance access must go through an authenticated, declared "
        "service.",
-       "4.2.3.4.1.1", Severity::kCritical, Report("CB-SVC-002"), {}});
+       "4.2.3.4.1.1", Severity::kCritical, Report("CB-SVC-002"), Scanner("CB-SVC-002")});
   checks.push_back(
       {"CB-SVC-003", "rlogin/rsh/rexec server started",
        "The r-services trust host names (.rhosts, hosts.equiv) or send passwords in clear text.",

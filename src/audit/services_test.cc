@@ -357,6 +357,44 @@ TEST(ServiceChecks, SystemdSocketsAndDisabledUnits) {
   EXPECT_THAT(img.Messages("CB-SVC-002"), IsEmpty());
 }
 
+TEST(ServiceChecks, CommandLinesInsideStartedPrograms) {
+  std::string binary("\x7f" "ELF\0\0\0usage: x\0/usr/sbin/telnetd -l /bin/sh -p 4444 &\0more", 58);
+  for (bool started : {true, false}) {
+    inventory::Inventory inv;
+    auto add = [&](const std::string& path, const std::string& text, inventory::FileKind kind) {
+      inventory::FileRecord f;
+      f.node.path = path;
+      f.node.provenance = "fw.bin!squashfs:" + path;
+      f.kind = kind;
+      f.text = text;
+      inv.files.push_back(std::move(f));
+    };
+    add("/etc/inittab", "::sysinit:/etc/init.d/rcS\n", inventory::FileKind::kConfig);
+    add("/etc/init.d/rcS", started ? "#!/bin/sh\n/usr/bin/vendord &\n" : "#!/bin/sh\n",
+        inventory::FileKind::kInitScript);
+    add("/usr/bin/vendord", "", inventory::FileKind::kElf);
+    const Check* check = FindCheck("CB-SVC-002");
+    ASSERT_NE(check, nullptr);
+    ASSERT_TRUE(check->make_scanner);
+    AuditOptions options;
+    std::unique_ptr<ContentScanner> scanner = check->make_scanner(options);
+    scanner->OnContent(inv.files.back(), 0x1000, AsBytes(binary));
+    AuditReport report;
+    AuditContext ctx(inv, options, report);
+    std::vector<Finding> out;
+    scanner->Finish(ctx, out);
+    if (!started) {
+      EXPECT_THAT(out, IsEmpty());
+      continue;
+    }
+    ASSERT_THAT(out, SizeIs(1));
+    EXPECT_THAT(out[0].message, HasSubstr("started by the program /usr/bin/vendord"));
+    EXPECT_EQ(out[0].evidence[0].offset, 0x1000 + binary.find("/usr/sbin/telnetd"));
+    EXPECT_EQ(out[0].evidence[0].excerpt, "/usr/sbin/telnetd -l /bin/sh -p 4444 &");
+    EXPECT_EQ(out[0].evidence[1].path, "/etc/init.d/rcS");
+  }
+}
+
 TEST(ServiceChecks, HugeAndBinaryStartFilesAreNotes) {
   Image img = Busybox("#!/bin/sh\necho " + std::string(1 << 20, 'x') + "\ntelnetd\n");
   AuditReport r = img.Run("CB-SVC-000");

