@@ -357,7 +357,13 @@ class Judge {
   void Dropbear(const StartFilesystem& fs, const StartSite& s) {
     RootState root = RootOf(fs);
     const FileRecord* uci = fs.Resolve("/etc/config/dropbear");
-    if (s.procd_appended && uci != nullptr && !uci->text.empty()) {
+    // Options the script builds elsewhere (procd_append_param, "$ARGS" never set here) come
+    // from UCI on OpenWrt.
+    bool options_elsewhere =
+        s.procd_appended || std::any_of(s.argv.begin() + 1, s.argv.end(), [](const std::string& a) {
+          return a.find('$') != std::string::npos;
+        });
+    if (options_elsewhere && uci != nullptr && !uci->text.empty()) {
       // OpenWrt: the init script adds the options from UCI; judge each instance from there.
       for (const UciSection& sec : ParseUci(uci->text, nullptr)) {
         if (sec.type != "dropbear") continue;

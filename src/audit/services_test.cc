@@ -306,6 +306,13 @@ TEST(ServiceChecks, DropbearFromUci) {
   EXPECT_EQ(uci.path, "/etc/config/dropbear");
   EXPECT_EQ(uci.excerpt, "option RootPasswordAuth 'on'");
   EXPECT_THAT(img.Messages("CB-SVC-000"), ElementsAre(HasSubstr("2200")));
+
+  // Old-style init script: the options are in a variable built from UCI at run time.
+  Image old = Busybox("#!/bin/sh\n/usr/sbin/dropbear $DROPBEAR_ARGS\n");
+  old.File("/etc/config/dropbear", "config dropbear\n\toption RootPasswordAuth 'off'\n",
+           inventory::FileKind::kConfig);
+  old.File("/etc/passwd", "root:$1$x$y:0:0::/root:/bin/sh\n", inventory::FileKind::kConfig);
+  EXPECT_THAT(old.Messages("CB-SVC-006"), IsEmpty());
 }
 
 TEST(ServiceChecks, SshdConfig) {
