@@ -3,6 +3,7 @@
 #include "services.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 #include <algorithm>
 #include <map>
@@ -100,11 +101,10 @@ struct SshdConfig {
   std::map<std::string, std::pair<std::string, Evidence>> settings;  // lower-case keyword
 };
 
-SshdConfig ReadSshdConfig(const StartFilesystem& fs, const std::string& path) {
-  SshdConfig cfg;
-  cfg.file = fs.Resolve(path);
-  if (cfg.file == nullptr || cfg.file->text.empty()) return cfg;
-  std::string_view text = cfg.file->text;
+// Reads one file into cfg; false when a Match block ends the global settings. `Include`
+// (relative to /etc/ssh, with globs) is read in place, two levels deep at most.
+bool ReadSshdFile(const StartFilesystem& fs, const FileRecord& file, int depth, SshdConfig& cfg) {
+  std::string_view text = file.text;
   size_t i = 0;
   while (i < text.size()) {
     size_t nl = text.find('\n', i);
@@ -121,12 +121,35 @@ SshdConfig ReadSshdConfig(const StartFilesystem& fs, const std::string& path) {
     std::string_view value = line.substr(sep);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.front() == '='))
       value.remove_prefix(1);
-    if (key == "match") break;
+    if (key == "match") return false;
+    if (key == "include") {
+      if (depth >= 2) continue;
+      std::string pattern(value.substr(0, value.find_first_of(" \t")));
+      if (pattern.empty()) continue;
+      if (pattern[0] != '/') pattern = "/etc/ssh/" + pattern;
+      size_t n = 0;
+      for (const auto& [p, f] : fs.by_path) {  // sorted, as sshd reads a glob's files
+        if (n >= 64 || fnmatch(pattern.c_str(), p.c_str(), FNM_PATHNAME) != 0) continue;
+        const FileRecord* inc = fs.Resolve(p);
+        if (inc == nullptr || inc->text.empty()) continue;
+        ++n;
+        if (!ReadSshdFile(fs, *inc, depth + 1, cfg)) return false;
+      }
+      continue;
+    }
     std::string v = Lower(value.substr(0, value.find_first_of(" \t")));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    cfg.settings.emplace(key, std::pair{v, Evidence{cfg.file->node.provenance, cfg.file->node.path,
-                                                    offset, std::string(line.substr(0, 240))}});
+    cfg.settings.emplace(key, std::pair{v, Evidence{file.node.provenance, file.node.path, offset,
+                                                    std::string(line.substr(0, 240))}});
   }
+  return true;
+}
+
+SshdConfig ReadSshdConfig(const StartFilesystem& fs, const std::string& path) {
+  SshdConfig cfg;
+  cfg.file = fs.Resolve(path);
+  if (cfg.file == nullptr || cfg.file->text.empty()) return cfg;
+  ReadSshdFile(fs, *cfg.file, 0, cfg);
   return cfg;
 }
 

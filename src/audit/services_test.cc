@@ -338,6 +338,20 @@ TEST(ServiceChecks, SshdConfig) {
            inventory::FileKind::kConfig);
   bad.File("/etc/ssh/sshd_config", "PermitRootLogin yes\n", inventory::FileKind::kConfig);
   EXPECT_THAT(bad.Messages("CB-SVC-005"), SizeIs(1));
+
+  // Debian's layout: drop-ins included first win over the main file.
+  Image debian;
+  debian.File("/lib/systemd/system/ssh.service",
+              "[Service]\nExecStart=/usr/sbin/sshd -D\n[Install]\nWantedBy=x\n",
+              inventory::FileKind::kConfig);
+  debian.File("/etc/ssh/sshd_config",
+              "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin prohibit-password\n",
+              inventory::FileKind::kConfig);
+  debian.File("/etc/ssh/sshd_config.d/vendor.conf", "PermitRootLogin yes\n",
+              inventory::FileKind::kConfig);
+  auto f = debian.Run("CB-SVC-006").findings;
+  ASSERT_THAT(f, SizeIs(1));
+  EXPECT_EQ(f[0].evidence.back().path, "/etc/ssh/sshd_config.d/vendor.conf");
 }
 
 TEST(ServiceChecks, ConsoleShells) {
