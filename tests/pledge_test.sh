@@ -29,6 +29,14 @@ if [[ $schema_check == 1 ]]; then
   schema_valid "$EXAMPLE" || fail "the example against the schema: $(cat "$W/ajv.out")"
 fi
 
+# docs/pledge.md shows the example in full, as it is.
+python3 - "$SRC/docs/pledge.md" "$EXAMPLE" <<'PY' || fail "docs/pledge.md's full example differs from $EXAMPLE"
+import sys
+md, example = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+block = md.split("## Full example", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+sys.exit(0 if block == example else 1)
+PY
+
 # Variants of the example: NAME, EXPECTED (ok|error), the error's "/path: text" (for errors),
 # and a Python statement editing the document `d`.
 variant() {
