@@ -36,6 +36,15 @@ std::string WithDetail(std::string message, const std::string& detail) {
   return message;
 }
 
+// Where a service is started, for a person: the family's "started by ..." detail, or the
+// evidence's file and the command line.
+std::string StartedBy(const Observation& o) {
+  if (o.detail.starts_with("started by ")) return o.detail;
+  std::string out = "started by " + o.evidence.path;
+  if (!o.detail.empty()) out += " (" + o.detail + ")";
+  return out;
+}
+
 std::string DeclaredService(const Pledge::Service& s) {
   if (s.ports.empty()) return "declared with no listening port";
   std::string protocols;
@@ -96,7 +105,7 @@ void JudgeServices(const Pledge& pledge, const std::vector<const Observation*>& 
       report.findings.push_back(PledgeFinding(
           "CB-PLEDGE-001", Severity::kHigh,
           WithDetail(fmt::format("pledge broken: undeclared {}{}", o->name, OnPorts(o->ports)),
-                     o->detail),
+                     StartedBy(*o)),
           *o));
       continue;
     }
@@ -109,21 +118,21 @@ void JudgeServices(const Pledge& pledge, const std::vector<const Observation*>& 
       if (std::find(d.ports.begin(), d.ports.end(), p) == d.ports.end()) extra.push_back(p);
     }
     if (o->insecure) {
-      problem = fmt::format("{} is started insecurely{} (see {})", o->name,
-                            o->detail.empty() ? "" : ", " + o->detail, o->check_id);
+      problem = fmt::format("declared {} is insecure as started (see {}), {}", o->name,
+                            o->check_id, StartedBy(*o));
     } else if (!extra.empty()) {
       problem = WithDetail(fmt::format("{} listens{}, which the pledge does not declare ({})",
                                        o->name, OnPorts(extra), DeclaredService(d)),
-                           o->detail);
+                           StartedBy(*o));
     } else if (!o->protocol.empty() && !d.protocols.empty() &&
                std::find(d.protocols.begin(), d.protocols.end(), o->protocol) ==
                    d.protocols.end()) {
       problem = WithDetail(fmt::format("{} listens on {}, which the pledge does not declare ({})",
                                        o->name, o->protocol, DeclaredService(d)),
-                           o->detail);
+                           StartedBy(*o));
     }
     if (problem.empty()) {
-      t.kept.push_back(o->detail);
+      t.kept.push_back(StartedBy(*o));
       continue;
     }
     t.broken.push_back(problem);

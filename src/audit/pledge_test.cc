@@ -355,8 +355,8 @@ TEST(ApplyPledge, DeclaredServiceKeptOrBroken) {
               ElementsAre("CB-PLEDGE-005 pledge broken: uhttpd listens on port 8080, which the "
                           "pledge does not declare (declared port 443/tcp) started by "
                           "/etc/init.d/uhttpd line 3",
-                          "CB-PLEDGE-005 pledge broken: snmpd is started insecurely, with "
-                          "community public (see CB-CONF-002)"));
+                          "CB-PLEDGE-005 pledge broken: declared snmpd is insecure as started (see "
+                          "CB-CONF-002), started by /etc/snmpd.conf (with community public)"));
   const PledgeItem* dropbear = Item(r, ObservationKind::kService, "dropbear");
   ASSERT_NE(dropbear, nullptr);
   EXPECT_TRUE(dropbear->found);

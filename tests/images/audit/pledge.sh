@@ -6,12 +6,15 @@
 # declares none, an empty password). Decoys, any finding on them a false positive: declared
 # accounts as declared (root in both rootfs, operator), a declared key-only account that is
 # locked, locked system accounts, a commented-out account line.
-# (Services, keys and endpoints join as their families record observations.)
+# Services (busybox rcS and init.d): planted an undeclared telnetd and a netcat shell, a
+# declared dropbear started on a second, undeclared port and with blank passwords; decoys: the declared dropbear as
+# declared, a commented-out telnetd, a telnetd in a documentation script nothing starts.
+# (Keys and endpoints join as their families record observations.)
 #   pledge.sh OUTDIR   -> OUTDIR/rootfs, OUTDIR/pledge.json, OUTDIR/args, OUTDIR/expected.tsv
 set -euo pipefail
 OUT=$1
 R=$OUT/rootfs
-mkdir -p "$R/etc" "$R/recovery/etc"
+mkdir -p "$R/etc/init.d" "$R/recovery/etc" "$R/usr/sbin" "$R/usr/share/doc/telnet"
 hash() {  # crypt(3) through Python: $1 password, $2 setting
   python3 -W ignore -c 'import crypt, sys; h = crypt.crypt(sys.argv[1], sys.argv[2]); assert h and h[0] != "*", sys.argv[2]; print(h)' "$@"
 }
@@ -58,13 +61,58 @@ SH
 tar -C "$R/recovery" -cf "$R/recovery.tar" etc
 rm -rf "$R/recovery"
 
+# Services, started by busybox rcS from /etc/init.d/S??*.
+for p in telnetd dropbear nc; do
+  printf '#!/bin/sh\n# stand-in for %s\n' "$p" >"$R/usr/sbin/$p"
+done
+cat >"$R/etc/inittab" <<'EOF'
+::sysinit:/etc/init.d/rcS
+tty1::respawn:/sbin/getty 38400 tty1
+EOF
+cat >"$R/etc/init.d/rcS" <<'EOF'
+#!/bin/sh
+for i in /etc/init.d/S??* ; do
+  [ -x "$i" ] || continue
+  $i start
+done
+EOF
+cat >"$R/etc/init.d/S40dropbear" <<'EOF'
+#!/bin/sh
+/usr/sbin/dropbear -s -g -p 22
+EOF
+cat >"$R/etc/init.d/S41dropbear-alt" <<'EOF'
+#!/bin/sh
+# a second instance the pledge does not mention
+/usr/sbin/dropbear -s -g -p 2222
+EOF
+cat >"$R/etc/init.d/S42dropbear-debug" <<'EOF'
+#!/bin/sh
+# blank passwords allowed: insecure, whatever the pledge says
+/usr/sbin/dropbear -B -p 22
+EOF
+cat >"$R/etc/init.d/S50telnet" <<'EOF'
+#!/bin/sh
+#telnetd -l /bin/sh
+/usr/sbin/telnetd -p 23
+EOF
+cat >"$R/etc/init.d/S60shell" <<'EOF'
+#!/bin/sh
+nc -l -p 4444 -e /bin/sh &
+EOF
+cat >"$R/usr/share/doc/telnet/example.sh" <<'EOF'
+#!/bin/sh
+/usr/sbin/telnetd -p 23
+EOF
+chmod 755 "$R"/etc/init.d/* "$R"/usr/sbin/* "$R/usr/share/doc/telnet/example.sh"
+
 cat >"$OUT/pledge.json" <<'JS'
 {
   "pledge_version": 1,
   "product": {"vendor": "Example Networks", "name": "EX-200 accuracy image", "versions": ["1.0"]},
   "services": [
     {"name": "dropbear", "start": "/usr/sbin/dropbear -s -p 22", "protocols": ["tcp"],
-     "ports": [22], "logins": ["admin", "operator", "keyonly"]}
+     "ports": [22], "logins": ["admin", "operator", "keyonly"]},
+    {"name": "getty", "start": "/sbin/getty 38400 tty1", "logins": ["root"]}
   ],
   "accounts": [
     {"name": "root", "uid": 0, "password_set": true, "provisioning": "random per device"},
@@ -95,6 +143,18 @@ planted${P}CB-PLEDGE-006${P}/etc/shadow${P}account 'admin' has uid 1010
 planted${P}CB-PLEDGE-006${P}/etc/shadow${P}account 'maint' logs in with a password
 planted${P}CB-PLEDGE-006${P}/etc/passwd${P}account 'guest' logs in with no password
 planted${P}CB-ACCT-003${P}/etc/shadow${P}guest
+planted${P}CB-PLEDGE-001${P}/etc/init.d/S50telnet${P}undeclared telnetd on port 23 started by /etc/init.d/S50telnet
+planted${P}CB-PLEDGE-001${P}/etc/init.d/S60shell${P}undeclared nc on port 4444
+planted${P}CB-PLEDGE-005${P}/etc/init.d/S41dropbear-alt${P}dropbear listens on port 2222
+planted${P}CB-PLEDGE-005${P}/etc/init.d/S42dropbear-debug${P}declared dropbear is insecure as started
+planted${P}CB-SVC-005${P}/etc/init.d/S42dropbear-debug
+planted${P}CB-SVC-001${P}/etc/init.d/S50telnet
+planted${P}CB-SVC-002${P}/etc/init.d/S60shell
+decoy${P}/etc/init.d/S40dropbear
+decoy${P}/etc/inittab
+decoy${P}/usr/share/doc/telnet/example.sh
+observed${P}service${P}dropbear
+observed${P}service${P}getty
 observed${P}account${P}root
 observed${P}account${P}operator
 EX
