@@ -26,6 +26,7 @@ printf 'root::19675:0:99999:7:::\ndaemon:*:19675:0:99999:7:::\n' >"$R/etc/shadow
 printf '\x7fELF-not-really\0BusyBox v1.30.1 (2019-01-01 00:00:00 UTC) multi-call binary\0' \
   >"$R/bin/busybox"
 printf 'banner\0SSH-2.0-dropbear_2016.72\0' >"$R/usr/sbin/dropbear"
+cp /bin/true "$R/bin/true"  # one real ELF for the hardening table
 hostile="<img src=x onerror=document.title='pwned'>.cgi"
 echo 'echo hi' >"$R/www/$hostile"
 mksquashfs "$R" "$W/fw.img" -noappend -all-root -no-progress -quiet >/dev/null
@@ -81,6 +82,8 @@ grep -q "$n findings" "$W/out.txt" || fail "the text summary on stdout lacks the
 # --- the HTML in a browser -------------------------------------------------------------------
 html=$W/out/report.html
 grep -q "data-findings=\"$n\"" "$html" || fail "report.html: data-findings is not $n"
+grep -q 'ELF hardening (1 files)' "$html" || fail "report.html: no ELF hardening row for /bin/true"
+grep -q '<span class="mono">true</span>' "$html" || fail "report.html: /bin/true not in the tree"
 grep -q '&lt;img src=x onerror=document.title=&#39;pwned&#39;&gt;.cgi' "$html" ||
   fail "report.html: the hostile file name is not shown escaped"
 if grep -q '<img' "$html"; then fail "report.html: an <img> element from the image"; fi

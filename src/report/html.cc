@@ -435,6 +435,7 @@ std::string AuditHtml(const audit::AuditReport& report, const Inventory& inv,
   for (const audit::Check& c : checks) by_id.emplace(c.id, &c);
   std::set<std::string> hits;
   for (const Finding& f : report.findings) {
+    if (f.severity == Severity::kInfo) continue;  // inventory (a login account), not a flag
     for (const audit::Evidence& e : f.evidence) hits.insert(e.provenance);
   }
   std::string out;
