@@ -17,8 +17,8 @@
 namespace clearbox::audit::internal {
 namespace {
 
-constexpr uint16_t kEmX8664 = 62, kEmAarch64 = 183;
-constexpr uint32_t kShtSymtab = 2, kShtRela = 4, kShtNobits = 8, kShtDynsym = 11;
+constexpr uint16_t kEmX8664 = 62, kEmAarch64 = 183, kEmArm = 40;
+constexpr uint32_t kShtSymtab = 2, kShtRela = 4, kShtNobits = 8, kShtRel = 9, kShtDynsym = 11;
 constexpr uint64_t kShfAlloc = 2, kShfExec = 4;
 constexpr size_t kMaxSections = 4096, kMaxSymbols = 1 << 20, kMaxRelocations = 1 << 20;
 
@@ -28,19 +28,25 @@ struct Section {
   uint64_t flags = 0, addr = 0, offset = 0, size = 0, entsize = 0;
 };
 
-// A little-endian 64-bit ELF (the two machines supported) read without trusting it.
+// An ELF file (32 or 64 bits, either byte order) read without trusting it.
 class Elf {
  public:
   explicit Elf(ByteView data) : data_(data) {}
 
   std::optional<std::string> Read() {
-    if (data_.size() < 64 || data_[4] != 2 || data_[5] != 1)
-      return "not a little-endian 64-bit ELF";
+    if (data_.size() < 64 || (data_[4] != 1 && data_[4] != 2) || (data_[5] != 1 && data_[5] != 2))
+      return "not an ELF file of a known class and byte order";
+    is64_ = data_[4] == 2;
+    be_ = data_[5] == 2;
     machine_ = U16(18);
-    uint64_t shoff = U64(40);
-    uint16_t shentsize = U16(58), shnum = U16(60), shstrndx = U16(62);
+    entry_ = Word(24);
+    uint64_t shoff = is64_ ? U64(40) : U32(32);
+    size_t at = is64_ ? 58 : 46;
+    uint16_t shentsize = U16(at), shnum = U16(at + 2), shstrndx = U16(at + 4);
+    const uint64_t header_size = is64_ ? 64 : 40;
     if (shoff == 0 || shnum == 0) return "no section headers (stripped with sstrip?)";
-    if (shentsize < 64 || shnum > kMaxSections || !FitsIn(data_, shoff, uint64_t{shnum} * shentsize))
+    if (shentsize < header_size || shnum > kMaxSections ||
+        !FitsIn(data_, shoff, uint64_t{shnum} * shentsize))
       return fmt::format("section header table at {:#x} ({} entries) ends past the file", shoff,
                          shnum);
     for (uint16_t i = 0; i < shnum; ++i) {
@@ -48,12 +54,21 @@ class Elf {
       Section s;
       s.name = std::to_string(U32(p));  // the offset until names are read
       s.type = U32(p + 4);
-      s.flags = U64(p + 8);
-      s.addr = U64(p + 16);
-      s.offset = U64(p + 24);
-      s.size = U64(p + 32);
-      s.link = U32(p + 40);
-      s.entsize = U64(p + 56);
+      if (is64_) {
+        s.flags = U64(p + 8);
+        s.addr = U64(p + 16);
+        s.offset = U64(p + 24);
+        s.size = U64(p + 32);
+        s.link = U32(p + 40);
+        s.entsize = U64(p + 56);
+      } else {
+        s.flags = U32(p + 8);
+        s.addr = U32(p + 12);
+        s.offset = U32(p + 16);
+        s.size = U32(p + 20);
+        s.link = U32(p + 24);
+        s.entsize = U32(p + 36);
+      }
       if (s.type != kShtNobits && !FitsIn(data_, s.offset, s.size)) s.size = 0;  // unusable
       sections_.push_back(std::move(s));
     }
@@ -63,6 +78,14 @@ class Elf {
   }
 
   uint16_t machine() const { return machine_; }
+  uint64_t entry() const { return entry_; }
+  bool big_endian() const { return be_; }
+  // A 32-bit word at `addr` in any allocated section (ARM literal pools).
+  std::optional<uint32_t> Word32At(uint64_t addr) const {
+    std::optional<uint64_t> off = FileOffset(addr);
+    if (!off || !FitsIn(data_, *off, 4)) return std::nullopt;
+    return U32(*off);
+  }
   const std::vector<Section>& sections() const { return sections_; }
   const Section* Find(std::string_view name) const {
     for (const Section& s : sections_)
@@ -110,10 +133,12 @@ class Elf {
     for (const Section& s : sections_) {
       if (s.type != type || s.link >= sections_.size()) continue;
       ByteView table = Bytes(s), strings = Bytes(sections_[s.link]);
-      for (uint64_t p = 0; p + 24 <= table.size() && p / 24 < kMaxSymbols; p += 24) {
-        std::string name = CString(strings, LoadLE32(&table[p]));
-        uint8_t kind = table[p + 4] & 0xf;
-        uint64_t value = LoadLE64(&table[p + 8]);
+      const uint64_t size = is64_ ? 24 : 16;
+      for (uint64_t p = 0; p + size <= table.size() && p / size < kMaxSymbols; p += size) {
+        uint64_t at = s.offset + p;
+        std::string name = CString(strings, U32(at));
+        uint8_t kind = data_[at + (is64_ ? 4 : 12)] & 0xf;
+        uint64_t value = is64_ ? U64(at + 8) : U32(at + 4);
         if (by_index) by_index->push_back(name);
         if (functions_only && kind != 2) continue;
         if (value != 0 && !name.empty()) out.emplace_back(value, std::move(name));
@@ -127,11 +152,13 @@ class Elf {
     Symbols(kShtDynsym, false, unused, &dynsym);
     std::map<uint64_t, std::string> slots;
     for (const Section& s : sections_) {
-      if (s.type != kShtRela) continue;
+      if (s.type != kShtRela && s.type != kShtRel) continue;
       ByteView table = Bytes(s);
-      for (uint64_t p = 0; p + 24 <= table.size() && p / 24 < kMaxRelocations; p += 24) {
-        uint64_t where = LoadLE64(&table[p]);
-        uint64_t sym = LoadLE64(&table[p + 8]) >> 32;
+      const uint64_t size = (is64_ ? 16 : 8) + (s.type == kShtRela ? (is64_ ? 8 : 4) : 0);
+      for (uint64_t p = 0; p + size <= table.size() && p / size < kMaxRelocations; p += size) {
+        uint64_t at = s.offset + p;
+        uint64_t where = Word(at);
+        uint64_t sym = is64_ ? U64(at + 8) >> 32 : U32(at + 4) >> 8;
         if (sym != 0 && sym < dynsym.size() && !dynsym[sym].empty()) slots[where] = dynsym[sym];
       }
     }
@@ -139,11 +166,14 @@ class Elf {
   }
 
  private:
-  uint16_t U16(uint64_t o) const { return LoadLE16(&data_[o]); }
-  uint32_t U32(uint64_t o) const { return LoadLE32(&data_[o]); }
-  uint64_t U64(uint64_t o) const { return LoadLE64(&data_[o]); }
+  uint16_t U16(uint64_t o) const { return be_ ? LoadBE16(&data_[o]) : LoadLE16(&data_[o]); }
+  uint32_t U32(uint64_t o) const { return be_ ? LoadBE32(&data_[o]) : LoadLE32(&data_[o]); }
+  uint64_t U64(uint64_t o) const { return be_ ? LoadBE64(&data_[o]) : LoadLE64(&data_[o]); }
+  uint64_t Word(uint64_t o) const { return is64_ ? U64(o) : U32(o); }
   ByteView data_;
+  bool is64_ = false, be_ = false;
   uint16_t machine_ = 0;
+  uint64_t entry_ = 0;
   std::vector<Section> sections_;
 };
 
@@ -176,6 +206,7 @@ struct Arch {
   cs_arch arch;
   cs_mode mode;
   unsigned insn_size_max;
+  unsigned step;  // bytes to skip past an undecodable instruction
   // Normalised register of an operand's register (sub-registers to the full one).
   unsigned (*normalise)(unsigned reg);
   unsigned arg0, arg1, ret;
@@ -199,13 +230,24 @@ unsigned NormaliseArm64(unsigned r) {
   return r;
 }
 
-const Arch* ArchFor(uint16_t machine) {
-  static const Arch kX86{CS_ARCH_X86, CS_MODE_64, 15, NormaliseX86, X86_REG_RDI, X86_REG_RSI,
+unsigned Same(unsigned r) { return r; }
+
+// 32-bit ARM: the code's instruction set from the entry point's low bit (Thumb-2 for Debian's
+// armhf, ARM for older toolchains).
+const Arch* ArchFor(uint16_t machine, uint64_t entry) {
+  static const Arch kArm{CS_ARCH_ARM, CS_MODE_ARM, 4, 4, Same, ARM_REG_R0, ARM_REG_R1, ARM_REG_R0,
+                         {ARM_REG_R0, ARM_REG_R1, ARM_REG_R2, ARM_REG_R3, ARM_REG_R12, ARM_REG_LR}};
+  static const Arch kThumb{CS_ARCH_ARM, CS_MODE_THUMB, 4, 2, Same, ARM_REG_R0, ARM_REG_R1,
+                           ARM_REG_R0,
+                           {ARM_REG_R0, ARM_REG_R1, ARM_REG_R2, ARM_REG_R3, ARM_REG_R12,
+                            ARM_REG_LR}};
+  if (machine == kEmArm) return (entry & 1) ? &kThumb : &kArm;
+  static const Arch kX86{CS_ARCH_X86, CS_MODE_64, 15, 1, NormaliseX86, X86_REG_RDI, X86_REG_RSI,
                          X86_REG_RAX,
                          {X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RSI, X86_REG_RDI,
                           X86_REG_R8, X86_REG_R9, X86_REG_R10, X86_REG_R11}};
   static const Arch kArm64 = [] {
-    Arch a{CS_ARCH_ARM64, CS_MODE_ARM, 4, NormaliseArm64, ARM64_REG_X0, ARM64_REG_X1,
+    Arch a{CS_ARCH_ARM64, CS_MODE_ARM, 4, 4, NormaliseArm64, ARM64_REG_X0, ARM64_REG_X1,
            ARM64_REG_X0, {}};
     for (unsigned r = ARM64_REG_X0; r <= ARM64_REG_X0 + 18; ++r) a.caller_saved.push_back(r);
     return a;
@@ -267,6 +309,10 @@ class Analyser {
     for (const Section& s : elf_.sections()) {
       if (s.name != ".plt" && s.name != ".plt.sec" && s.name != ".plt.got") continue;
       ByteView b = elf_.Bytes(s);
+      if (arch_.arch == CS_ARCH_ARM) {
+        ArmPltStubs(s, b, slots);
+        continue;
+      }
       cs_insn* insn = cs_malloc(h_);
       const uint8_t* p = b.data();
       size_t n = b.size();
@@ -299,6 +345,25 @@ class Analyser {
         }
       }
       cs_free(insn, 1);
+    }
+  }
+
+  // ARM PLT stubs as GNU ld writes them (ARM code whatever the callers are): add ip, pc,
+  // #A; add ip, ip, #B; ldr pc, [ip, #C]! -- the slot is stub + 8 + A + B + C.
+  void ArmPltStubs(const Section& s, ByteView b, const std::map<uint64_t, std::string>& slots) {
+    auto rotated = [](uint32_t w) {
+      uint32_t imm = w & 0xff, rot = 2 * ((w >> 8) & 0xf);
+      return rot == 0 ? imm : (imm >> rot) | (imm << (32 - rot));
+    };
+    for (uint64_t at = 0; at + 12 <= b.size(); at += 4) {
+      uint32_t w0 = LoadLE32(&b[at]), w1 = LoadLE32(&b[at + 4]), w2 = LoadLE32(&b[at + 8]);
+      if ((w0 & 0x0ffff000) != 0x028fc000 || (w1 & 0x0ffff000) != 0x028cc000 ||
+          (w2 & 0x0ffff000) != 0x05bcf000)
+        continue;
+      uint64_t stub = s.addr + at;
+      uint64_t slot = (stub + 8 + rotated(w0) + rotated(w1) + (w2 & 0xfff)) & 0xffffffff;
+      auto it = slots.find(slot);
+      if (it != slots.end()) stubs_[stub] = it->second;
     }
   }
 
@@ -340,13 +405,13 @@ class Analyser {
         }
         if (!cs_disasm_iter(h_, &p, &n, &addr, insn)) {
           // Data or an unknown encoding: skip one instruction slot and forget what we knew.
-          size_t step = arch_.arch == CS_ARCH_ARM64 ? 4 : 1;
+          size_t step = arch_.step;
           step = std::min(step, n);
           p += step;
           n -= step;
           addr += step;
           decoded_bytes += step;
-          ++undecodable;
+          undecodable += step;
           regs.clear();
           continue;
         }
@@ -365,9 +430,12 @@ class Analyser {
         Track(insn, regs);
         if (scan.hits.size() >= kMagicMaxHits) break;
       }
-      if (undecodable > 0)
-        scan.notes.push_back(fmt::format("{} undecodable byte run(s) in {} ({:#x}, {} bytes)",
-                                         undecodable, s.name, s.addr, s.size));
+      // Literal pools and padding between functions do not decode; a section that mostly
+      // does not is worth a note (wrong instruction set, packed or encrypted code).
+      if (undecodable > 64 && undecodable > s.size / 4)
+        scan.notes.push_back(fmt::format("{} of the {} bytes of {} at {:#x} do not decode as {} "
+                                         "code",
+                                         undecodable, s.size, s.name, s.addr, scan.machine));
     }
     cs_free(insn, 1);
   }
@@ -392,6 +460,7 @@ class Analyser {
       }
       return e;
     }
+    if (arch_.arch == CS_ARCH_ARM) return ArmEffect(insn);
     const cs_arm64& a = insn->detail->arm64;
     switch (insn->id) {
       case ARM64_INS_BL:
@@ -424,6 +493,54 @@ class Analyser {
     return e;
   }
 
+  Effect ArmEffect(const cs_insn* insn) const {
+    Effect e;
+    const cs_arm& a = insn->detail->arm;
+    auto imm_target = [&] {
+      if (a.op_count >= 1 && a.operands[a.op_count - 1].type == ARM_OP_IMM)
+        e.target = static_cast<uint32_t>(a.operands[a.op_count - 1].imm);
+    };
+    bool unconditional = a.cc == ARM_CC_AL || a.cc == ARM_CC_INVALID;
+    switch (insn->id) {
+      case ARM_INS_BL:
+      case ARM_INS_BLX:
+        e.kind = Effect::kCall;
+        imm_target();
+        return e;
+      case ARM_INS_B:
+        if (unconditional) {
+          e.kind = Effect::kJump;
+        } else if (a.cc == ARM_CC_EQ || a.cc == ARM_CC_NE) {
+          e.kind = Effect::kCondJump;
+          e.taken_is_zero = a.cc == ARM_CC_EQ;
+        } else {
+          return e;
+        }
+        imm_target();
+        return e;
+      case ARM_INS_CBZ:
+      case ARM_INS_CBNZ:
+        e.kind = Effect::kCondJump;
+        e.taken_is_zero = insn->id == ARM_INS_CBZ;
+        e.tests_ret = a.op_count == 2 && a.operands[0].type == ARM_OP_REG &&
+                      a.operands[0].reg == ARM_REG_R0;
+        imm_target();
+        return e;
+      case ARM_INS_BX:
+        if (unconditional && a.op_count == 1 && a.operands[0].reg == ARM_REG_LR)
+          e.kind = Effect::kReturn;
+        return e;
+      case ARM_INS_POP:
+      case ARM_INS_LDM:
+        for (uint8_t i = 0; i < a.op_count; ++i)
+          if (unconditional && a.operands[i].type == ARM_OP_REG && a.operands[i].reg == ARM_REG_PC)
+            e.kind = Effect::kReturn;
+        return e;
+      default:
+        return e;
+    }
+  }
+
   // The import a call or jump reaches (through a PLT stub or a GOT slot), or "".
   std::string CalleeOf(const Effect& e) const {
     if (e.target != 0) {
@@ -454,6 +571,9 @@ class Analyser {
       else if (insn->id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
                x.operands[1].type == X86_OP_REG && x.operands[0].size == 8)
         copy = {{arch_.normalise(x.operands[0].reg), arch_.normalise(x.operands[1].reg)}};
+    } else if (arch_.arch == CS_ARCH_ARM) {
+      TrackArm(insn, regs);
+      return;
     } else {
       const cs_arm64& a = insn->detail->arm64;
       if (insn->id == ARM64_INS_ADRP && a.op_count == 2)
@@ -477,6 +597,49 @@ class Analyser {
       auto it = regs.find(copy->second);
       if (it != regs.end()) regs[copy->first] = it->second;
     }
+  }
+
+  // ARM and Thumb: literal-pool loads (ldr rX, [pc, #d]), their PIC fix-up (add rX, pc),
+  // movw/movt pairs and register copies; any other register written is forgotten.
+  void TrackArm(const cs_insn* insn, Registers& regs) const {
+    const cs_arm& a = insn->detail->arm;
+    const uint64_t pc = insn->address + (arch_.mode == CS_MODE_THUMB ? 4 : 8);
+    auto known = [&](unsigned r) -> std::optional<uint64_t> {
+      auto it = regs.find(r);
+      return it == regs.end() ? std::nullopt : std::optional(it->second);
+    };
+    std::optional<std::pair<unsigned, uint64_t>> set;
+    bool conditional = a.cc != ARM_CC_AL && a.cc != ARM_CC_INVALID;
+    if (a.op_count >= 2 && a.operands[0].type == ARM_OP_REG && !conditional) {
+      unsigned rd = a.operands[0].reg;
+      const cs_arm_op& o1 = a.operands[1];
+      if (insn->id == ARM_INS_LDR && a.op_count == 2 && o1.type == ARM_OP_MEM &&
+          o1.mem.base == ARM_REG_PC && o1.mem.index == ARM_REG_INVALID) {
+        int64_t disp = o1.subtracted ? -int64_t{o1.mem.disp} : o1.mem.disp;
+        if (auto w = elf_.Word32At((pc & ~uint64_t{3}) + disp)) set = {{rd, *w}};
+      } else if (insn->id == ARM_INS_ADD && a.op_count == 2 && o1.type == ARM_OP_REG &&
+                 o1.reg == ARM_REG_PC) {
+        if (auto v = known(rd)) set = {{rd, (*v + pc) & 0xffffffff}};
+      } else if (insn->id == ARM_INS_ADD && a.op_count == 3 && o1.type == ARM_OP_REG &&
+                 a.operands[2].type == ARM_OP_REG &&
+                 (o1.reg == ARM_REG_PC || a.operands[2].reg == ARM_REG_PC)) {
+        unsigned other = o1.reg == ARM_REG_PC ? a.operands[2].reg : o1.reg;
+        if (auto v = known(other)) set = {{rd, (*v + pc) & 0xffffffff}};
+      } else if (insn->id == ARM_INS_MOVW && o1.type == ARM_OP_IMM) {
+        set = {{rd, static_cast<uint32_t>(o1.imm) & 0xffff}};
+      } else if (insn->id == ARM_INS_MOVT && o1.type == ARM_OP_IMM) {
+        if (auto v = known(rd)) set = {{rd, (*v & 0xffff) | (uint64_t(o1.imm & 0xffff) << 16)}};
+      } else if (insn->id == ARM_INS_MOV && a.op_count == 2 && o1.type == ARM_OP_REG) {
+        if (auto v = known(o1.reg)) set = {{rd, *v}};
+      }
+    }
+    for (uint8_t i = 0; i < a.op_count; ++i) {
+      if (a.operands[i].type == ARM_OP_REG && (a.operands[i].access & CS_AC_WRITE))
+        regs.erase(a.operands[i].reg);
+    }
+    for (uint8_t i = 0; i < insn->detail->regs_write_count; ++i)
+      regs.erase(insn->detail->regs_write[i]);
+    if (set) regs[set->first] = set->second;
   }
 
   // After a comparison call: the test of its result, then the equal path.
@@ -522,6 +685,12 @@ class Analyser {
           x.operands[1].type == X86_OP_IMM)
         return arch_.normalise(x.operands[0].reg) == arch_.ret && x.operands[1].imm == 0;
       return false;
+    }
+    if (arch_.arch == CS_ARCH_ARM) {
+      const cs_arm& a = insn->detail->arm;
+      return insn->id == ARM_INS_CMP && a.op_count == 2 && a.operands[0].type == ARM_OP_REG &&
+             a.operands[0].reg == ARM_REG_R0 && a.operands[1].type == ARM_OP_IMM &&
+             a.operands[1].imm == 0;
     }
     const cs_arm64& a = insn->detail->arm64;
     return (insn->id == ARM64_INS_CMP || insn->id == ARM64_INS_TST) && a.op_count == 2 &&
@@ -644,14 +813,17 @@ MagicScan ScanForMagicPasswords(ByteView bytes) {
     scan.notes.push_back(*error + ": not analysed for magic passwords");
     return scan;
   }
-  const Arch* arch = ArchFor(elf.machine());
+  const Arch* arch = ArchFor(elf.machine(), elf.entry());
   if (arch == nullptr) {
     scan.machine = std::to_string(elf.machine());
     scan.notes.push_back(fmt::format("machine {} is not disassembled for magic passwords",
                                      elf.machine()));
     return scan;
   }
-  scan.machine = arch->arch == CS_ARCH_X86 ? "x86-64" : "AArch64";
+  scan.machine = arch->arch == CS_ARCH_X86     ? "x86-64"
+                 : arch->arch == CS_ARCH_ARM64 ? "AArch64"
+                 : arch->mode == CS_MODE_THUMB ? "ARM (Thumb)"
+                                               : "ARM";
   Disassembler d(arch->arch, arch->mode);
   if (!d.ok) {
     scan.notes.push_back("Capstone could not open a disassembler for " + scan.machine);

@@ -7,8 +7,9 @@
 //   for (const MagicHit& h : scan.hits) ...     // what the heuristic saw, for a disassembler
 //   for (const std::string& n : scan.notes) ...  // why a part of the file was not analysed
 //
-// Supported: x86-64 and AArch64 ELF executables and shared objects with section headers,
-// imports resolved through .plt/.plt.sec stubs and GOT relocations. Other machines, files
+// Supported: x86-64, AArch64 and 32-bit ARM (ARM or Thumb-2 code, from the entry point's low
+// bit) ELF executables and shared objects with section headers, imports resolved through
+// .plt/.plt.sec stubs and GOT relocations (RELA or REL). Other machines (MIPS), files
 // without section headers and undecodable code give a note, never a crash. Bounded by
 // kMagic* below; allocates in proportion to the file. Thread-safe: no shared state.
 #pragma once
@@ -29,7 +30,7 @@ inline constexpr size_t kMagicMaxHits = 32;                 // per binary
 inline constexpr double kMagicSecondsPerBinary = 5.0;
 
 struct MagicHit {
-  uint64_t function = 0;       // address of the enclosing function symbol (0: unknown)
+  uint64_t function = 0;  // the enclosing function symbol's value (0: unknown; bit 0 = Thumb)
   std::string function_name;   // its name when the binary has one
   uint64_t compare_address = 0;  // the call to the comparison
   uint64_t compare_offset = 0;   // its file offset
@@ -41,7 +42,7 @@ struct MagicHit {
 };
 
 struct MagicScan {
-  std::string machine;  // "x86-64", "AArch64", or the machine number that is not supported
+  std::string machine;  // "x86-64", "AArch64", "ARM", "ARM (Thumb)", or the e_machine number
   std::vector<MagicHit> hits;
   std::vector<std::string> notes;
 };
