@@ -17,7 +17,12 @@
 namespace clearbox::audit::internal {
 namespace {
 
-constexpr uint16_t kEmX8664 = 62, kEmAarch64 = 183, kEmArm = 40;
+constexpr uint16_t kEmX8664 = 62, kEmAarch64 = 183, kEmArm = 40, kEmMips = 8;
+constexpr uint32_t kShtDynamic = 6;
+constexpr uint64_t kDtPltgot = 3, kDtMipsLocalGotno = 0x7000000a, kDtMipsSymtabno = 0x70000011,
+                   kDtMipsGotsym = 0x70000013;
+// A register that holds the content of a global GOT slot (an import), not an address.
+constexpr uint64_t kGotSlotTag = uint64_t{1} << 63;
 constexpr uint32_t kShtSymtab = 2, kShtRela = 4, kShtNobits = 8, kShtRel = 9, kShtDynsym = 11;
 constexpr uint64_t kShfAlloc = 2, kShfExec = 4;
 constexpr size_t kMaxSections = 4096, kMaxSymbols = 1 << 20, kMaxRelocations = 1 << 20;
@@ -162,8 +167,31 @@ class Elf {
         if (sym != 0 && sym < dynsym.size() && !dynsym[sym].empty()) slots[where] = dynsym[sym];
       }
     }
+    MipsGlobalGot(dynsym, slots);
     return slots;
   }
+  // MIPS: the global part of the GOT holds .dynsym[gotsym..symtabno) in order after the
+  // local entries; code loads imports from it through gp (= GOT + 0x7ff0).
+  void MipsGlobalGot(const std::vector<std::string>& dynsym, std::map<uint64_t, std::string>& slots) const {
+    if (machine_ != kEmMips) return;
+    uint64_t got = 0, local = 0, symtabno = 0, gotsym = 0;
+    for (const Section& s : sections_) {
+      if (s.type != kShtDynamic) continue;
+      const uint64_t size = is64_ ? 16 : 8;
+      for (uint64_t p = 0; p + size <= s.size && p / size < 4096; p += size) {
+        uint64_t tag = Word(s.offset + p), value = Word(s.offset + p + size / 2);
+        if (tag == kDtPltgot) got = value;
+        if (tag == kDtMipsLocalGotno) local = value;
+        if (tag == kDtMipsSymtabno) symtabno = value;
+        if (tag == kDtMipsGotsym) gotsym = value;
+      }
+    }
+    mips_gp_ = got + 0x7ff0;
+    const uint64_t word = is64_ ? 8 : 4;
+    for (uint64_t i = gotsym; i < symtabno && i < dynsym.size() && i - gotsym < kMaxSymbols; ++i)
+      slots[got + word * (local + i - gotsym)] = dynsym[i];
+  }
+  uint64_t mips_gp() const { return mips_gp_; }
 
  private:
   uint16_t U16(uint64_t o) const { return be_ ? LoadBE16(&data_[o]) : LoadLE16(&data_[o]); }
@@ -174,6 +202,7 @@ class Elf {
   bool is64_ = false, be_ = false;
   uint16_t machine_ = 0;
   uint64_t entry_ = 0;
+  mutable uint64_t mips_gp_ = 0;
   std::vector<Section> sections_;
 };
 
@@ -211,6 +240,7 @@ struct Arch {
   unsigned (*normalise)(unsigned reg);
   unsigned arg0, arg1, ret;
   std::vector<unsigned> caller_saved;
+  bool delay_slot = false;  // MIPS: the instruction after a branch runs before it
 };
 
 unsigned NormaliseX86(unsigned r) {
@@ -234,7 +264,7 @@ unsigned Same(unsigned r) { return r; }
 
 // 32-bit ARM: the code's instruction set from the entry point's low bit (Thumb-2 for Debian's
 // armhf, ARM for older toolchains).
-const Arch* ArchFor(uint16_t machine, uint64_t entry) {
+const Arch* ArchFor(uint16_t machine, uint64_t entry, bool big_endian) {
   static const Arch kArm{CS_ARCH_ARM, CS_MODE_ARM, 4, 4, Same, ARM_REG_R0, ARM_REG_R1, ARM_REG_R0,
                          {ARM_REG_R0, ARM_REG_R1, ARM_REG_R2, ARM_REG_R3, ARM_REG_R12, ARM_REG_LR}};
   static const Arch kThumb{CS_ARCH_ARM, CS_MODE_THUMB, 4, 2, Same, ARM_REG_R0, ARM_REG_R1,
@@ -242,6 +272,17 @@ const Arch* ArchFor(uint16_t machine, uint64_t entry) {
                            {ARM_REG_R0, ARM_REG_R1, ARM_REG_R2, ARM_REG_R3, ARM_REG_R12,
                             ARM_REG_LR}};
   if (machine == kEmArm) return (entry & 1) ? &kThumb : &kArm;
+  static const auto mips = [](cs_mode endian) {
+    Arch a{CS_ARCH_MIPS, cs_mode(CS_MODE_MIPS32 | endian), 4, 4, Same, MIPS_REG_A0, MIPS_REG_A1,
+           MIPS_REG_V0, {MIPS_REG_AT, MIPS_REG_V0, MIPS_REG_V1, MIPS_REG_A0, MIPS_REG_A1,
+                         MIPS_REG_A2, MIPS_REG_A3, MIPS_REG_T0, MIPS_REG_T1, MIPS_REG_T2,
+                         MIPS_REG_T3, MIPS_REG_T4, MIPS_REG_T5, MIPS_REG_T6, MIPS_REG_T7,
+                         MIPS_REG_T8, MIPS_REG_T9, MIPS_REG_RA}};
+    a.delay_slot = true;
+    return a;
+  };
+  static const Arch kMipsBe = mips(CS_MODE_BIG_ENDIAN), kMipsLe = mips(CS_MODE_LITTLE_ENDIAN);
+  if (machine == kEmMips) return big_endian ? &kMipsBe : &kMipsLe;
   static const Arch kX86{CS_ARCH_X86, CS_MODE_64, 15, 1, NormaliseX86, X86_REG_RDI, X86_REG_RSI,
                          X86_REG_RAX,
                          {X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RSI, X86_REG_RDI,
@@ -297,6 +338,7 @@ struct Effect {
   uint64_t slot = 0;        // GOT slot of an indirect call/jump through memory (x86)
   bool taken_is_zero = false;  // conditional jump on "result == 0" (else "!= 0")
   bool tests_ret = false;      // the conditional jump itself tests the return register
+  unsigned reg = 0;            // the register of an indirect call or jump (MIPS jalr t9)
 };
 
 class Analyser {
@@ -308,6 +350,7 @@ class Analyser {
     slots_ = slots;
     for (const Section& s : elf_.sections()) {
       if (s.name != ".plt" && s.name != ".plt.sec" && s.name != ".plt.got") continue;
+      if (arch_.arch == CS_ARCH_MIPS) continue;  // MIPS calls load imports from the GOT
       ByteView b = elf_.Bytes(s);
       if (arch_.arch == CS_ARCH_ARM) {
         ArmPltStubs(s, b, slots);
@@ -416,12 +459,14 @@ class Analyser {
           continue;
         }
         decoded_bytes += insn->size;
-        Effect e = EffectOf(insn);
+        Effect e = Resolve(EffectOf(insn), regs);
         if (e.kind == Effect::kCall) {
+          Registers at_call = regs;
+          uint64_t after = DelaySlot(insn, at_call);
           std::string callee = CalleeOf(e);
           if (kCompares.count(callee) && comparisons < kMagicMaxComparisons) {
             ++comparisons;
-            FollowComparison(insn->address, insn->address + insn->size, callee, regs, scan);
+            FollowComparison(insn->address, after, callee, at_call, scan);
           }
           for (unsigned r : arch_.caller_saved) regs.erase(r);
           continue;
@@ -461,6 +506,7 @@ class Analyser {
       return e;
     }
     if (arch_.arch == CS_ARCH_ARM) return ArmEffect(insn);
+    if (arch_.arch == CS_ARCH_MIPS) return MipsEffect(insn);
     const cs_arm64& a = insn->detail->arm64;
     switch (insn->id) {
       case ARM64_INS_BL:
@@ -491,6 +537,80 @@ class Analyser {
         break;
     }
     return e;
+  }
+
+  Effect MipsEffect(const cs_insn* insn) const {
+    Effect e;
+    const cs_mips& m = insn->detail->mips;
+    auto last_imm = [&] {
+      if (m.op_count >= 1 && m.operands[m.op_count - 1].type == MIPS_OP_IMM)
+        e.target = static_cast<uint32_t>(m.operands[m.op_count - 1].imm);
+    };
+    auto is_ret = [&](unsigned r) { return r == MIPS_REG_V0; };
+    switch (insn->id) {
+      case MIPS_INS_JAL:
+      case MIPS_INS_BAL:
+        e.kind = Effect::kCall;
+        last_imm();
+        break;
+      case MIPS_INS_JALR:
+        e.kind = Effect::kCall;
+        if (m.op_count >= 1 && m.operands[m.op_count - 1].type == MIPS_OP_REG)
+          e.reg = m.operands[m.op_count - 1].reg;
+        break;
+      case MIPS_INS_JR:
+        if (m.op_count == 1 && m.operands[0].reg == MIPS_REG_RA) {
+          e.kind = Effect::kReturn;
+        } else if (m.op_count == 1) {
+          e.kind = Effect::kJump;  // a tail call through t9
+          e.reg = m.operands[0].reg;
+        }
+        break;
+      case MIPS_INS_J:
+      case MIPS_INS_B:
+        e.kind = Effect::kJump;
+        last_imm();
+        break;
+      case MIPS_INS_BEQZ:
+      case MIPS_INS_BNEZ:
+        e.kind = Effect::kCondJump;
+        e.taken_is_zero = insn->id == MIPS_INS_BEQZ;
+        e.tests_ret = m.op_count == 2 && is_ret(m.operands[0].reg);
+        last_imm();
+        break;
+      case MIPS_INS_BEQ:
+      case MIPS_INS_BNE:
+        if (m.op_count == 3 && m.operands[0].type == MIPS_OP_REG &&
+            m.operands[1].type == MIPS_OP_REG) {
+          e.kind = Effect::kCondJump;
+          e.taken_is_zero = insn->id == MIPS_INS_BEQ;
+          e.tests_ret = (is_ret(m.operands[0].reg) && m.operands[1].reg == MIPS_REG_ZERO) ||
+                        (is_ret(m.operands[1].reg) && m.operands[0].reg == MIPS_REG_ZERO);
+          last_imm();
+        }
+        break;
+      default:
+        break;
+    }
+    return e;
+  }
+
+  // The GOT slot an indirect call's register was loaded from (MIPS), or the effect as is.
+  Effect Resolve(Effect e, const Registers& regs) const {
+    if (e.reg != 0) {
+      auto it = regs.find(e.reg);
+      if (it != regs.end() && (it->second & kGotSlotTag)) e.slot = it->second & ~kGotSlotTag;
+    }
+    return e;
+  }
+
+  // MIPS runs the instruction after a branch or call first (its delay slot): its effect on
+  // the registers is applied before the branch is judged. Returns the instruction after it.
+  uint64_t DelaySlot(const cs_insn* branch, Registers& regs) {
+    uint64_t next = branch->address + branch->size;
+    if (!arch_.delay_slot) return next;
+    if (const cs_insn* slot = code_.At(next)) Track(slot, regs);
+    return next + 4;
   }
 
   Effect ArmEffect(const cs_insn* insn) const {
@@ -574,6 +694,9 @@ class Analyser {
     } else if (arch_.arch == CS_ARCH_ARM) {
       TrackArm(insn, regs);
       return;
+    } else if (arch_.arch == CS_ARCH_MIPS) {
+      TrackMips(insn, regs);
+      return;
     } else {
       const cs_arm64& a = insn->detail->arm64;
       if (insn->id == ARM64_INS_ADRP && a.op_count == 2)
@@ -642,6 +765,46 @@ class Analyser {
     if (set) regs[set->first] = set->second;
   }
 
+  // MIPS: gp is the GOT + 0x7ff0 throughout (one GOT per object); lw from it gives a local
+  // entry's content (a page address) or marks an import; lui/addiu/move build addresses.
+  // The first operand of any other instruction is forgotten (conservative for stores).
+  void TrackMips(const cs_insn* insn, Registers& regs) const {
+    const cs_mips& m = insn->detail->mips;
+    if (m.op_count == 0 || m.operands[0].type != MIPS_OP_REG) return;
+    unsigned rd = m.operands[0].reg;
+    if (rd == MIPS_REG_GP || rd == MIPS_REG_ZERO) return;
+    auto known = [&](unsigned r) -> std::optional<uint64_t> {
+      if (r == MIPS_REG_GP && elf_.mips_gp() != 0) return elf_.mips_gp();
+      auto it = regs.find(r);
+      if (it == regs.end() || (it->second & kGotSlotTag)) return std::nullopt;
+      return it->second;
+    };
+    std::optional<uint64_t> value;
+    if (insn->id == MIPS_INS_LUI && m.op_count == 2 && m.operands[1].type == MIPS_OP_IMM) {
+      value = (static_cast<uint64_t>(m.operands[1].imm) & 0xffff) << 16;
+    } else if (insn->id == MIPS_INS_ADDIU && m.op_count == 3 && m.operands[1].type == MIPS_OP_REG &&
+               m.operands[2].type == MIPS_OP_IMM) {
+      if (auto v = known(m.operands[1].reg))
+        value = (*v + static_cast<uint64_t>(static_cast<int16_t>(m.operands[2].imm))) & 0xffffffff;
+    } else if (insn->id == MIPS_INS_MOVE && m.op_count == 2 && m.operands[1].type == MIPS_OP_REG) {
+      auto it = regs.find(m.operands[1].reg);
+      if (it != regs.end()) value = it->second;
+    } else if (insn->id == MIPS_INS_LW && m.op_count == 2 && m.operands[1].type == MIPS_OP_MEM &&
+               m.operands[1].mem.base == MIPS_REG_GP && elf_.mips_gp() != 0) {
+      uint64_t slot = (elf_.mips_gp() + m.operands[1].mem.disp) & 0xffffffff;
+      if (slots_.count(slot)) {
+        value = slot | kGotSlotTag;
+      } else {
+        value = elf_.Word32At(slot);
+      }
+    }
+    if (value) {
+      regs[rd] = *value;
+    } else {
+      regs.erase(rd);
+    }
+  }
+
   // After a comparison call: the test of its result, then the equal path.
   void FollowComparison(uint64_t call, uint64_t next, const std::string& callee,
                         const Registers& regs, MagicScan& scan) {
@@ -660,7 +823,8 @@ class Analyser {
       if (insn == nullptr) return;
       Effect e = EffectOf(insn);
       if (e.kind == Effect::kCondJump && (e.tests_ret || compared) && e.target != 0) {
-        uint64_t fall = insn->address + insn->size;
+        Registers ignored;
+        uint64_t fall = DelaySlot(insn, ignored);
         uint64_t equal = e.taken_is_zero ? e.target : fall;
         Registers after = regs;
         for (unsigned r : arch_.caller_saved) after.erase(r);
@@ -699,6 +863,11 @@ class Analyser {
   }
 
   bool WritesReturn(const cs_insn* insn) const {
+    if (arch_.arch == CS_ARCH_MIPS) {
+      const cs_mips& m = insn->detail->mips;
+      return m.op_count > 0 && m.operands[0].type == MIPS_OP_REG &&
+             m.operands[0].reg == MIPS_REG_V0;
+    }
     cs_regs read, written;
     uint8_t nread = 0, nwritten = 0;
     if (cs_regs_access(h_, insn, read, &nread, written, &nwritten) != CS_ERR_OK) return true;
@@ -720,8 +889,9 @@ class Analyser {
       while (budget-- > 0 && seen.insert(at).second) {
         const cs_insn* insn = code_.At(at);
         if (insn == nullptr) break;
-        Effect e = EffectOf(insn);
+        Effect e = Resolve(EffectOf(insn), state);
         uint64_t next = insn->address + insn->size;
+        if (e.kind != Effect::kNone && e.kind != Effect::kReturn) next = DelaySlot(insn, state);
         if (e.kind == Effect::kCall || e.kind == Effect::kJump) {
           std::string target = CalleeOf(e);
           if (kShellCalls.count(target)) {
@@ -813,7 +983,7 @@ MagicScan ScanForMagicPasswords(ByteView bytes) {
     scan.notes.push_back(*error + ": not analysed for magic passwords");
     return scan;
   }
-  const Arch* arch = ArchFor(elf.machine(), elf.entry());
+  const Arch* arch = ArchFor(elf.machine(), elf.entry(), elf.big_endian());
   if (arch == nullptr) {
     scan.machine = std::to_string(elf.machine());
     scan.notes.push_back(fmt::format("machine {} is not disassembled for magic passwords",
@@ -822,6 +992,7 @@ MagicScan ScanForMagicPasswords(ByteView bytes) {
   }
   scan.machine = arch->arch == CS_ARCH_X86     ? "x86-64"
                  : arch->arch == CS_ARCH_ARM64 ? "AArch64"
+                 : arch->arch == CS_ARCH_MIPS  ? (elf.big_endian() ? "MIPS" : "MIPS (little-endian)")
                  : arch->mode == CS_MODE_THUMB ? "ARM (Thumb)"
                                                : "ARM";
   Disassembler d(arch->arch, arch->mode);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Accuracy image for the magic-password check (CB-MAGIC-001): router-style daemons built at
-# -O2 (magic.samples.sh) with a back door in two forms, for x86-64, AArch64 and ARM (Thumb-2):
+# -O2 (magic.samples.sh) with a back door in two forms, for x86-64, AArch64, ARM (Thumb-2) and
+# MIPS of both byte orders:
 #   shell   TCP daemon, strcmp(line, "vndr-maint-5d3a-r00t-access-88") == 0 -> dup2, execl("/bin/sh")
 #   telnet  UDP daemon, strcmp(word, "HELODBG-...") == 0 -> system("telnetd -l /bin/sh -p 2323")
 # and decoys that must not be flagged: strcmp(argv[1], "--help") -> printf, strcmp(cmd,
 # "reboot") -> system("reboot"), a shell after comparing with a stored (not constant)
-# password, system("/bin/sh /etc/mgmt.start") guarded by no comparison; the decoy daemon for
-# MIPS of both byte orders too (not disassembled yet: a note each, no finding).
+# password, system("/bin/sh /etc/mgmt.start") guarded by no comparison; the decoy daemon is
+# built for every architecture too.
 #   magic.sh OUTDIR   -> OUTDIR/rootfs, OUTDIR/expected.tsv (see tests/audit_accuracy_test.sh)
 set -euo pipefail
 OUT=$1
@@ -24,8 +25,11 @@ cp "$SAMPLES/aarch64/decoy" "$R/usr/sbin/cmdd-arm64"
 cp "$SAMPLES/armhf/shell" "$R/opt/arm/sbin/debugd"
 cp "$SAMPLES/armhf/telnet" "$R/opt/arm/sbin/mgmtd"
 cp "$SAMPLES/armhf/decoy" "$R/opt/arm/sbin/cmdd"
-cp "$SAMPLES/mips/decoy" "$R/opt/mips/sbin/cmdd"
-cp "$SAMPLES/mipsel/decoy" "$R/opt/mipsel/sbin/cmdd"
+for arch in mips mipsel; do
+  cp "$SAMPLES/$arch/shell" "$R/opt/$arch/sbin/debugd"
+  cp "$SAMPLES/$arch/telnet" "$R/opt/$arch/sbin/mgmtd"
+  cp "$SAMPLES/$arch/decoy" "$R/opt/$arch/sbin/cmdd"
+done
 
 P=$'\t'
 cat >"$OUT/expected.tsv" <<EX
@@ -35,6 +39,10 @@ planted${P}CB-MAGIC-001${P}/usr/sbin/debugd-arm64${P}vndr-maint-5d3a-r00t-access
 planted${P}CB-MAGIC-001${P}/usr/sbin/mgmtd-arm64${P}HELODBG-7f3a9c21-e04b-support
 planted${P}CB-MAGIC-001${P}/opt/arm/sbin/debugd${P}vndr-maint-5d3a-r00t-access-88
 planted${P}CB-MAGIC-001${P}/opt/arm/sbin/mgmtd${P}HELODBG-7f3a9c21-e04b-support
+planted${P}CB-MAGIC-001${P}/opt/mips/sbin/debugd${P}vndr-maint-5d3a-r00t-access-88
+planted${P}CB-MAGIC-001${P}/opt/mips/sbin/mgmtd${P}HELODBG-7f3a9c21-e04b-support
+planted${P}CB-MAGIC-001${P}/opt/mipsel/sbin/debugd${P}vndr-maint-5d3a-r00t-access-88
+planted${P}CB-MAGIC-001${P}/opt/mipsel/sbin/mgmtd${P}HELODBG-7f3a9c21-e04b-support
 decoy${P}/usr/sbin/cmdd
 decoy${P}/usr/sbin/cmdd-arm64
 decoy${P}/opt/arm/sbin/cmdd
