@@ -305,7 +305,14 @@ class Code {
  public:
   Code(const Elf& elf, const Arch& arch, csh h) : elf_(elf), arch_(arch), h_(h) {}
 
-  // The instruction at `addr`, or nullptr when it is outside the code or undecodable.
+  // Forgets the decoded instructions (pointers from At are then invalid): called between
+  // comparisons, so that memory stays bounded by one comparison's walk.
+  void Forget() {
+    if (cache_.size() > 4096) cache_.clear();
+  }
+
+  // The instruction at `addr`, or nullptr when it is outside the code or undecodable. The
+  // pointer stays valid until Forget.
   const cs_insn* At(uint64_t addr) {
     auto it = cache_.find(addr);
     if (it != cache_.end()) return it->second.get();
@@ -320,7 +327,6 @@ class Code {
       if (cs_disasm(h_, p, n, addr, 1, &insn) != 1) insn = nullptr;
       break;
     }
-    if (cache_.size() > 1 << 16) cache_.clear();
     return (cache_[addr] = std::unique_ptr<cs_insn, InsnDeleter>(insn)).get();
   }
 
@@ -422,6 +428,7 @@ class Analyser {
     const auto start = std::chrono::steady_clock::now();
     uint64_t decoded_bytes = 0;
     size_t comparisons = 0;
+    uint64_t instructions = 0;
     cs_insn* insn = cs_malloc(h_);
     for (const Section& s : elf_.sections()) {
       if (!(s.flags & kShfExec) || s.name.rfind(".plt", 0) == 0) continue;
@@ -438,7 +445,7 @@ class Analyser {
           cs_free(insn, 1);
           return;
         }
-        if ((decoded_bytes & 0xffff) == 0 &&
+        if ((++instructions & 0xfff) == 0 &&
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
                 kMagicSecondsPerBinary) {
           scan.notes.push_back(fmt::format("time budget of {}s spent: analysis stopped at {:#x}",
@@ -808,6 +815,7 @@ class Analyser {
   // After a comparison call: the test of its result, then the equal path.
   void FollowComparison(uint64_t call, uint64_t next, const std::string& callee,
                         const Registers& regs, MagicScan& scan) {
+    code_.Forget();
     std::optional<std::string> c0, c1;
     if (auto it = regs.find(arch_.arg0); it != regs.end()) c0 = elf_.ConstantString(it->second);
     if (auto it = regs.find(arch_.arg1); it != regs.end()) c1 = elf_.ConstantString(it->second);
