@@ -168,7 +168,8 @@ validate_sarif "$W/again/report.sarif"
 grep -q "data-findings=\"0\" data-suppressed=\"$n\"" "$W/again/report.html" ||
   fail "report.html of the baseline run: counts"
 # A new finding (the vulnerability database was not given before) is not in the baseline.
-"$CLEARBOX" audit "$W/fw.img" --format sarif -o "$W/novuln.sarif" >/dev/null 2>&1 || true
+rc=0; "$CLEARBOX" audit "$W/fw.img" --format sarif -o "$W/novuln.sarif" >/dev/null 2>&1 || rc=$?
+[[ $rc -le 1 ]] || fail "audit --format sarif exited $rc"
 validate_sarif "$W/novuln.sarif"
 rc=0
 "$CLEARBOX" audit "$W/fw.img" --vulndb "$W/vulns.db" --baseline "$W/novuln.sarif" --format json \
@@ -176,6 +177,18 @@ rc=0
 [[ $rc -eq 1 ]] || fail "new findings beyond the baseline exited $rc, not 1"
 [[ $(json_get "$W/new.json" '",".join(f["check_id"] for f in d["findings"])') == \
   "CB-VULN-001,CB-VULN-001" ]] || fail "only the two new CVE findings should be reported"
+
+# --- --pledge: the example pledge, item by item -----------------------------------------------------
+rc=0
+"$CLEARBOX" audit "$W/fw.img" --pledge "$CLEARBOX_SOURCE/docs/examples/pledge.json" --format all \
+  -o "$W/pledged" >/dev/null 2>"$W/pledged.err" || rc=$?
+[[ $rc -le 1 ]] || { cat "$W/pledged.err" >&2; fail "audit --pledge exited $rc"; }
+validate_sarif "$W/pledged/report.sarif"
+items=$(json_get "$W/pledged/report.json" 'len(d["pledge"])')
+[[ $items -gt 0 ]] || fail "--pledge: no pledge items in report.json"
+grep -q "$items declared items" "$W/pledged/report.html" || fail "report.html: pledge items"
+grep -q 'Pledge <span class="mono">' "$W/pledged/report.html" || fail "report.html: pledge verdict"
+if grep -q 'No pledge given' "$W/pledged/report.html"; then fail "report.html: pledge ignored"; fi
 
 # --- bad inputs: exit 2, the file named -----------------------------------------------------------
 echo '{"not": "a pledge"' >"$W/bad-pledge.json"
