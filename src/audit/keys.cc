@@ -53,42 +53,68 @@ struct CertPlace {
   std::string provenance, path;
 };
 
-// What the key scanner saw (concurrently, from the unpacker's threads).
+// What the key scanners saw (concurrently, from the unpacker's threads).
+struct KeyState {
+  std::mutex mu;
+  std::set<std::pair<std::string, uint64_t>> seen;
+  std::vector<KeyPlace> keys;
+  std::vector<CertPlace> certs;
+  std::vector<std::pair<std::string, std::string>> problems;
+};
+
+// CB-KEY-001, -002 and -005 read the same scan: the first scanner made for an audit (its
+// AuditOptions) scans, the others share its state, so each file is scanned once.
+std::shared_ptr<KeyState> SharedKeyState(const AuditOptions& options, bool& scans) {
+  static std::mutex mu;
+  static std::map<const AuditOptions*, std::weak_ptr<KeyState>> live;
+  std::lock_guard lock(mu);
+  for (auto it = live.begin(); it != live.end();) {
+    it = it->second.expired() ? live.erase(it) : std::next(it);
+  }
+  if (auto state = live[&options].lock()) {
+    scans = false;
+    return state;
+  }
+  auto state = std::make_shared<KeyState>();
+  live[&options] = state;
+  scans = true;
+  return state;
+}
+
 class KeyScanner : public ContentScanner {
  public:
   // Reports the keys of CB-KEY-002 (in a binary) or of CB-KEY-001 (in key files only).
-  explicit KeyScanner(bool binaries) : binaries_(binaries) {}
+  KeyScanner(const AuditOptions& options, bool binaries)
+      : state_(SharedKeyState(options, scans_)), binaries_(binaries) {}
   void OnContent(const FileRecord& file, uint64_t offset, ByteView bytes) override {
+    if (!scans_) return;
     KeyScanOptions options;
     options.whole_file = offset == 0 && WholeFileKind(file.kind) && bytes.size() == file.node.size;
     options.embedded_der = file.kind == FileKind::kElf || file.kind == FileKind::kData;
     KeyScan scan = ScanKeyMaterial(bytes, options);
     if (scan.keys.empty() && scan.certificates.empty() && scan.problems.empty()) return;
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(state_->mu);
     for (ParsedKey& k : scan.keys) {
       uint64_t at = offset + k.offset;
-      if (!seen_.insert({file.node.provenance, at}).second) continue;  // window overlap
+      if (!state_->seen.insert({file.node.provenance, at}).second) continue;  // window overlap
       bool in_binary = BinaryKind(file.kind) && !(k.offset == 0 && k.length == bytes.size());
-      keys_.push_back({std::move(k), file.node.provenance, file.node.path, at, in_binary});
+      state_->keys.push_back({std::move(k), file.node.provenance, file.node.path, at, in_binary});
     }
     for (ParsedCertificate& c : scan.certificates) {
       if (!KeyFileKind(file.kind) && file.kind != FileKind::kConfig) continue;
-      if (!seen_.insert({file.node.provenance, offset + c.offset}).second) continue;
-      certs_.push_back({std::move(c), file.node.provenance, file.node.path});
+      if (!state_->seen.insert({file.node.provenance, offset + c.offset}).second) continue;
+      state_->certs.push_back({std::move(c), file.node.provenance, file.node.path});
     }
     // Garbage that only looks like a key is worth a note in a key file, not in a program
     // that prints "-----BEGIN " itself.
     if (KeyFileKind(file.kind)) {
-      for (std::string& p : scan.problems) problems_.push_back({file.node.provenance, std::move(p)});
+      for (std::string& p : scan.problems) state_->problems.push_back({file.node.provenance, std::move(p)});
     }
   }
   void Finish(AuditContext& ctx, std::vector<Finding>& out) override;
 
-  std::mutex mu_;
-  std::set<std::pair<std::string, uint64_t>> seen_;
-  std::vector<KeyPlace> keys_;
-  std::vector<CertPlace> certs_;
-  std::vector<std::pair<std::string, std::string>> problems_;
+  bool scans_;  // before state_: SharedKeyState sets it
+  std::shared_ptr<KeyState> state_;
   bool binaries_;
 };
 
@@ -109,16 +135,16 @@ std::string PurposeGuess(const KeyPlace& p) {
 }
 
 void KeyScanner::Finish(AuditContext& ctx, std::vector<Finding>& out) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(state_->mu);
   if (!binaries_) {
-    for (auto& [where, what] : problems_) ctx.Note(where, what);
+    for (auto& [where, what] : state_->problems) ctx.Note(where, what);
   }
-  std::sort(keys_.begin(), keys_.end(), [](const KeyPlace& a, const KeyPlace& b) {
+  std::sort(state_->keys.begin(), state_->keys.end(), [](const KeyPlace& a, const KeyPlace& b) {
     return std::tie(a.provenance, a.offset) < std::tie(b.provenance, b.offset);
   });
   // One finding per private key, listing every place it is in.
   std::map<std::string, std::vector<const KeyPlace*>> by_key;
-  for (const KeyPlace& p : keys_) {
+  for (const KeyPlace& p : state_->keys) {
     if (p.key.is_private) by_key[p.key.fingerprint].push_back(&p);
   }
   for (const auto& [fingerprint, places] : by_key) {
@@ -242,13 +268,13 @@ void BadCertificates(AuditContext& ctx, const std::vector<CertPlace>& certs,
 // Finish reports certificates only.
 class CertificateScanner : public KeyScanner {
  public:
-  CertificateScanner() : KeyScanner(false) {}
+  explicit CertificateScanner(const AuditOptions& options) : KeyScanner(options, false) {}
   void Finish(AuditContext& ctx, std::vector<Finding>& out) override {
-    std::lock_guard lock(mu_);
-    std::sort(certs_.begin(), certs_.end(), [](const CertPlace& a, const CertPlace& b) {
+    std::lock_guard lock(state_->mu);
+    std::sort(state_->certs.begin(), state_->certs.end(), [](const CertPlace& a, const CertPlace& b) {
       return std::tie(a.provenance, a.cert.offset) < std::tie(b.provenance, b.cert.offset);
     });
-    BadCertificates(ctx, certs_, out);
+    BadCertificates(ctx, state_->certs, out);
   }
 };
 
@@ -505,8 +531,8 @@ void ScriptPasswords(AuditContext& ctx, std::vector<Finding>& out) {
 
 void AddKeyChecks(std::vector<Check>& checks) {
   auto key_scanner = [](bool binaries) {
-    return [binaries](const AuditOptions&) -> std::unique_ptr<ContentScanner> {
-      return std::make_unique<KeyScanner>(binaries);
+    return [binaries](const AuditOptions& options) -> std::unique_ptr<ContentScanner> {
+      return std::make_unique<KeyScanner>(options, binaries);
     };
   };
   checks.push_back(
@@ -548,8 +574,8 @@ void AddKeyChecks(std::vector<Check>& checks) {
        "Issue a per-device certificate at provisioning from the operator's CA, RSA >= 2048 or "
        "ECDSA, signed with SHA-256 or better.",
        "4.2.3.2.2", Severity::kMedium, {},
-       [](const AuditOptions&) -> std::unique_ptr<ContentScanner> {
-         return std::make_unique<CertificateScanner>();
+       [](const AuditOptions& options) -> std::unique_ptr<ContentScanner> {
+         return std::make_unique<CertificateScanner>(options);
        }});
   checks.push_back(
       {"CB-KEY-006", "password set by a script",
