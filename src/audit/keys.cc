@@ -527,6 +527,61 @@ void ScriptPasswords(AuditContext& ctx, std::vector<Finding>& out) {
   }
 }
 
+// ---- Wi-Fi keys ----
+
+// The value of `key=value` or UCI `option key 'value'`, unquoted; nullopt when the line sets
+// another key.
+std::optional<std::string_view> Setting(std::string_view line, std::string_view key, bool uci) {
+  if (uci) {
+    if (!line.starts_with("option ")) return std::nullopt;
+    line = Trim(line.substr(7));
+    if (!line.starts_with(key) || line.size() == key.size() ||
+        (line[key.size()] != ' ' && line[key.size()] != '\t')) {
+      return std::nullopt;
+    }
+    line = Trim(line.substr(key.size()));
+  } else {
+    if (!line.starts_with(key) || line.size() <= key.size() || line[key.size()] != '=') {
+      return std::nullopt;
+    }
+    line = Trim(line.substr(key.size() + 1));
+  }
+  if (line.size() >= 2 && (line.front() == '"' || line.front() == '\'') && line.back() == line.front()) {
+    line = line.substr(1, line.size() - 2);
+  }
+  return line;
+}
+
+void WifiKeys(AuditContext& ctx, std::vector<Finding>& out) {
+  for (const FileRecord& f : ctx.inv.files) {
+    std::string_view base = BaseName(f.node.path);
+    bool supplicant = base.find("wpa_supplicant") != std::string_view::npos;
+    bool hostapd = base.find("hostapd") != std::string_view::npos;
+    bool uci = f.node.path == "/etc/config/wireless";
+    if (f.text.empty() || DocumentationPath(f.node.path) || (!supplicant && !hostapd && !uci)) {
+      continue;
+    }
+    ForEachLine(f.text, [&](const Line& l) {
+      std::string_view line = Trim(l.text);
+      if (line.empty() || line.front() == '#') return;
+      std::optional<std::string_view> secret =
+          uci ? Setting(line, "key", true)
+              : Setting(line, supplicant ? "psk" : "wpa_passphrase", false);
+      if (!secret && hostapd) secret = Setting(line, "wpa_psk", false);
+      // UCI "key" is also a WEP key index (1-4) or empty with encryption none.
+      if (!secret || Placeholder(*secret) || secret->size() < 8) return;
+      std::string shown(line);
+      size_t at = shown.find(*secret);
+      if (at != std::string::npos) shown.replace(at, secret->size(), std::string(secret->substr(0, 1)) + "…");
+      out.push_back({"CB-KEY-007", Severity::kMedium,
+                     fmt::format("{} holds a Wi-Fi pre-shared key ({} characters): every device "
+                                 "joins or serves the same network with it",
+                                 f.node.path, secret->size()),
+                     {{f.node.provenance, f.node.path, l.offset, Shorten(shown)}}});
+    });
+  }
+}
+
 }  // namespace
 
 void AddKeyChecks(std::vector<Check>& checks) {
@@ -583,6 +638,13 @@ void AddKeyChecks(std::vector<Check>& checks) {
        "published password.",
        "Have the operator set passwords at first use; never ship them in scripts.",
        "4.2.3.4.2.3", Severity::kHigh, ScriptPasswords, {}});
+  checks.push_back(
+      {"CB-KEY-007", "Wi-Fi pre-shared key in the image",
+       "A WPA passphrase in wpa_supplicant.conf, hostapd.conf or /etc/config/wireless is the "
+       "same on every device: whoever reads the firmware joins (or impersonates) the network.",
+       "Set the Wi-Fi key per device at provisioning (printed on the label or set by the "
+       "operator); ship the interface unconfigured or with a unique key.",
+       "4.2.3.4.2.3", Severity::kMedium, WifiKeys, {}});
 }
 
 }  // namespace clearbox::audit::internal

@@ -280,5 +280,22 @@ TEST(KeyChecks, ScriptPasswordsWithDecoys) {
   EXPECT_THAT(f[1].message, HasSubstr("'support'"));
 }
 
+TEST(KeyChecks, WifiKeysWithDecoys) {
+  inventory::Inventory inv;
+  inv.files.push_back(TextFile("/etc/wpa_supplicant.conf",
+                               "network={\n  psk=\"Shared-Secret-1\"\n  # psk=\"commented1\"\n}\n"
+                               "network={\n  psk=\"$PSK\"\n}\n",
+                               inventory::FileKind::kConfig));
+  inv.files.push_back(TextFile("/etc/config/wireless",
+                               "config wifi-iface\n\toption key '2'\n\toption ssid 'x'\n",
+                               inventory::FileKind::kConfig));
+  inv.files.push_back(TextFile("/usr/share/doc/wpa/wpa_supplicant.conf", "psk=\"example-key-1\"\n",
+                               inventory::FileKind::kConfig));
+  std::vector<Finding> f = RunOnly(inv, "CB-KEY-007");
+  ASSERT_THAT(f, SizeIs(1));
+  EXPECT_EQ(f[0].evidence[0].offset, 10u);
+  EXPECT_THAT(f[0].evidence[0].excerpt, ::testing::Not(HasSubstr("Shared-Secret")));
+}
+
 }  // namespace
 }  // namespace clearbox::audit

@@ -96,6 +96,30 @@ cat >"$R/usr/share/doc/setup/example.sh" <<'S'
 echo "root:changeme-please" | chpasswd
 S
 
+# Wi-Fi keys: wpa_supplicant, OpenWrt UCI; decoys: an empty psk, a variable, a WEP key index.
+mkdir -p "$R/etc/config" "$R/etc/wpa"
+cat >"$R/etc/wpa/wpa_supplicant.conf" <<'W'
+network={
+    ssid="factory"
+    psk="Factory-WiFi-2023"
+    # psk="old-commented-out"
+}
+network={
+    ssid="other"
+    psk=""
+}
+W
+cat >"$R/etc/config/wireless" <<'W'
+config wifi-iface 'default_radio0'
+	option ssid 'Vendor-AP'
+	option encryption 'psk2'
+	option key 'vendor-shared-key'
+config wifi-iface 'wep'
+	option key '1'
+W
+cat >"$R/etc/hostapd.conf" <<'W'
+wpa_passphrase=$WIFI_PASS
+W
 printf 'path /opt/test/allowed_key\n' >"$OUT/allow.txt"
 printf -- '--allow\n%s\n' "$OUT/allow.txt" >"$OUT/args"
 
@@ -116,6 +140,9 @@ planted${P}CB-KEY-004${P}/root/.rhosts
 planted${P}CB-KEY-005${P}/etc/ssl/old.crt${P}expired
 planted${P}CB-KEY-006${P}/etc/init.d/S99setup${P}'root'
 planted${P}CB-KEY-006${P}/etc/init.d/S99setup${P}'admin'
+planted${P}CB-KEY-007${P}/etc/wpa/wpa_supplicant.conf${P}17 characters
+planted${P}CB-KEY-007${P}/etc/config/wireless
+decoy${P}/etc/hostapd.conf
 decoy${P}/etc/ssl/key.pem
 decoy${P}/etc/ssl/cert.pem
 decoy${P}/opt/test/allowed_key
