@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "audit/pledge_internal.h"
+#include "audit/pledge_apply.h"
 #include "clearbox/audit/check.h"
 #include "clearbox/audit/pledge.h"
 

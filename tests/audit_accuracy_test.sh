@@ -18,7 +18,11 @@ command -v mksquashfs >/dev/null || fail "mksquashfs not found (scripts/install-
 
 areas=("$@")
 if [[ ${#areas[@]} -eq 0 ]]; then
-  for s in "$HERE"/images/audit/*.sh; do areas+=("$(basename "$s" .sh)"); done
+  # AREA.sh is an area; AREA.part.sh is a helper of one (sourced or run by AREA.sh).
+  for s in "$HERE"/images/audit/*.sh; do
+    a=$(basename "$s" .sh)
+    [[ $a == *.* ]] || areas+=("$a")
+  done
 fi
 
 counts=$W/counts.tsv
@@ -61,12 +65,12 @@ for line in open(sys.argv[1]):
     area, check, e, found, fp = line.split("\t")
     for i, v in enumerate((e, found, fp)):
         rows[check][i] += int(v)
-print(f"{'CHECK':<12} {'PLANTED':>7} {'FOUND':>5} {'FALSE+':>6} {'RECALL':>6} {'PRECISION':>9}")
+print(f"{'CHECK':<13} {'PLANTED':>7} {'FOUND':>5} {'FALSE+':>6} {'RECALL':>6} {'PRECISION':>9}")
 for check in sorted(rows):
     e, found, fp = rows[check]
     recall = f"{found / e:.2f}" if e else "-"
     precision = f"{found / (found + fp):.2f}" if found + fp else "-"
-    print(f"{check:<12} {e:>7} {found:>5} {fp:>6} {recall:>6} {precision:>9}")
+    print(f"{check:<13} {e:>7} {found:>5} {fp:>6} {recall:>6} {precision:>9}")
 PY
 [[ ${#failed[@]} -eq 0 ]] || fail "accuracy: ${failed[*]}"
 echo "PASS: audit accuracy (${#areas[@]} areas)"

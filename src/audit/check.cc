@@ -7,7 +7,7 @@
 
 #include "families.h"
 #include "clearbox/core/digest.h"
-#include "pledge_internal.h"
+#include "pledge_apply.h"
 
 namespace clearbox::audit {
 
@@ -134,7 +134,7 @@ AuditReport RunChecks(const inventory::Inventory& inv, const AuditOptions& optio
     if (checks[i]->run) checks[i]->run(ctx, findings);
     report.checks_run.push_back(checks[i]->id);
   }
-  if (options.pledge != nullptr) internal::ApplyPledge(*options.pledge, report);
+  if (options.pledge != nullptr) internal::ApplyPledge(*options.pledge, options.allow, report);
   for (Finding& f : report.findings) findings.push_back(std::move(f));
   report.findings.clear();
   for (Finding& f : findings) {

@@ -16,6 +16,6 @@ void AddYaraChecks(std::vector<Check>& checks);       // CB-YARA  yara.cc
 void AddEndpointChecks(std::vector<Check>& checks);   // CB-NET   endpoints.cc
 void AddMagicChecks(std::vector<Check>& checks);      // CB-MAGIC magic.cc
 void AddVulnChecks(std::vector<Check>& checks);       // CB-VULN  vuln.cc
-// CB-PLEDGE (pledge.cc): no `run` of their own; ApplyPledge (pledge_internal.h) reports them.
+// CB-PLEDGE (pledge.cc): no `run` of their own; ApplyPledge (pledge_apply.h) reports them.
 void AddPledgeChecks(std::vector<Check>& checks);
 }  // namespace clearbox::audit::internal

@@ -12,7 +12,6 @@
 
 #include "families.h"
 #include "pledge_apply.h"
-#include "pledge_internal.h"
 
 namespace clearbox::audit::internal {
 namespace {

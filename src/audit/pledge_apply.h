@@ -1,5 +1,5 @@
-// Reconciling the pledge with the observations, with the user's allow list (pledge.cc).
-// pledge_internal.h's ApplyPledge(pledge, report) is this with an empty allow list.
+// Reconciling the pledge with the observations (pledge.cc), called by RunAudit (check.cc)
+// after every other check.
 #pragma once
 
 #include <string>
@@ -17,6 +17,8 @@ namespace clearbox::audit::internal {
 // the allow list accepts (its check id and path, or an allowed endpoint) is not judged.
 // With an unembedded MUD profile, endpoints are not judged and a note says so.
 void ApplyPledge(const Pledge& pledge, const AllowList& allow, AuditReport& report);
+// The same with an empty allow list.
+void ApplyPledge(const Pledge& pledge, AuditReport& report);
 
 // Matching rules, exposed for tests.
 // An observed host name or address against a declared destination (name, "*.domain",

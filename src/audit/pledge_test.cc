@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/pledge_apply.h"
-#include "audit/pledge_internal.h"
 #include "clearbox/audit/check.h"
 #include "clearbox/core/file.h"
 

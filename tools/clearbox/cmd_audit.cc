@@ -47,9 +47,9 @@ struct AuditFlags {
 };
 
 void ListChecks() {
-  fmt::print("{:<12} {:<9} {:<12} {}\n", "ID", "SEVERITY", "TS 33.117", "TITLE");
+  fmt::print("{:<13} {:<9} {:<12} {}\n", "ID", "SEVERITY", "TS 33.117", "TITLE");
   for (const audit::Check& c : audit::AllChecks()) {
-    fmt::print("{:<12} {:<9} {:<12} {}\n", c.id, audit::SeverityName(c.severity),
+    fmt::print("{:<13} {:<9} {:<12} {}\n", c.id, audit::SeverityName(c.severity),
                c.ts33117_clause.empty() ? "-" : c.ts33117_clause, c.title);
   }
 }
