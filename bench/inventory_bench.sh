@@ -48,23 +48,7 @@ trap 'rm -rf "$W"' EXIT
 SBOM=(sbom "$IMAGE" -o "$W/sbom.json")
 "$CLEARBOX" --help | grep -q "^  sbom " || SBOM=(inventory --json "$IMAGE" -o "$W/sbom.json")
 
-# measure NAME CMD...: RUNS timed runs; prints "NAME median_wall max_rss_kib".
-measure() {
-  local name=$1
-  shift
-  local walls=() rss=0
-  for ((r = 0; r < RUNS; r++)); do
-    rm -rf "$W/out"
-    /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/stderr" ||
-      die "$name failed: $(tail -3 "$W/stderr")"
-    read -r wall kib <"$W/time"
-    walls+=("$wall")
-    ((kib > rss)) && rss=$kib
-  done
-  local median
-  median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$name $median $rss"
-}
+source "$ROOT/bench/measure.sh"
 
 log "timing on $(du -h "$IMAGE" | cut -f1) $(basename "$IMAGE"), $RUNS runs each"
 unpack=$(measure unpack "$CLEARBOX" unpack "$IMAGE" -o "$W/out")
