@@ -5,9 +5,11 @@
 #   2. unpacks it (manifest with provenance of every file),
 #   3. inventories it: components and versions, ELF hardening, keys, known vulnerabilities
 #      (against the test advisory set in tests/data/advisories), and writes its CycloneDX SBOM,
-#   4. records the release (image, manifest and SBOM digests) in a transparency log served on
-#      loopback, with a witness cosigning every checkpoint,
-#   5. verifies the release's inclusion proof against the log's key, as a device would.
+#   4. audits it against the example vendor pledge (docs/examples/pledge.json): every way in
+#      the pledge does not declare, as text and as HTML, SARIF, JSON and CycloneDX in out/audit,
+#   5. records the release (image, manifest, SBOM and audit report digests) in a transparency
+#      log served on loopback, with a witness cosigning every checkpoint,
+#   6. verifies the release's inclusion proof against the log's key, as a device would.
 # Everything it writes goes under ./clearbox-data (the log, keys) and ./out (the unpacked tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,17 @@ grep -v '^x86-64 ' out/inventory.txt | head -n 30
 echo "== clearbox sbom $IMAGE -o out/sbom.cdx.json (CycloneDX 1.6, with the vulnerabilities)"
 "$CB" sbom "$IMAGE" --vulndb out/advisories.db -o out/sbom.cdx.json
 
+echo "== clearbox audit $IMAGE --pledge docs/examples/pledge.json --format all -o out/audit"
+# Exit 1 means findings at or above --fail-on: expected here (the sample has planted back doors).
+rc=0
+"$CB" audit "$IMAGE" --pledge docs/examples/pledge.json --vulndb out/advisories.db \
+  --format all -o out/audit --fail-on critical || rc=$?
+[[ $rc -le 1 ]] || exit "$rc"
+"$CB" audit "$IMAGE" --pledge docs/examples/pledge.json --vulndb out/advisories.db \
+  --fail-on critical >out/audit/report.txt || true
+grep -E '^(critical|high) ' out/audit/report.txt | cut -c1-160
+echo "reports: out/audit/report.html (open in a browser), report.sarif, report.json, sbom.cdx.json"
+
 echo "== a transparency log with a witness in clearbox-data/"
 DATA=clearbox-data
 rm -rf "$DATA" && mkdir -p "$DATA/keys"
@@ -59,13 +72,14 @@ pids+=($!)
 for _ in $(seq 50); do curl -sf http://127.0.0.1:7380/checkpoint >/dev/null && break; sleep 0.1; done
 
 echo "== logging the release statement"
-python3 - "$IMAGE" out/unpacked/manifest.json out/sbom.cdx.json >"$DATA/release.json" <<'PY'
+python3 - "$IMAGE" out/unpacked/manifest.json out/sbom.cdx.json out/audit/report.sarif \
+  >"$DATA/release.json" <<'PY'
 import hashlib, json, sys
-image, manifest, sbom = sys.argv[1], sys.argv[2], sys.argv[3]
+image, manifest, sbom, audit = sys.argv[1:5]
 digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
 print(json.dumps({"image": image.rsplit("/", 1)[-1], "image_sha256": digest(image),
                   "manifest_sha256": digest(manifest), "sbom_sha256": digest(sbom),
-                  "version": "demo-1"}, sort_keys=True))
+                  "audit_sarif_sha256": digest(audit), "version": "demo-1"}, sort_keys=True))
 PY
 mkdir -p "$DATA/proofs"
 "$CB" log add http://127.0.0.1:7380 "$DATA/release.json" --submitter-key "$DATA/keys/vendor.key" \

@@ -1,6 +1,6 @@
 // Hard-coded endpoints (CB-NET-*): host names, addresses and URLs written into scripts,
-// configuration and programs. Every endpoint is an observation for the pledge (its outbound
-// endpoints) and an info finding; a command line that sends local data to one is a finding
+// configuration and programs. Every endpoint is an info finding, and an observation for the
+// pledge (its outbound endpoints) unless a program only prints it in a message; a command line that sends local data to one is a finding
 // of its own. The extractor lives in endpoints_extract.cc.
 #include <fmt/format.h>
 
@@ -107,13 +107,15 @@ struct Sighting {
   std::string host;
   std::vector<Evidence> evidence;
   size_t count = 0;
+  bool outbound = false;  // seen at least once where the box may connect to it (not prose)
 };
 
 void AddSighting(std::map<std::string, Sighting>& by_host, const std::string& host,
-                 Evidence e) {
+                 Evidence e, bool outbound = true) {
   Sighting& s = by_host[host];
   s.host = host;
   ++s.count;
+  s.outbound = s.outbound || outbound;
   if (s.evidence.size() < kEvidencePerEndpoint) s.evidence.push_back(std::move(e));
 }
 
@@ -121,11 +123,19 @@ bool Counts(const AuditContext& ctx, const std::string& host) {
   return !IsSpecialHost(host) && !ctx.options.allow.AllowsEndpoint(host);
 }
 
-// The info findings and observations of one file's endpoints.
+// The info findings of one file's endpoints, and observations (for the pledge) of those the
+// box may connect to.
 void Report(AuditContext& ctx, const std::map<std::string, Sighting>& by_host,
             std::string_view where_kind, std::vector<Finding>& out) {
   for (const auto& [host, s] : by_host) {
     const Evidence& first = s.evidence.front();
+    out.push_back({"CB-NET-001", Severity::kInfo,
+                   fmt::format("{} {} has the hard-coded endpoint {}{}{}", where_kind, first.path,
+                               host,
+                               s.count > 1 ? fmt::format(" ({} times)", s.count) : std::string(),
+                               s.outbound ? "" : " (in a message text)"),
+                   s.evidence});
+    if (!s.outbound) continue;
     Observation o;
     o.kind = ObservationKind::kEndpoint;
     o.name = host;
@@ -133,11 +143,6 @@ void Report(AuditContext& ctx, const std::map<std::string, Sighting>& by_host,
     o.evidence = first;
     o.check_id = "CB-NET-001";
     ctx.Observe(std::move(o));
-    out.push_back({"CB-NET-001", Severity::kInfo,
-                   fmt::format("{} {} has the hard-coded endpoint {}{}", where_kind, first.path,
-                               host,
-                               s.count > 1 ? fmt::format(" ({} times)", s.count) : std::string()),
-                   s.evidence});
   }
 }
 
@@ -292,6 +297,7 @@ class BinaryEndpointScanner final : public ContentScanner {
     if (file.kind != FileKind::kElf || IsDocumentation(file.node.path)) return;
     std::vector<std::pair<uint64_t, EndpointHit>> found;  // string offset in the file, hit
     std::vector<std::string> excerpts;
+    std::vector<bool> prose;
     size_t i = 0;
     while (i < bytes.size()) {
       if (!Printable(bytes[i])) {
@@ -305,6 +311,7 @@ class BinaryEndpointScanner final : public ContentScanner {
       for (EndpointHit& h : ExtractEndpoints(s, ExtractMode::kBinaryString)) {
         if (IsSpecialHost(h.host)) continue;
         excerpts.push_back(Excerpt(s, h.offset));
+        prose.push_back(IsProseString(s));
         found.emplace_back(offset + start, std::move(h));
       }
     }
@@ -316,7 +323,7 @@ class BinaryEndpointScanner final : public ContentScanner {
       const auto& [at, h] = found[k];
       // Overlapping windows see a string twice: same offset, same host.
       if (!fh.seen.insert({at + h.offset, h.host}).second) continue;
-      fh.hits.push_back({h.host, at, excerpts[k]});
+      fh.hits.push_back({h.host, at, excerpts[k], prose[k]});
     }
   }
 
@@ -329,7 +336,7 @@ class BinaryEndpointScanner final : public ContentScanner {
                 [](const Hit& a, const Hit& b) { return a.offset < b.offset; });
       for (const Hit& h : hits) {
         if (!Counts(ctx, h.host)) continue;
-        AddSighting(by_host, h.host, {provenance, fh.path, h.offset, h.excerpt});
+        AddSighting(by_host, h.host, {provenance, fh.path, h.offset, h.excerpt}, !h.prose);
       }
       Report(ctx, by_host, "program", out);
     }
@@ -341,6 +348,7 @@ class BinaryEndpointScanner final : public ContentScanner {
     std::string host;
     uint64_t offset;  // of the string holding it
     std::string excerpt;
+    bool prose = false;  // IsProseString of the string holding it
   };
   struct FileHits {
     std::string path;

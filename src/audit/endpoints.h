@@ -21,7 +21,9 @@ enum class ExtractMode {
   // common top-level domain.
   kText,
   // One printable string of a binary: the same shapes, stricter (host names lower-case,
-  // with a common top-level domain, never a file name such as libfoo.so.1).
+  // with a common top-level domain, never a file name such as libfoo.so.1; no bare
+  // "label.cc" country-code pair such as ASN.1's "value.ir"; no four-arc object identifier
+  // such as 1.3.101.110).
   kBinaryString,
 };
 
@@ -54,6 +56,12 @@ bool IsKnownTld(std::string_view tld);
 // short description ("curl posts a file (-F ...=@file)"); else empty. A comment is not a
 // command: callers strip comments first (StripShellComment).
 std::string DescribeExfiltration(std::string_view line);
+
+// True when this printable string of a binary is prose (a banner, a help or error text:
+// "Please report as described in <http://www.debian.org/Bugs/>") rather than an address
+// the program may connect to: it has a space and does not start with a network command
+// (wget, curl, nc, ...), or it is a URL in angle brackets. Prose endpoints are listed but not held against the pledge.
+bool IsProseString(std::string_view s);
 
 // The line without a shell comment ('#' at the start of a word, outside quotes).
 std::string_view StripShellComment(std::string_view line);

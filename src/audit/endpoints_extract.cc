@@ -226,6 +226,19 @@ bool LooksLikeHostName(std::string_view name, bool lower_only, bool bare) {
   return IsKnownTld(tld);
 }
 
+// ASN.1 object identifiers that happen to have four arcs ("X25519:1.3.101.110" in
+// libcrypto): the ISO member-body (1.2), identified-organization (1.3) and X.500 (2.5) arcs.
+bool LooksLikeOid(std::string_view quad) {
+  return quad.substr(0, 4) == "1.2." || quad.substr(0, 4) == "1.3." || quad.substr(0, 4) == "2.5.";
+}
+
+// "label.cc": two labels, the second a two-letter country code.
+bool BareCountryCodePair(std::string_view name) {
+  size_t dot = name.find('.');
+  return dot != std::string_view::npos && name.find('.', dot + 1) == std::string_view::npos &&
+         name.size() - dot - 1 == 2;
+}
+
 constexpr std::string_view kSchemes[] = {"http",  "https", "ftp",   "ftps",  "tftp", "sftp",
                                          "ws",    "wss",   "mqtt",  "mqtts", "coap", "coaps",
                                          "rtsp",  "ssh",   "telnet", "ldap", "ldaps", "smtp",
@@ -336,10 +349,14 @@ class Extractor {
       if (ParseIpv4(token)) {
         if (after == '.' && end + 1 < n && IsDigit(text_[end + 1])) continue;
         if (FollowsVersionWord(text_, start)) continue;
+        if (mode_ == ExtractMode::kBinaryString && LooksLikeOid(token)) continue;
         Add(std::string(token), true, false, start, end);
         continue;
       }
       if (after == '/' && mode_ == ExtractMode::kBinaryString) continue;  // "x.com/" is fine in text
+      // In a binary, "value.ir" or "hdr.cr" is a field name far more often than a host: a
+      // bare name there needs three labels or a generic top-level domain.
+      if (mode_ == ExtractMode::kBinaryString && BareCountryCodePair(token)) continue;
       if (LooksLikeHostName(token, true, true)) {
         Add(ToLower(token), false, false, start, end);
       }
@@ -615,6 +632,23 @@ std::string DescribeExfiltration(std::string_view full_line) {
     }
   }
   return {};
+}
+
+bool IsProseString(std::string_view s) {
+  // "<http://www.debian.org/Bugs/>": a URL set off for a reader (RFC 3986 appendix C).
+  std::string_view sentence = s;
+  while (!sentence.empty() && std::string_view(".,;:").find(sentence.back()) != sentence.npos) {
+    sentence.remove_suffix(1);
+  }
+  if (sentence.size() > 2 && sentence.front() == '<' && sentence.back() == '>') return true;
+  if (s.find_first_of(" \t") == std::string_view::npos) return false;
+  static const std::set<std::string_view> network_commands = WordSet(
+      "wget curl nc netcat ncat socat tftp ftpget ftpput ping ping6 telnet ssh dbclient scp "
+      "rsync ntpclient ntpdate sntp nslookup dig traceroute openssl");
+  for (const std::string& word : Words(s)) {
+    if (network_commands.count(BaseName(word)) != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace clearbox::audit::internal

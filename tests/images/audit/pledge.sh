@@ -9,7 +9,9 @@
 # Services (busybox rcS and init.d): planted an undeclared telnetd and a netcat shell, a
 # declared dropbear started on a second, undeclared port and with blank passwords; decoys: the declared dropbear as
 # declared, a commented-out telnetd, a telnetd in a documentation script nothing starts.
-# (Keys and endpoints join as their families record observations.)
+# Keys: planted an undeclared private key; decoy a private key the pledge declares (still
+# CB-KEY-001: a shipped private key is a finding whatever the pledge says). Endpoints: planted
+# a cron job calling an undeclared host; decoy the declared update server.
 #   pledge.sh OUTDIR   -> OUTDIR/rootfs, OUTDIR/pledge.json, OUTDIR/args, OUTDIR/expected.tsv
 set -euo pipefail
 OUT=$1
@@ -103,7 +105,29 @@ cat >"$R/usr/share/doc/telnet/example.sh" <<'EOF'
 #!/bin/sh
 /usr/sbin/telnetd -p 23
 EOF
+cat >"$R/etc/init.d/S70update" <<'UPD'
+#!/bin/sh
+# the declared update server: not a finding
+wget -q -O /tmp/fw.bin https://update.example-networks.com/ex200/latest.bin
+UPD
 chmod 755 "$R"/etc/init.d/* "$R"/usr/sbin/* "$R/usr/share/doc/telnet/example.sh"
+
+# Endpoints: a cron job calling a host the pledge's MUD profile does not list.
+mkdir -p "$R/etc/crontabs"
+cat >"$R/etc/crontabs/root" <<'CRON'
+*/30 * * * * wget -q -O /dev/null "http://stats.vendor-cloud.com/ping?id=ex200"
+CRON
+
+# Keys: one private key the pledge declares (by fingerprint), one it does not.
+mkdir -p "$R/etc/ssl/private"
+openssl genpkey -algorithm ed25519 -out "$R/etc/ssl/private/web.key" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$R/etc/ssl/private/telemetry.key" 2>/dev/null
+# The fingerprint as `ssh-keygen -l` prints it: SHA-256 of the SSH wire form of the public key.
+web_fp=$(openssl pkey -in "$R/etc/ssl/private/web.key" -pubout -outform DER | tail -c 32 |
+  python3 -c 'import base64, hashlib, struct, sys
+s = lambda b: struct.pack(">I", len(b)) + b
+blob = s(b"ssh-ed25519") + s(sys.stdin.buffer.read())
+print("SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("="))')
 
 cat >"$OUT/pledge.json" <<'JS'
 {
@@ -123,16 +147,17 @@ cat >"$OUT/pledge.json" <<'JS'
     {"name": "keyonly", "uid": 1003, "password_set": false, "provisioning": "operator's SSH key"},
     {"name": "guest", "uid": 1006, "password_set": true, "provisioning": "set by the operator"}
   ],
-  "keys": [],
+  "keys": [{"fingerprint": "WEB_FP", "purpose": "factory TLS key of the web interface"}],
   "outbound": {"mud": {
     "ietf-mud:mud": {"mud-version": 1, "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}}},
     "ietf-access-control-list:acls": {"acl": [{"name": "out", "aces": {"ace": [
-      {"name": "updates", "matches": {"ipv4": {"ietf-acldns:dst-dnsname": "update.example-networks.example"},
+      {"name": "updates", "matches": {"ipv4": {"ietf-acldns:dst-dnsname": "update.example-networks.com"},
        "tcp": {"destination-port": {"operator": "eq", "port": 443}}}, "actions": {"forwarding": "accept"}}]}}]}}},
   "maintenance": {"procedure": "operator-approved", "approvals": {"required": 2, "of": 3}},
   "no_other_ways_in": true
 }
 JS
+sed -i "s|WEB_FP|$web_fp|" "$OUT/pledge.json"
 printf '%s\n' --pledge "$OUT/pledge.json" >"$OUT/args"
 
 P=$'\t'
@@ -150,6 +175,14 @@ planted${P}CB-PLEDGE-005${P}/etc/init.d/S42dropbear-debug${P}declared dropbear i
 planted${P}CB-SVC-005${P}/etc/init.d/S42dropbear-debug
 planted${P}CB-SVC-001${P}/etc/init.d/S50telnet
 planted${P}CB-SVC-002${P}/etc/init.d/S60shell
+planted${P}CB-PLEDGE-004${P}/etc/crontabs/root${P}stats.vendor-cloud.com
+note${P}CB-NET-001${P}/etc/crontabs/root${P}stats.vendor-cloud.com
+note${P}CB-NET-001${P}/etc/init.d/S70update${P}update.example-networks.com
+planted${P}CB-PLEDGE-003${P}/etc/ssl/private/telemetry.key
+planted${P}CB-KEY-001${P}/etc/ssl/private/telemetry.key
+planted${P}CB-KEY-001${P}/etc/ssl/private/web.key
+decoy${P}/etc/ssl/private/web.key${P}CB-PLEDGE-003
+decoy${P}/etc/init.d/S70update
 decoy${P}/etc/init.d/S40dropbear
 decoy${P}/etc/inittab
 decoy${P}/usr/share/doc/telnet/example.sh
