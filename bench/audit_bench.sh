@@ -11,37 +11,10 @@
 # and prints wall time and peak RSS of each (median of --runs), the ratio against the target
 # (audit <= 2x unpack) and the RSS target (< 512 MiB). The YARA rule scan is compared with
 # Debian's `yara -r` by bench/yara_bench.sh.
-# Env: CLEARBOX_BUILD (default build/), CLEARBOX (default $CLEARBOX_BUILD/clearbox).
+# Env: CLEARBOX_BUILD, CLEARBOX (bench/measure.sh).
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${CLEARBOX_BUILD:-$ROOT/build}
-CLEARBOX=${CLEARBOX:-$BUILD/clearbox}
-B=$BUILD/bench-unpack
-RUNS=3
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --runs) RUNS=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
-  esac
-done
-die() {
-  echo "audit_bench: error: $*" >&2
-  exit 1
-}
-log() { echo "audit_bench: $*" >&2; }
-[[ -x "$CLEARBOX" ]] || die "$CLEARBOX not built (ninja -C $BUILD clearbox_cli)"
-for tool in debootstrap mksquashfs /usr/bin/time python3; do
-  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh --bench)"
-done
-mkdir -p "$B"
-source "$ROOT/bench/bench_images.sh"
-IMAGE=$I/rootfs-xz.squashfs
-W=$B/audit
-rm -rf "$W"
-mkdir -p "$W"
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/bench/measure.sh"
+source "$(dirname "$0")/measure.sh"
+bench_setup audit_bench "$@"
 
 
 log "timing on $(du -h "$IMAGE" | cut -f1) $(basename "$IMAGE"), $RUNS runs each"

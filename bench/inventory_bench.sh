@@ -14,41 +14,12 @@
 # against the targets (sbom <= 1.5x unpack; ELF facts >= 20x faster than checksec --dir, for
 # which the whole `clearbox inventory` is timed, a bound on its ELF part; RSS < 512 MiB), and
 # whether clearbox and checksec agree on every field of every ELF checksec reports.
-# Env: CLEARBOX_BUILD (default build/), CLEARBOX (default $CLEARBOX_BUILD/clearbox).
+# Env: CLEARBOX_BUILD, CLEARBOX (bench/measure.sh).
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${CLEARBOX_BUILD:-$ROOT/build}
-CLEARBOX=${CLEARBOX:-$BUILD/clearbox}
-B=$BUILD/bench-unpack
-RUNS=3
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --runs) RUNS=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
-  esac
-done
-die() {
-  echo "inventory_bench: error: $*" >&2
-  exit 1
-}
-log() { echo "inventory_bench: $*" >&2; }
-[[ -x "$CLEARBOX" ]] || die "$CLEARBOX not built (ninja -C $BUILD clearbox_cli)"
-for tool in debootstrap mksquashfs checksec /usr/bin/time python3; do
-  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh --bench)"
-done
-mkdir -p "$B"
-source "$ROOT/bench/bench_images.sh"
-IMAGE=$I/rootfs-xz.squashfs
-W=$B/inventory
-rm -rf "$W"
-mkdir -p "$W"
-trap 'rm -rf "$W"' EXIT
-
+source "$(dirname "$0")/measure.sh"
+bench_setup inventory_bench "$@" -- checksec
 SBOM=(sbom "$IMAGE" -o "$W/sbom.json")
 "$CLEARBOX" --help | grep -q "^  sbom " || SBOM=(inventory --json "$IMAGE" -o "$W/sbom.json")
-
-source "$ROOT/bench/measure.sh"
 
 log "timing on $(du -h "$IMAGE" | cut -f1) $(basename "$IMAGE"), $RUNS runs each"
 unpack=$(measure unpack "$CLEARBOX" unpack "$IMAGE" -o "$W/out")

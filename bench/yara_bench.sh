@@ -14,38 +14,11 @@
 # yara -r (the whole job done the yara way) over the clearbox run. A clearbox run without a
 # content scanner is not a usable baseline for "the scan alone": the inventory takes other
 # paths when no scanner is attached. THREADS is nproc, the unpacker's default.
-# Env: CLEARBOX_BUILD (default build/), CLEARBOX (default $CLEARBOX_BUILD/clearbox).
+# Env: CLEARBOX_BUILD, CLEARBOX (bench/measure.sh).
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${CLEARBOX_BUILD:-$ROOT/build}
-CLEARBOX=${CLEARBOX:-$BUILD/clearbox}
-B=$BUILD/bench-unpack
-RUNS=3
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --runs) RUNS=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
-  esac
-done
-die() {
-  echo "yara_bench: error: $*" >&2
-  exit 1
-}
-log() { echo "yara_bench: $*" >&2; }
-[[ -x "$CLEARBOX" ]] || die "$CLEARBOX not built (ninja -C $BUILD clearbox_cli)"
-for tool in yara debootstrap mksquashfs /usr/bin/time python3; do
-  command -v "$tool" >/dev/null || die "$tool not found (apt-get install yara; scripts/install-deps.sh --bench)"
-done
-mkdir -p "$B"
-source "$ROOT/bench/bench_images.sh"
-IMAGE=$I/rootfs-xz.squashfs
+source "$(dirname "$0")/measure.sh"
+bench_setup yara_bench "$@" -- yara
 RULES=$ROOT/rules/backdoors.yar
-W=$B/yara
-rm -rf "$W"
-mkdir -p "$W"
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/bench/measure.sh"
 THREADS=$(nproc)
 
 log "rootfs $(du -sh "$B/rootfs" | cut -f1), image $(du -h "$IMAGE" | cut -f1), $RUNS runs each"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "clearbox/audit/check.h"
+#include "test_image.h"
 
 namespace clearbox::audit {
 namespace {
@@ -12,51 +13,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-class ConfigImage {
- public:
-  ConfigImage& File(const std::string& path, const std::string& text,
-                    inventory::FileKind kind = inventory::FileKind::kConfig) {
-    inventory::FileRecord f;
-    f.node.path = path;
-    f.node.provenance = "fw.bin!squashfs:" + path;
-    f.node.type = unpack::NodeType::kFile;
-    f.kind = kind;
-    f.text = text;
-    inv_.files.push_back(std::move(f));
-    return *this;
-  }
-  ConfigImage& Elf(const std::string& path, bool hardened) {
-    File(path, "", inventory::FileKind::kElf);
-    inventory::ElfInfo elf;
-    elf.machine_name = "x86-64";
-    elf.type_name = hardened ? "DYN" : "EXEC";
-    elf.hardening.nx = hardened;
-    elf.hardening.canary = hardened;
-    elf.hardening.pie = hardened ? inventory::PieKind::kPie : inventory::PieKind::kNone;
-    elf.hardening.relro = hardened ? inventory::Relro::kFull : inventory::Relro::kNone;
-    inv_.files.back().elf = elf;
-    return *this;
-  }
-  ConfigImage& Link(const std::string& path, const std::string& target) {
-    inventory::FileRecord f;
-    f.node.path = path;
-    f.node.provenance = "fw.bin!squashfs:" + path;
-    f.node.type = unpack::NodeType::kSymlink;
-    f.node.link_target = target;
-    inv_.files.push_back(std::move(f));
-    return *this;
-  }
-  std::vector<Finding> Run(const std::string& check) {
-    AuditOptions o;
-    o.only = {check};
-    Result<AuditReport> r = RunAudit(inv_, o);
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? r->findings : std::vector<Finding>{};
-  }
-
- private:
-  inventory::Inventory inv_;
-};
+using ConfigImage = test::TestImage;
 
 std::vector<std::string> Paths(const std::vector<Finding>& fs) {
   std::vector<std::string> out;
@@ -73,7 +30,7 @@ TEST(ConfigChecks, WeakTls) {
       .File("/etc/lighttpd.conf", "ssl.use-sslv3 = \"disable\"\nssl.use-sslv2 = \"enable\"\n")
       .File("/etc/apache.conf", "SSLProtocol all -SSLv3 -TLSv1\n")
       .File("/etc/stunnel.conf", "options = NO_SSLv3\nsslVersionMin = TLSv1.2\n");
-  auto f = img.Run("CB-CONF-001");
+  auto f = img.Findings("CB-CONF-001");
   EXPECT_THAT(Paths(f), ElementsAre("/etc/lighttpd.conf", "/etc/nginx/old.conf", "/etc/ssl/openssl.cnf"));
   EXPECT_EQ(f[1].evidence[0].excerpt, "ssl_protocols SSLv3 TLSv1.2;");
 }
@@ -84,7 +41,7 @@ TEST(ConfigChecks, SnmpWrite) {
            "rocommunity public\nrwcommunity private\n#rwcommunity x\nrwuser bob noauth\nrwuser alice priv\n"
            "com2sec w default c0mm\ngroup g v2c w\naccess g \"\" any noauth exact all all none\n"
            "com2sec r default ro\ngroup gr v2c r\naccess gr \"\" any noauth exact all none none\n");
-  auto f = img.Run("CB-CONF-002");
+  auto f = img.Findings("CB-CONF-002");
   ASSERT_THAT(f, SizeIs(3));
   EXPECT_EQ(f[0].severity, Severity::kHigh);
   std::string all;
@@ -101,7 +58,7 @@ TEST(ConfigChecks, SnmpWriteUci) {
            "config com2sec\n\toption secname 'rw'\n\toption community 'private'\n"
            "config group\n\toption group 'g'\n\toption secname 'rw'\n"
            "config access\n\toption group 'g'\n\toption write 'all'\n");
-  EXPECT_THAT(img.Run("CB-CONF-002"), SizeIs(1));
+  EXPECT_THAT(img.Findings("CB-CONF-002"), SizeIs(1));
 }
 
 TEST(ConfigChecks, WeakHashing) {
@@ -110,11 +67,11 @@ TEST(ConfigChecks, WeakHashing) {
       .File("/etc/pam.d/common-password", "password required pam_unix.so md5 shadow\n")
       .File("/etc/pam.d/good", "password required pam_unix.so sha512\nauth required pam_unix.so md5\n")
       .File("/etc/default/passwd", "CRYPT=md5\n");
-  EXPECT_THAT(Paths(img.Run("CB-CONF-003")),
+  EXPECT_THAT(Paths(img.Findings("CB-CONF-003")),
               ElementsAre("/etc/default/passwd", "/etc/pam.d/common-password"));
   ConfigImage old;
   old.File("/etc/login.defs", "MD5_CRYPT_ENAB yes\n");
-  EXPECT_THAT(old.Run("CB-CONF-003"), SizeIs(1));
+  EXPECT_THAT(old.Findings("CB-CONF-003"), SizeIs(1));
 }
 
 TEST(ConfigChecks, DebugTools) {
@@ -124,7 +81,7 @@ TEST(ConfigChecks, DebugTools) {
       .Link("/usr/bin/gdb", "gdb-multiarch")  // judged where it points
       .File("/usr/share/doc/gdb/README", "gdb", inventory::FileKind::kText)
       .Elf("/usr/lib/debug/strace", false);
-  EXPECT_THAT(Paths(img.Run("CB-CONF-004")), ElementsAre("/sbin/devmem", "/usr/bin/strace"));
+  EXPECT_THAT(Paths(img.Findings("CB-CONF-004")), ElementsAre("/sbin/devmem", "/usr/bin/strace"));
 }
 
 TEST(ConfigChecks, HardeningOfNetworkDaemons) {
@@ -135,7 +92,7 @@ TEST(ConfigChecks, HardeningOfNetworkDaemons) {
       .Elf("/usr/sbin/uhttpd", false)
       .Elf("/usr/sbin/lighttpd", true)
       .Elf("/usr/bin/tool", false);
-  auto f = img.Run("CB-CONF-005");
+  auto f = img.Findings("CB-CONF-005");
   ASSERT_THAT(f, SizeIs(1));
   EXPECT_EQ(f[0].evidence[0].path, "/usr/sbin/uhttpd");
   EXPECT_THAT(f[0].message, HasSubstr("NX"));
@@ -151,7 +108,7 @@ TEST(ConfigChecks, HostileText) {
   img.File("/etc/ssl/openssl.cnf", std::string(2 << 20, 'a') + "\n" + nul)
       .File("/etc/snmp/snmpd.conf", std::string(100000, '\n') + "access\ncom2sec\ngroup\n");
   for (const char* id : {"CB-CONF-001", "CB-CONF-002", "CB-CONF-003", "CB-CONF-004", "CB-CONF-005"})
-    (void)img.Run(id);
+    (void)img.Findings(id);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "clearbox/audit/check.h"
+#include "test_image.h"
 
 namespace clearbox::audit {
 namespace {
@@ -111,16 +112,7 @@ TEST(DescribeExfiltration, FormsThatDoNot) {
 inventory::Inventory Inv(std::vector<std::tuple<std::string, inventory::FileKind, std::string>> fs) {
   inventory::Inventory inv;
   inv.image = "fw.bin";
-  for (auto& [path, kind, text] : fs) {
-    inventory::FileRecord f;
-    f.node.path = path;
-    f.node.provenance = "fw.bin!squashfs:" + path;
-    f.node.type = unpack::NodeType::kFile;
-    f.node.size = text.size();
-    f.kind = kind;
-    f.text = text;
-    inv.files.push_back(std::move(f));
-  }
+  for (auto& [path, kind, text] : fs) inv.files.push_back(test::TextFile(path, text, kind));
   return inv;
 }
 
@@ -174,26 +166,28 @@ TEST(NetChecks, AllowedEndpointIsNeitherFindingNorObservation) {
   ASSERT_THAT(r->observations, SizeIs(1));
 }
 
-TEST(BinaryScanner, StringsOfProgramsWindowsOnce) {
-  const Check* c = FindCheck("CB-NET-001");
-  ASSERT_NE(c, nullptr);
-  auto scanner = c->make_scanner({});
-  inventory::FileRecord f;
-  f.node.path = "/usr/bin/agent";
-  f.node.provenance = "fw!squashfs:/usr/bin/agent";
-  f.kind = inventory::FileKind::kElf;
-  std::string bytes("\x7f" "ELF", 4);
-  bytes += std::string(60, '\0') + "libc.so.6" + '\0' + "http://api.telemetry.cn/v1" + '\0' +
-           "version 2.6.32.1" + '\0' + "192.168.0.1" + '\0' + std::string(40, '\x01');
+// CB-NET-001's content scanner over one program, fed in windows [begin, end) of `bytes`.
+std::vector<Finding> ScanProgram(const std::string& path, const std::string& bytes,
+                                 std::vector<std::pair<size_t, size_t>> windows,
+                                 AuditReport& report) {
+  auto scanner = FindCheck("CB-NET-001")->make_scanner({});
+  inventory::FileRecord f = test::TextFile(path, "", inventory::FileKind::kElf);
   ByteView all = AsBytes(bytes);
-  scanner->OnContent(f, 0, all.first(100));
-  scanner->OnContent(f, 50, all.subspan(50));
+  for (auto [begin, end] : windows) scanner->OnContent(f, begin, all.subspan(begin, end - begin));
   inventory::Inventory inv;
   AuditOptions opts;
-  AuditReport report;
   AuditContext ctx(inv, opts, report);
   std::vector<Finding> out;
   scanner->Finish(ctx, out);
+  return out;
+}
+
+TEST(BinaryScanner, StringsOfProgramsWindowsOnce) {
+  std::string bytes("\x7f" "ELF", 4);
+  bytes += std::string(60, '\0') + "libc.so.6" + '\0' + "http://api.telemetry.cn/v1" + '\0' +
+           "version 2.6.32.1" + '\0' + "192.168.0.1" + '\0' + std::string(40, '\x01');
+  AuditReport report;
+  std::vector<Finding> out = ScanProgram("/usr/bin/agent", bytes, {{0, 100}, {50, bytes.size()}}, report);
   ASSERT_THAT(out, SizeIs(1));
   EXPECT_THAT(out[0].message, HasSubstr("api.telemetry.cn"));
   EXPECT_THAT(out[0].message, ::testing::Not(HasSubstr("times")));
@@ -204,20 +198,10 @@ TEST(BinaryScanner, StringsOfProgramsWindowsOnce) {
 }
 
 TEST(BinaryScanner, EndpointInAMessageIsListedButNotObserved) {
-  auto scanner = FindCheck("CB-NET-001")->make_scanner({});
-  inventory::FileRecord f;
-  f.node.path = "/usr/sbin/dropbear";
-  f.node.provenance = "fw!squashfs:/usr/sbin/dropbear";
-  f.kind = inventory::FileKind::kElf;
   std::string bytes = std::string("\x7f" "ELF") + '\0' +
                       "Dropbear server v%s https://matt.ucc.asn.au/dropbear/dropbear.html" + '\0';
-  scanner->OnContent(f, 0, AsBytes(bytes));
-  inventory::Inventory inv;
-  AuditOptions opts;
   AuditReport report;
-  AuditContext ctx(inv, opts, report);
-  std::vector<Finding> out;
-  scanner->Finish(ctx, out);
+  std::vector<Finding> out = ScanProgram("/usr/sbin/dropbear", bytes, {{0, bytes.size()}}, report);
   ASSERT_THAT(out, SizeIs(1));
   EXPECT_THAT(out[0].message, HasSubstr("(in a message text)"));
   EXPECT_THAT(report.observations, IsEmpty());

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "clearbox/audit/check.h"
+#include "test_image.h"
 #include "clearbox/core/encoding.h"
 
 namespace clearbox::audit {
@@ -206,25 +207,10 @@ TEST(KeyParse, SshBlobOfAGarbageKeyIsRejected) {
 
 // ---- the checks that read the inventory ----
 
-inventory::FileRecord TextFile(std::string path, std::string text, inventory::FileKind kind) {
-  inventory::FileRecord f;
-  f.node.path = path;
-  f.node.provenance = "fw!squashfs:" + path;
-  f.node.size = text.size();
-  f.kind = kind;
-  f.text = std::move(text);
-  return f;
-}
+using test::TextFile;
 
 std::vector<Finding> RunOnly(inventory::Inventory& inv, std::string id) {
-  std::sort(inv.files.begin(), inv.files.end(), [](auto& a, auto& b) {
-    return a.node.provenance < b.node.provenance;
-  });
-  AuditOptions o;
-  o.only = {id};
-  auto r = RunAudit(inv, o);
-  EXPECT_TRUE(r.ok());
-  return r.ok() ? r->findings : std::vector<Finding>{};
+  return test::FindingsOf(inv.files, std::move(id));
 }
 
 std::string AuthorizedLine() {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/pledge_apply.h"
+#include "audit/test_image.h"
 #include "clearbox/audit/check.h"
 #include "clearbox/core/file.h"
 
@@ -497,13 +498,7 @@ TEST(ApplyPledge, ThroughRunAuditWithAccountObservations) {
   inventory::Inventory inv;
   inv.image = "fw.bin";
   auto add = [&](std::string path, std::string text) {
-    inventory::FileRecord f;
-    f.node.path = path;
-    f.node.provenance = "fw.bin!squashfs:" + path;
-    f.node.size = text.size();
-    f.kind = inventory::FileKind::kConfig;
-    f.text = std::move(text);
-    inv.files.push_back(std::move(f));
+    inv.files.push_back(test::TextFile(std::move(path), std::move(text)));
   };
   add("/etc/passwd",
       "root:x:0:0:root:/root:/bin/sh\n"

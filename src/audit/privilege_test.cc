@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "clearbox/audit/check.h"
+#include "test_image.h"
 
 namespace clearbox::audit {
 namespace {
@@ -14,27 +15,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-inventory::FileRecord Node(std::string path, uint32_t mode,
-                           unpack::NodeType type = unpack::NodeType::kFile) {
-  inventory::FileRecord f;
-  f.node.path = path;
-  f.node.provenance = "fw!squashfs:" + path;
-  f.node.mode = mode;
-  f.node.type = type;
-  f.kind = type == unpack::NodeType::kFile ? inventory::FileKind::kElf : inventory::FileKind::kNone;
-  return f;
-}
+using test::Node;
 
 std::vector<Finding> RunOnly(std::vector<inventory::FileRecord> files, std::string id) {
-  inventory::Inventory inv;
-  inv.files = std::move(files);
-  std::sort(inv.files.begin(), inv.files.end(),
-            [](auto& a, auto& b) { return a.node.provenance < b.node.provenance; });
-  AuditOptions o;
-  o.only = {id};
-  auto r = RunAudit(inv, o);
-  EXPECT_TRUE(r.ok());
-  return r.ok() ? r->findings : std::vector<Finding>{};
+  return test::FindingsOf(std::move(files), std::move(id));
 }
 
 TEST(PrivilegeChecks, UnusualSetuidButNotTheNormalList) {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "clearbox/audit/check.h"
+#include "test_image.h"
 #include "startup.h"
 
 namespace clearbox::audit {
@@ -186,44 +187,10 @@ TEST(ParseInetdXinetdCron, Entries) {
 
 // --- the checks over an inventory ------------------------------------------------------------
 
-class Image {
+// Files are init scripts unless said otherwise.
+class Image : public test::TestImage {
  public:
-  Image& File(const std::string& path, const std::string& text,
-              inventory::FileKind kind = inventory::FileKind::kInitScript) {
-    inventory::FileRecord f;
-    f.node.path = path;
-    f.node.provenance = "fw.bin!squashfs:" + path;
-    f.node.type = unpack::NodeType::kFile;
-    f.node.size = text.size();
-    f.kind = kind;
-    f.text = text;
-    inv_.files.push_back(std::move(f));
-    return *this;
-  }
-  Image& Link(const std::string& path, const std::string& target) {
-    inventory::FileRecord f;
-    f.node.path = path;
-    f.node.provenance = "fw.bin!squashfs:" + path;
-    f.node.type = unpack::NodeType::kSymlink;
-    f.node.link_target = target;
-    inv_.files.push_back(std::move(f));
-    return *this;
-  }
-  AuditReport Run(const std::string& check) {
-    AuditOptions o;
-    o.only = {check};
-    Result<AuditReport> r = RunAudit(inv_, o);
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : AuditReport{};
-  }
-  std::vector<std::string> Messages(const std::string& check) {
-    std::vector<std::string> out;
-    for (const Finding& f : Run(check).findings) out.push_back(f.message);
-    return out;
-  }
-
- private:
-  inventory::Inventory inv_;
+  Image() : TestImage(inventory::FileKind::kInitScript) {}
 };
 
 Image Busybox(const std::string& rcs) {
@@ -383,12 +350,7 @@ TEST(ServiceChecks, CommandLinesInsideStartedPrograms) {
   for (bool started : {true, false}) {
     inventory::Inventory inv;
     auto add = [&](const std::string& path, const std::string& text, inventory::FileKind kind) {
-      inventory::FileRecord f;
-      f.node.path = path;
-      f.node.provenance = "fw.bin!squashfs:" + path;
-      f.kind = kind;
-      f.text = text;
-      inv.files.push_back(std::move(f));
+      inv.files.push_back(test::TextFile(path, text, kind));
     };
     add("/etc/inittab", "::sysinit:/etc/init.d/rcS\n", inventory::FileKind::kConfig);
     add("/etc/init.d/rcS", started ? "#!/bin/sh\n/usr/bin/vendord &\n" : "#!/bin/sh\n",
