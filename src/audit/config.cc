@@ -9,6 +9,7 @@
 #include <set>
 
 #include "families.h"
+#include "text_lines.h"
 #include "services.h"
 #include "startup.h"
 
@@ -31,28 +32,14 @@ std::string_view BaseName(std::string_view p) {
   return slash == std::string_view::npos ? p : p.substr(slash + 1);
 }
 
-struct Line {
-  std::string_view text;  // trimmed
-  uint64_t offset;
-};
-
 // The non-comment lines of a file ('#' or ';' first), trimmed, at most kMaxConfigLineBytes.
-std::vector<Line> Lines(std::string_view text) {
-  std::vector<Line> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t nl = text.find('\n', i);
-    size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::string_view line = text.substr(i, end - i);
-    uint64_t offset = i;
-    i = end + 1;
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-      line.remove_suffix(1);
-    if (line.empty() || line[0] == '#' || line[0] == ';' || line.size() > kMaxConfigLineBytes)
-      continue;
-    out.push_back({line, offset});
-  }
+std::vector<TextLine> Lines(std::string_view text) {
+  std::vector<TextLine> out;
+  ForEachLine(text, [&](TextLine l) {
+    l.text = TrimBlanks(l.text);
+    if (l.text.empty() || l.text[0] == '#' || l.text[0] == ';') return;
+    if (l.text.size() <= kMaxConfigLineBytes) out.push_back(l);
+  });
   return out;
 }
 
@@ -72,7 +59,7 @@ std::vector<std::string> Tokens(std::string_view s) {
   return out;
 }
 
-Evidence At(const FileRecord& f, const Line& l) {
+Evidence At(const FileRecord& f, const TextLine& l) {
   std::string excerpt(l.text.substr(0, 240));
   return {f.node.provenance, f.node.path, l.offset, std::move(excerpt)};
 }
@@ -92,7 +79,7 @@ bool WeakProtocol(std::string_view token) {
 void WeakTls(const Inventory& inv, std::vector<Finding>& out) {
   for (const FileRecord& f : inv.files) {
     if (!TextConfig(f)) continue;
-    for (const Line& l : Lines(f.text)) {
+    for (const TextLine& l : Lines(f.text)) {
       std::vector<std::string> tok = Tokens(l.text);
       if (tok.size() < 2) continue;
       std::string key = Lower(tok[0]);
@@ -180,7 +167,7 @@ void SnmpWrite(const Inventory& inv, std::vector<Finding>& out) {
           m.write_access[get("group")] = {get("write"), ev};
       }
     } else {
-      for (const Line& l : Lines(f.text)) {
+      for (const TextLine& l : Lines(f.text)) {
         std::vector<std::string> t = Tokens(l.text);
         if (t.empty()) continue;
         std::string key = Lower(t[0]);
@@ -214,7 +201,7 @@ void SnmpWrite(const Inventory& inv, std::vector<Finding>& out) {
 
 // --- CB-CONF-003 -------------------------------------------------------------------------
 void WeakHashing(const Inventory& inv, std::vector<Finding>& out) {
-  auto add = [&](const FileRecord& f, const Line& l, std::string what) {
+  auto add = [&](const FileRecord& f, const TextLine& l, std::string what) {
     out.push_back({"CB-CONF-003", Severity::kMedium,
                    fmt::format("{} configures {} password hashing: hashes crackable in hours on "
                                "a GPU if the shadow file leaks",
@@ -226,8 +213,8 @@ void WeakHashing(const Inventory& inv, std::vector<Finding>& out) {
     const std::string& p = f.node.path;
     if (p.ends_with("/etc/login.defs")) {
       bool method = false;
-      std::vector<std::pair<Line, std::string>> md5_enab;
-      for (const Line& l : Lines(f.text)) {
+      std::vector<std::pair<TextLine, std::string>> md5_enab;
+      for (const TextLine& l : Lines(f.text)) {
         std::vector<std::string> t = Tokens(l.text);
         if (t.size() < 2) continue;
         if (t[0] == "ENCRYPT_METHOD") {
@@ -242,7 +229,7 @@ void WeakHashing(const Inventory& inv, std::vector<Finding>& out) {
         for (auto& [l, what] : md5_enab) add(f, l, what);
       }
     } else if (p.find("/etc/pam.d/") != std::string::npos || p.ends_with("/etc/pam.conf")) {
-      for (const Line& l : Lines(f.text)) {
+      for (const TextLine& l : Lines(f.text)) {
         if (l.text.find("pam_unix") == std::string_view::npos) continue;
         std::vector<std::string> t = Tokens(l.text);
         bool password = false, weak = false, strong = false;
@@ -261,7 +248,7 @@ void WeakHashing(const Inventory& inv, std::vector<Finding>& out) {
         if (password && weak && !strong) add(f, l, "pam_unix " + weak_word);
       }
     } else if (p.ends_with("/etc/default/passwd") || p.ends_with("/etc/libuser.conf")) {
-      for (const Line& l : Lines(f.text)) {
+      for (const TextLine& l : Lines(f.text)) {
         std::vector<std::string> t = Tokens(l.text);
         if (t.size() < 2) continue;
         std::string key = Lower(t[0]);

@@ -12,6 +12,7 @@
 
 #include "endpoints.h"
 #include "families.h"
+#include "text_lines.h"
 
 namespace clearbox::audit::internal {
 namespace {
@@ -85,23 +86,6 @@ std::string Excerpt(std::string_view line, size_t at) {
   return out.substr(first, last - first + 1);
 }
 
-struct Line {
-  size_t offset;          // of the line's first byte in the file
-  std::string_view text;  // without the newline
-};
-
-std::vector<Line> SplitLines(std::string_view text) {
-  std::vector<Line> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t nl = text.find('\n', i);
-    if (nl == std::string_view::npos) nl = text.size();
-    out.push_back({i, text.substr(i, nl - i)});
-    i = nl + 1;
-  }
-  return out;
-}
-
 // One endpoint of one file: where it is written.
 struct Sighting {
   std::string host;
@@ -150,7 +134,7 @@ void TextEndpoints(AuditContext& ctx, std::vector<Finding>& out) {
   for (const FileRecord& f : ctx.inv.files) {
     if (!ReadsText(f)) continue;
     std::map<std::string, Sighting> by_host;
-    for (const Line& line : SplitLines(f.text)) {
+    for (const TextLine& line : SplitLines(f.text)) {
       if (IsCommentLine(line.text)) continue;
       std::string_view code =
           f.kind == FileKind::kText ? line.text : StripShellComment(line.text);
@@ -170,12 +154,12 @@ void TextEndpoints(AuditContext& ctx, std::vector<Finding>& out) {
 // each name, for the one level of expansion an upload line with "$SERVER" needs.
 struct Assignment {
   std::string value;
-  Line line;
+  TextLine line;
 };
 
-std::map<std::string, Assignment> Assignments(const std::vector<Line>& lines) {
+std::map<std::string, Assignment> Assignments(const std::vector<TextLine>& lines) {
   std::map<std::string, Assignment> out;
-  for (const Line& line : lines) {
+  for (const TextLine& line : lines) {
     std::string_view s = StripShellComment(line.text);
     size_t i = s.find_first_not_of(" \t");
     if (i == std::string_view::npos) continue;
@@ -235,7 +219,7 @@ void Exfiltration(AuditContext& ctx, std::vector<Finding>& out) {
         (f.kind == FileKind::kConfig && f.node.path.find("cron") == std::string::npos)) {
       continue;
     }
-    std::vector<Line> lines = SplitLines(f.text);
+    std::vector<TextLine> lines = SplitLines(f.text);
     std::map<std::string, Assignment> vars;
     bool vars_read = false;
     for (size_t i = 0; i < lines.size(); ++i) {

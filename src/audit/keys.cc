@@ -14,6 +14,7 @@
 #include "clearbox/core/encoding.h"
 #include "families.h"
 #include "key_parse.h"
+#include "text_lines.h"
 
 namespace clearbox::audit::internal {
 namespace {
@@ -280,30 +281,6 @@ class CertificateScanner : public KeyScanner {
 
 // ---- lines of text files ----
 
-struct Line {
-  std::string_view text;
-  uint64_t offset;
-};
-
-template <typename F>
-void ForEachLine(std::string_view text, F f) {
-  size_t pos = 0, count = 0;
-  while (pos < text.size() && count++ < 200000) {
-    size_t eol = text.find('\n', pos);
-    std::string_view line = text.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() <= 64 * 1024) f(Line{line, pos});
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string Shorten(std::string_view s, size_t n = 160) {
   return s.size() <= n ? std::string(s) : std::string(s.substr(0, n)) + "…";
 }
@@ -352,8 +329,8 @@ void AuthorizedKeys(AuditContext& ctx, std::vector<Finding>& out) {
     }
     std::optional<Owner> owner = AuthorizedKeysOwner(ctx.inv, f);
     std::vector<Evidence> evidence;
-    ForEachLine(f.text, [&](const Line& l) {
-      std::string_view line = Trim(l.text);
+    ForEachLine(f.text, [&](const TextLine& l) {
+      std::string_view line = TrimBlanks(l.text);
       if (line.empty() || line.front() == '#') return;
       // [options] type base64 [comment]: the key is the first base64 field that parses.
       size_t pos = 0;
@@ -367,7 +344,7 @@ void AuthorizedKeys(AuditContext& ctx, std::vector<Finding>& out) {
         if (!blob) continue;
         std::optional<ParsedKey> key = ParseSshPublicBlob(*blob);
         if (!key) continue;
-        std::string comment(Trim(line.substr(pos)));
+        std::string comment(TrimBlanks(line.substr(pos)));
         Evidence e{f.node.provenance, f.node.path, l.offset,
                    fmt::format("{} {}… {} ({})", key->label, word.substr(0, 12), Shorten(comment, 80),
                                key->fingerprint)};
@@ -426,12 +403,12 @@ void HostTrustScanner::Finish(AuditContext& ctx, std::vector<Finding>& out) {
     std::string_view text = it != texts_.end() ? std::string_view(it->second) : std::string_view(f.text);
     std::vector<Evidence> evidence;
     bool wildcard = false;
-    ForEachLine(text, [&](const Line& l) {
-      std::string_view line = Trim(l.text);
+    ForEachLine(text, [&](const TextLine& l) {
+      std::string_view line = TrimBlanks(l.text);
       if (line.empty() || line.front() == '#' || evidence.size() >= 50) return;
       // "+" alone, "+ +", or "host +": any host or any user.
       std::string_view host = line.substr(0, line.find_first_of(" \t"));
-      std::string_view rest = Trim(line.substr(host.size()));
+      std::string_view rest = TrimBlanks(line.substr(host.size()));
       if (host == "+" || rest == "+") wildcard = true;
       evidence.push_back({f.node.provenance, f.node.path, l.offset, Shorten(line)});
     });
@@ -474,8 +451,8 @@ std::string_view EchoedWord(std::string_view line) {
     skip = 7;
   }
   if (at == std::string_view::npos) return {};
-  std::string_view rest = Trim(line.substr(at + skip));
-  while (rest.starts_with("-e ") || rest.starts_with("-n ")) rest = Trim(rest.substr(3));
+  std::string_view rest = TrimBlanks(line.substr(at + skip));
+  while (rest.starts_with("-e ") || rest.starts_with("-n ")) rest = TrimBlanks(rest.substr(3));
   if (rest.empty()) return {};
   if (rest.front() == '"' || rest.front() == '\'') {
     size_t close = rest.find(rest.front(), 1);
@@ -491,8 +468,8 @@ void ScriptPasswords(AuditContext& ctx, std::vector<Finding>& out) {
          f.kind != FileKind::kConfig && f.kind != FileKind::kText)) {
       continue;
     }
-    ForEachLine(f.text, [&](const Line& l) {
-      std::string_view line = Trim(l.text);
+    ForEachLine(f.text, [&](const TextLine& l) {
+      std::string_view line = TrimBlanks(l.text);
       if (line.empty() || line.front() == '#') return;
       bool chpasswd = line.find("chpasswd") != std::string_view::npos;
       bool passwd = !chpasswd && line.find("| passwd") != std::string_view::npos;
@@ -507,7 +484,7 @@ void ScriptPasswords(AuditContext& ctx, std::vector<Finding>& out) {
       } else {
         // `echo -e "pw\npw" | passwd [user]`
         secret = std::string(word.substr(0, word.find("\\n")));
-        std::string_view after = Trim(line.substr(line.find("| passwd") + 8));
+        std::string_view after = TrimBlanks(line.substr(line.find("| passwd") + 8));
         if (!after.empty() && after.front() != '-' && after.front() != ';') {
           user = std::string(after.substr(0, after.find_first_of(" \t;")));
         }
@@ -534,17 +511,17 @@ void ScriptPasswords(AuditContext& ctx, std::vector<Finding>& out) {
 std::optional<std::string_view> Setting(std::string_view line, std::string_view key, bool uci) {
   if (uci) {
     if (!line.starts_with("option ")) return std::nullopt;
-    line = Trim(line.substr(7));
+    line = TrimBlanks(line.substr(7));
     if (!line.starts_with(key) || line.size() == key.size() ||
         (line[key.size()] != ' ' && line[key.size()] != '\t')) {
       return std::nullopt;
     }
-    line = Trim(line.substr(key.size()));
+    line = TrimBlanks(line.substr(key.size()));
   } else {
     if (!line.starts_with(key) || line.size() <= key.size() || line[key.size()] != '=') {
       return std::nullopt;
     }
-    line = Trim(line.substr(key.size() + 1));
+    line = TrimBlanks(line.substr(key.size() + 1));
   }
   if (line.size() >= 2 && (line.front() == '"' || line.front() == '\'') && line.back() == line.front()) {
     line = line.substr(1, line.size() - 2);
@@ -561,8 +538,8 @@ void WifiKeys(AuditContext& ctx, std::vector<Finding>& out) {
     if (f.text.empty() || DocumentationPath(f.node.path) || (!supplicant && !hostapd && !uci)) {
       continue;
     }
-    ForEachLine(f.text, [&](const Line& l) {
-      std::string_view line = Trim(l.text);
+    ForEachLine(f.text, [&](const TextLine& l) {
+      std::string_view line = TrimBlanks(l.text);
       if (line.empty() || line.front() == '#') return;
       std::optional<std::string_view> secret =
           uci ? Setting(line, "key", true)

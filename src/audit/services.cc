@@ -12,6 +12,7 @@
 
 #include "clearbox/audit/accounts.h"
 #include "families.h"
+#include "text_lines.h"
 
 namespace clearbox::audit::internal {
 namespace {
@@ -104,16 +105,9 @@ struct SshdConfig {
 // Reads one file into cfg; false when a Match block ends the global settings. `Include`
 // (relative to /etc/ssh, with globs) is read in place, two levels deep at most.
 bool ReadSshdFile(const StartFilesystem& fs, const FileRecord& file, int depth, SshdConfig& cfg) {
-  std::string_view text = file.text;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t nl = text.find('\n', i);
-    size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::string_view line = text.substr(i, end - i);
-    uint64_t offset = i;
-    i = end + 1;
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+  for (const TextLine& l : SplitLines(file.text)) {
+    std::string_view line = TrimBlanks(l.text);
+    const uint64_t offset = l.offset;
     if (line.empty() || line[0] == '#' || line.size() > 4096) continue;
     size_t sep = line.find_first_of(" \t=");
     if (sep == std::string_view::npos) continue;

@@ -10,9 +10,14 @@
 #include <deque>
 #include <set>
 
+#include "text_lines.h"
+
 namespace clearbox::audit {
 namespace {
 
+using internal::SplitLines;
+using internal::TextLine;
+using internal::TrimBlanks;
 using inventory::FileKind;
 using inventory::FileRecord;
 using inventory::Inventory;
@@ -81,12 +86,9 @@ uint16_t PortOfListen(std::string_view v) {
 std::map<std::string, std::string> ReadEnvironment(std::string_view text) {
   std::map<std::string, std::string> out;
   ShellScript ignored;
-  size_t i = 0;
-  while (i < text.size() && out.size() < 1024) {
-    size_t nl = text.find('\n', i);
-    std::string_view line = text.substr(i, (nl == std::string_view::npos ? text.size() : nl) - i);
-    i = nl == std::string_view::npos ? text.size() : nl + 1;
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+  for (const TextLine& l : SplitLines(text)) {
+    if (out.size() >= 1024) break;
+    std::string_view line = TrimBlanks(l.text);
     if (StartsWith(line, "export ")) line.remove_prefix(7);
     size_t eq = line.find('=');
     if (line.empty() || line[0] == '#' || eq == std::string_view::npos || eq == 0) continue;
