@@ -2,6 +2,9 @@
 #include "clearbox/audit/check.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -120,19 +123,39 @@ bool Suppressed(const Finding& f, const AuditOptions& options) {
   });
 }
 
-// The checks (with their scanners' results) over a complete inventory.
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A check's scanner with the time it spends and the bytes it sees (from many threads).
+struct TimedScanner {
+  ContentScanner* scanner = nullptr;
+  std::atomic<uint64_t> nanoseconds{0};
+  std::atomic<uint64_t> bytes{0};
+};
+
+// The checks (with their scanners' results) over a complete inventory; `scan_timing[i]`, when
+// given, is what check i's scanner cost while the inventory was built.
 AuditReport RunChecks(const inventory::Inventory& inv, const AuditOptions& options,
                       const std::vector<const Check*>& checks,
-                      std::vector<std::unique_ptr<ContentScanner>>& scanners) {
+                      std::vector<std::unique_ptr<ContentScanner>>& scanners,
+                      const std::vector<const TimedScanner*>& scan_timing = {}) {
   AuditReport report;
   report.image = inv.image;
   report.sha256 = inv.sha256;
   AuditContext ctx(inv, options, report);
   std::vector<Finding> findings;
   for (size_t i = 0; i < checks.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
     if (scanners[i]) scanners[i]->Finish(ctx, findings);
     if (checks[i]->run) checks[i]->run(ctx, findings);
     report.checks_run.push_back(checks[i]->id);
+    CheckTiming timing{checks[i]->id, 0, 0, SecondsSince(start)};
+    if (i < scan_timing.size() && scan_timing[i] != nullptr) {
+      timing.scan_seconds = static_cast<double>(scan_timing[i]->nanoseconds.load()) / 1e9;
+      timing.scanned_bytes = scan_timing[i]->bytes.load();
+    }
+    report.timings.push_back(std::move(timing));
   }
   if (options.pledge != nullptr) internal::ApplyPledge(*options.pledge, options.allow, report);
   for (Finding& f : report.findings) findings.push_back(std::move(f));
@@ -159,21 +182,34 @@ Result<Audit> AuditWith(const AuditOptions& options, inventory::Options inventor
   if (Status s = CheckSelection(options); !s.ok()) return s.error();
   std::vector<const Check*> checks = SelectedChecks(options);
   std::vector<std::unique_ptr<ContentScanner>> scanners;
-  std::vector<ContentScanner*> live;
+  std::deque<TimedScanner> live;  // stable addresses
+  std::vector<const TimedScanner*> timing;
   for (const Check* c : checks) {
     scanners.push_back(c->make_scanner ? c->make_scanner(options) : nullptr);
-    if (scanners.back()) live.push_back(scanners.back().get());
+    timing.push_back(nullptr);
+    if (scanners.back()) {
+      live.emplace_back().scanner = scanners.back().get();
+      timing.back() = &live.back();
+    }
   }
   if (!live.empty()) {
     inventory_options.on_content = [&live](const inventory::FileRecord& file, uint64_t offset,
                                            ByteView bytes) {
-      for (ContentScanner* s : live) s->OnContent(file, offset, bytes);
+      for (TimedScanner& s : live) {
+        const auto start = std::chrono::steady_clock::now();
+        s.scanner->OnContent(file, offset, bytes);
+        s.nanoseconds += static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                 start)
+                .count());
+        s.bytes += bytes.size();
+      }
     };
   }
   Result<inventory::Inventory> inv = inventorize(inventory_options);
   if (!inv.ok()) return inv.error();
   Audit audit;
-  audit.report = RunChecks(*inv, options, checks, scanners);
+  audit.report = RunChecks(*inv, options, checks, scanners, timing);
   audit.inventory = std::move(*inv);
   return audit;
 }

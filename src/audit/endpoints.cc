@@ -126,6 +126,7 @@ void Report(AuditContext& ctx, const std::map<std::string, Sighting>& by_host,
     o.detail = fmt::format("hard-coded in {} {}", where_kind, first.path);
     o.evidence = first;
     o.check_id = "CB-NET-001";
+    o.in_program_strings = where_kind == "program";
     ctx.Observe(std::move(o));
   }
 }

@@ -298,8 +298,12 @@ void JudgeEndpoints(const Pledge& pledge, const std::vector<const Observation*>&
       if (!declared) undeclared.push_back(o);
     }
     if (!undeclared.empty()) {
-      report.findings.push_back(
-          GroupFinding("CB-PLEDGE-004", Severity::kMedium, "endpoint", undeclared));
+      // Only in programs' strings: perhaps a URL a program prints, not one it calls.
+      bool strings_only = std::all_of(undeclared.begin(), undeclared.end(),
+                                      [](const Observation* o) { return o->in_program_strings; });
+      report.findings.push_back(GroupFinding("CB-PLEDGE-004",
+                                             strings_only ? Severity::kLow : Severity::kMedium,
+                                             "endpoint", undeclared));
     }
   }
   for (Tally& t : tallies) report.pledge_items.push_back(t.Finish());

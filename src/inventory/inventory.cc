@@ -87,6 +87,21 @@ class InventorySink : public unpack::Sink {
   // A boot loader in a flash dump, a kernel in a bare compressed stream: scanned as a file
   // would be; the finds have evidence but no file record.
   void OnUnclaimed(const std::string& provenance, uint64_t offset, ByteView bytes) override {
+    if (options_.on_content) {
+      // The audit's scanners see these bytes too (a monolithic RTOS image, a program given as
+      // the image itself): as a file with no path, named by its blob and offset.
+      FileRecord region;
+      region.node.provenance = offset == 0 ? provenance
+                                           : fmt::format("{}@{}", provenance, HexOffset(offset));
+      region.node.path = region.node.provenance;  // no filesystem: the blob names it
+      region.node.type = unpack::NodeType::kFile;
+      region.node.size = bytes.size();
+      Classified kind =
+          internal::ClassifyFile("", bytes.first(std::min<size_t>(bytes.size(), 4096)));
+      region.kind = kind.kind;
+      region.detail = "unclaimed bytes";
+      options_.on_content(region, 0, bytes);
+    }
     std::vector<Component> found = signatures_.Scan(bytes, provenance);
     for (Component& c : found) {
       for (Evidence& e : c.evidence) e.offset += offset;  // from the region to its blob

@@ -3,6 +3,7 @@
 // clearbox audit --list-checks
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -43,6 +44,7 @@ struct AuditFlags {
   std::string vulndb;
   std::string baseline;
   bool list_checks = false;
+  bool timings = false;
   inventory::Options options;
 };
 
@@ -152,6 +154,18 @@ Status WriteAll(const AuditFlags& f, const audit::Audit& audit, const Outputs& o
   return WriteReport(path(kSbomFile), sbom);
 }
 
+// Per check, to stderr: where an audit's time goes (scanner seconds are summed over the
+// unpacker's threads, so they may add up to more than the wall time).
+void PrintTimings(const audit::AuditReport& r, double wall_seconds) {
+  fmt::print(stderr, "{:<13} {:>10} {:>12} {:>9}\n", "CHECK", "SCAN CPU s", "SCANNED MiB",
+             "RUN s");
+  for (const audit::CheckTiming& t : r.timings) {
+    fmt::print(stderr, "{:<13} {:>10.3f} {:>12.1f} {:>9.3f}\n", t.check_id, t.scan_seconds,
+               static_cast<double>(t.scanned_bytes) / (1 << 20), t.run_seconds);
+  }
+  fmt::print(stderr, "audit wall {:.3f} s (unpack, inventory and every check)\n", wall_seconds);
+}
+
 int RunAuditCommand(AuditFlags& f) {
   if (f.list_checks) {
     ListChecks();
@@ -174,7 +188,9 @@ int RunAuditCommand(AuditFlags& f) {
   // Silent unless stderr is a terminal (Progress checks).
   Progress progress("audit " + ImageName(f.image));
   if (progress.enabled()) f.options.progress = &progress;
+  const auto start = std::chrono::steady_clock::now();
   Result<audit::Audit> audit = audit::AuditFile(f.image, in->options, f.options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.Finish();
   f.options.progress = nullptr;
   f.options.vulndb = nullptr;
@@ -205,6 +221,7 @@ int RunAuditCommand(AuditFlags& f) {
     written = WriteReport(f.output, text);
   }
   if (!written.ok()) return Fail(written.error());
+  if (f.timings) PrintTimings(report, wall);
   ReportNotes(audit->inventory.unpack_notes, audit->inventory.partial);
   for (const audit::AuditNote& n : report.notes) {
     fmt::print(stderr, "clearbox: note: {}: {}\n", n.where, n.message);
@@ -255,6 +272,9 @@ void RegisterAuditCommands(CLI::App& app) {
                   "a SARIF report of an earlier audit: its findings are accepted (suppressed, "
                   "and counted), only new ones are reported");
   cmd->add_flag("--list-checks", flags->list_checks, "print the checks and exit");
+  cmd->add_flag("--timings", flags->timings,
+                "print to stderr the time each check took (its content scan, summed over "
+                "threads, and its run)");
   AddLimitFlags(cmd, &flags->options.unpack);
   cmd->callback([flags] { ExitCode() = RunAuditCommand(*flags); });
 }

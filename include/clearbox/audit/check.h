@@ -48,6 +48,15 @@ struct AuditNote {
   std::string message;
 };
 
+// Where one check's time went: its content scanner (summed over the unpacker's threads, the
+// bytes it was shown) and its work after the inventory (Finish and run).
+struct CheckTiming {
+  std::string check_id;
+  double scan_seconds = 0;
+  uint64_t scanned_bytes = 0;
+  double run_seconds = 0;
+};
+
 struct AuditReport {
   std::string image;                    // Inventory::image
   std::string sha256;                   // of the input
@@ -57,6 +66,7 @@ struct AuditReport {
   std::vector<PledgeItem> pledge_items;   // with a pledge: each declared item, found or missing
   std::vector<AuditNote> notes;
   size_t suppressed = 0;  // findings dropped by the baseline or the allow list
+  std::vector<CheckTiming> timings;  // per check run, in order (`clearbox audit --timings`)
 };
 
 // What a check reads and where it records observations and notes.

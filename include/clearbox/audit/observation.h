@@ -34,6 +34,9 @@ struct Observation {
   std::string check_id;  // the check that saw it
   // Insecure by itself (the check also reported a finding); a pledge cannot make it kept.
   bool insecure = false;
+  // Seen only as a string in a program (endpoints): the program may print it rather than
+  // connect to it, so an undeclared one is a lower-severity pledge finding.
+  bool in_program_strings = false;
 };
 
 // One item the pledge declares and what the audit found of it.

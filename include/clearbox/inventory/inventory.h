@@ -111,7 +111,10 @@ struct Options {
   // Called with every regular file's bytes once the file is typed (the auditor's binary
   // scanners use it, so the image is unpacked once): the whole content when it fits
   // max_buffer_bytes, else window by window (`offset` is the window's, windows overlap).
-  // Called from the unpacker's worker threads: it must be thread-safe.
+  // Called from the unpacker's worker threads: it must be thread-safe. Bytes no container
+  // claimed (the image itself when it is no container, a boot loader or the gaps of a flash
+  // dump) come as a FileRecord whose path and provenance are "BLOB[@OFFSET]", detail
+  // "unclaimed bytes", typed by their first bytes, whole, at offset 0.
   std::function<void(const FileRecord& file, uint64_t offset, ByteView bytes)> on_content;
 };
 
