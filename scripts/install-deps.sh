@@ -22,8 +22,9 @@ test_pkgs=(
   checksec binutils bc gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-mips-linux-gnu
   gcc-mipsel-linux-gnu libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-mips-cross
   libc6-dev-mipsel-cross dpkg-dev sqlite3
-  # audit: Debian's yara (the rule scan's peer), headless Chromium (the HTML report's test)
-  yara chromium fonts-dejavu-core
+  # audit: Debian's yara (the rule scan's peer), headless Chromium (the HTML report's test),
+  # ssh-keygen (OpenSSH keys and fingerprints in the accuracy images)
+  yara chromium fonts-dejavu-core openssh-client
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)
 

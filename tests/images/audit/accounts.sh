@@ -41,12 +41,15 @@ wheel:x:0:
 users:x:100:
 GR
 
-# Recovery rootfs: busybox style (name:hash: lines), DES and bcrypt and yescrypt hashes.
+# Recovery rootfs: busybox style (name:hash: lines), DES and bcrypt and yescrypt hashes, a DES
+# hash left in passwd (uClibc without shadow), an account with no shadow line.
 cat >"$R/recovery/etc/passwd" <<PW
 root:x:0:0:root:/root:/bin/ash
 support:x:0:0:support:/root:/bin/ash
 tech:x:1000:1000:tech:/home/tech:/bin/ash
 svc:x:500:500:svc:/var/svc:/bin/ash
+diag:$(hash 'Unlisted-Diag-42' 'cd'):1010:100:DES hash left in passwd:/home/diag:/bin/ash
+monitor:x:1011:100:no shadow line:/home/monitor:/bin/ash
 PW
 cat >"$R/recovery/etc/shadow" <<SH
 root:$(hash '1234' '$2b$05$abcdefghijklmnopqrstuu'):
@@ -70,9 +73,11 @@ planted${P}CB-ACCT-004${P}/etc/passwd${P}admin
 planted${P}CB-ACCT-004${P}/etc/shadow${P}'root'
 planted${P}CB-ACCT-004${P}/etc/shadow${P}'support'
 planted${P}CB-ACCT-005${P}/etc/passwd${P}admin
+planted${P}CB-ACCT-005${P}/etc/passwd${P}diag
 planted${P}CB-ACCT-006${P}/etc/passwd${P}ftp
 planted${P}CB-ACCT-006${P}/etc/passwd${P}svc
 planted${P}CB-ACCT-007${P}/etc/passwd${P}operator
+planted${P}CB-ACCT-007${P}/etc/passwd${P}monitor
 observed${P}account${P}backdoor
 observed${P}account${P}tech
 EX

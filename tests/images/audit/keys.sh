@@ -9,7 +9,7 @@
 set -euo pipefail
 OUT=$1
 R=$OUT/rootfs
-mkdir -p "$R"/etc/ssh "$R"/etc/ssl/private "$R"/etc/dropbear "$R"/root/.ssh "$R"/var/ftp/.ssh \
+mkdir -p "$R"/etc/ssh "$R"/etc/lighttpd "$R"/etc/ssl/private "$R"/etc/dropbear "$R"/root/.ssh "$R"/var/ftp/.ssh \
   "$R"/home/alice/.ssh "$R"/usr/sbin "$R"/usr/share/doc/setup "$R"/etc/init.d "$R"/opt/test
 T=$OUT/tmp; mkdir -p "$T"
 
@@ -67,6 +67,10 @@ openssl req -new -key "$T/emb.pem" -subj /CN=old -out "$T/old.csr" 2>/dev/null
 openssl ca -batch -config "$T/ca.cnf" -selfsign -keyfile "$T/emb.pem" -in "$T/old.csr" \
   -startdate 20190101000000Z -enddate 20200101000000Z -out "$T/old.crt" 2>/dev/null
 openssl x509 -in "$T/old.crt" -out "$R/etc/ssl/old.crt"
+# A weak certificate (RSA 1024, SHA-1), valid until 2045, DER, that lighttpd serves.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$T/weak.pem" 2>/dev/null
+openssl req -x509 -new -sha1 -key "$T/weak.pem" -subj /CN=router.local -days 8000 \
+  -outform DER -out "$R/etc/lighttpd/server.der" 2>/dev/null
 
 # authorized_keys: root, a service account (ftp, UID 21), a user (decoy).
 ssh-keygen -q -t ed25519 -N '' -C vendor@support -f "$T/vendor"
@@ -138,6 +142,7 @@ planted${P}CB-KEY-003${P}/var/ftp/.ssh/authorized_keys${P}ftp
 planted${P}CB-KEY-004${P}/etc/hosts.equiv${P}'+'
 planted${P}CB-KEY-004${P}/root/.rhosts
 planted${P}CB-KEY-005${P}/etc/ssl/old.crt${P}expired
+planted${P}CB-KEY-005${P}/etc/lighttpd/server.der
 planted${P}CB-KEY-006${P}/etc/init.d/S99setup${P}'root'
 planted${P}CB-KEY-006${P}/etc/init.d/S99setup${P}'admin'
 planted${P}CB-KEY-007${P}/etc/wpa/wpa_supplicant.conf${P}17 characters

@@ -122,6 +122,13 @@ CRON
 mkdir -p "$R/etc/ssl/private"
 openssl genpkey -algorithm ed25519 -out "$R/etc/ssl/private/web.key" 2>/dev/null
 openssl genpkey -algorithm ed25519 -out "$R/etc/ssl/private/telemetry.key" 2>/dev/null
+mkdir -p "$R/etc/vendor"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER \
+  -out "$R/etc/vendor/support.der" 2>/dev/null
+cat >"$R/etc/vendor/cloud.conf" <<'CONF'
+# vendor cloud agent
+broker=mqtts://iot.vendor-cloud.net:8883
+CONF
 # The fingerprint as `ssh-keygen -l` prints it: SHA-256 of the SSH wire form of the public key.
 web_fp=$(openssl pkey -in "$R/etc/ssl/private/web.key" -pubout -outform DER | tail -c 32 |
   python3 -c 'import base64, hashlib, struct, sys
@@ -179,6 +186,10 @@ planted${P}CB-PLEDGE-004${P}/etc/crontabs/root${P}stats.vendor-cloud.com
 note${P}CB-NET-001${P}/etc/crontabs/root${P}stats.vendor-cloud.com
 note${P}CB-NET-001${P}/etc/init.d/S70update${P}update.example-networks.com
 planted${P}CB-PLEDGE-003${P}/etc/ssl/private/telemetry.key
+planted${P}CB-PLEDGE-003${P}/etc/vendor/support.der
+planted${P}CB-KEY-001${P}/etc/vendor/support.der
+planted${P}CB-PLEDGE-004${P}/etc/vendor/cloud.conf${P}iot.vendor-cloud.net
+note${P}CB-NET-001${P}/etc/vendor/cloud.conf${P}iot.vendor-cloud.net
 planted${P}CB-KEY-001${P}/etc/ssl/private/telemetry.key
 planted${P}CB-KEY-001${P}/etc/ssl/private/web.key
 decoy${P}/etc/ssl/private/web.key${P}CB-PLEDGE-003
