@@ -5,6 +5,7 @@
 #include <yara.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstddef>
 #include <filesystem>
 #include <map>
@@ -137,8 +138,15 @@ int OnScanMessage(YR_SCAN_CONTEXT* context, int message, void* message_data, voi
   std::vector<Hit>& hits = result->hits[rule];
   const YR_STRING* string;
   yr_rule_strings_foreach(rule, string) {
-    const YR_MATCH* match;
-    yr_string_matches_foreach(context, string, match) {
+    // libyara 4.2 hands out matches from its notebook without 8-byte alignment (UBSan:
+    // misaligned YR_MATCH), so each is copied out before it is read, instead of
+    // yr_string_matches_foreach's pointer walk.
+    for (const YR_MATCH* next = context->matches[string->idx].head; next != nullptr;) {
+      YR_MATCH copy;
+      std::memcpy(&copy, next, sizeof copy);
+      next = copy.next;
+      if (copy.is_private) continue;
+      const YR_MATCH* match = &copy;
       if (hits.size() >= kMaxMatchesPerRule) break;
       int64_t at = match->base + match->offset;
       if (at < 0 || static_cast<uint64_t>(at) > result->window.size()) continue;
