@@ -18,7 +18,8 @@ measure() {
     local rc=0
     /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/stderr" || rc=$?
     [[ " ${OK_EXIT:-0} " == *" $rc "* ]] || die "$name failed ($rc): $(tail -3 "$W/stderr")"
-    read -r wall kib <"$W/time"
+    # GNU time puts "Command exited with non-zero status N" first when it did.
+    read -r wall kib < <(tail -n 1 "$W/time")
     walls+=("$wall")
     ((kib > rss)) && rss=$kib
   done

@@ -119,6 +119,19 @@ class KeyScanner : public ContentScanner {
   bool binaries_;
 };
 
+// Crypto libraries carry the keys of their own known-answer self-tests (GnuTLS's
+// crypto-selftests, the FIPS providers): the same in every copy of the library, guarding
+// nothing. By the library's file name.
+bool CryptoLibrary(std::string_view path) {
+  std::string_view base = BaseName(path);
+  for (std::string_view lib : {"libgnutls", "libcrypto", "libssl", "libgcrypt", "libnettle",
+                               "libhogweed", "libwolfssl", "libmbedcrypto", "libmbedtls",
+                               "libnss3", "libsoftokn3", "libfreebl", "fips.so", "legacy.so"}) {
+    if (base.starts_with(lib)) return true;
+  }
+  return false;
+}
+
 std::string PurposeGuess(const KeyPlace& p) {
   std::string_view path = p.path, base = BaseName(p.path);
   if (p.in_binary) return fmt::format("embedded in {}", path);
@@ -152,6 +165,9 @@ void KeyScanner::Finish(AuditContext& ctx, std::vector<Finding>& out) {
     const ParsedKey& key = places.front()->key;
     bool in_binary = std::any_of(places.begin(), places.end(), [](auto* p) { return p->in_binary; });
     if (in_binary != binaries_) continue;
+    const bool self_test = in_binary && std::all_of(places.begin(), places.end(), [](auto* p) {
+      return p->in_binary && CryptoLibrary(p->path);
+    });
     std::vector<Evidence> evidence;
     std::string where;
     for (const KeyPlace* p : places) {
@@ -167,12 +183,18 @@ void KeyScanner::Finish(AuditContext& ctx, std::vector<Finding>& out) {
       o.evidence = evidence.back();
       o.check_id = in_binary ? "CB-KEY-002" : "CB-KEY-001";
       o.insecure = true;
-      ctx.Observe(std::move(o));
+      if (!self_test) ctx.Observe(std::move(o));
     }
     std::string purpose = PurposeGuess(*places.front());
     std::string copies =
         places.size() > 1 ? fmt::format(" The same key is in {} places.", places.size()) : "";
-    if (in_binary) {
+    if (self_test) {
+      out.push_back({"CB-KEY-002", Severity::kInfo,
+                     fmt::format("{} private key {} in the crypto library {}: a self-test key "
+                                 "(the same in every copy of the library), not a device secret",
+                                 key.Describe(), fingerprint, where),
+                     std::move(evidence)});
+    } else if (in_binary) {
       out.push_back({"CB-KEY-002", Severity::kHigh,
                      fmt::format("{} private key {} ({}) is built into a binary: every device "
                                  "shares it and no operator can replace it ({}).{}",

@@ -283,5 +283,35 @@ TEST(KeyChecks, WifiKeysWithDecoys) {
   EXPECT_THAT(f[0].evidence[0].excerpt, ::testing::Not(HasSubstr("Shared-Secret")));
 }
 
+// CB-KEY-002's scanner over one program holding a PEM key, as the unpacker feeds it.
+AuditReport ScanBinary(const std::string& path, std::vector<Finding>& out) {
+  std::string bin = std::string("\x7f" "ELF\0\0junk", 10) + Pem(TestKeys().rsa, false) +
+                    std::string(64, '\0');
+  auto scanner = FindCheck("CB-KEY-002")->make_scanner({});
+  inventory::FileRecord f = test::TextFile(path, "", inventory::FileKind::kElf);
+  f.node.size = bin.size();
+  scanner->OnContent(f, 0, AsBytes(bin));
+  inventory::Inventory inv;
+  AuditOptions opts;
+  AuditReport report;
+  AuditContext ctx(inv, opts, report);
+  scanner->Finish(ctx, out);
+  return report;
+}
+
+TEST(KeyChecks, KeyInAProgramIsHighSelfTestKeyOfACryptoLibraryIsInfo) {
+  std::vector<Finding> daemon;
+  AuditReport r = ScanBinary("/usr/sbin/vendord", daemon);
+  ASSERT_THAT(daemon, SizeIs(1));
+  EXPECT_EQ(daemon[0].severity, Severity::kHigh);
+  EXPECT_THAT(r.observations, SizeIs(1));  // the pledge judges it
+  std::vector<Finding> library;
+  r = ScanBinary("/usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3", library);
+  ASSERT_THAT(library, SizeIs(1));
+  EXPECT_EQ(library[0].severity, Severity::kInfo);
+  EXPECT_THAT(library[0].message, HasSubstr("self-test key"));
+  EXPECT_THAT(r.observations, IsEmpty());
+}
+
 }  // namespace
 }  // namespace clearbox::audit

@@ -24,6 +24,29 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// Interpreters run a shell by design (perl's do_exec compares a command with "exec"): their
+// keyword tests are not passwords.
+bool Interpreter(std::string_view name) {
+  for (std::string_view p : {"perl", "python", "ruby", "lua", "php", "tclsh", "node", "gawk",
+                             "mawk", "awk"}) {
+    if (name.starts_with(p)) return true;
+  }
+  return false;
+}
+
+// A constant that can be a magic password: four bytes or more, not a crypt(3) scheme id that
+// a login program compares the stored hash's prefix with ("$1$", "$6$", "$2b$", "$y$" in
+// sulogin), not a shell keyword.
+bool PlausibleMagic(std::string_view constant) {
+  if (constant.size() < 4) return false;
+  if (constant.size() <= 8 && constant.front() == '$' && constant.back() == '$') return false;
+  for (std::string_view keyword : {"exec", "eval", "exit", "export", "source", "return",
+                                   "unset", "trap", "alias", "break", "continue", "shift"}) {
+    if (constant == keyword) return false;
+  }
+  return true;
+}
+
 // Which binaries are disassembled: those that import a comparison and a way to start a
 // program, and either take network input or are login programs by name. Deciding from the
 // ELF facts the inventory already read keeps the cost to the few binaries that matter.
@@ -39,7 +62,7 @@ bool WorthDisassembling(const inventory::FileRecord& file) {
   bool login = name.find("login") != std::string_view::npos ||
                name.find("telnetd") != std::string_view::npos ||
                name.find("sshd") != std::string_view::npos;
-  return compare && shell && (network || login);
+  return compare && shell && (network || login) && !Interpreter(name);
 }
 
 std::string Shorten(std::string_view s) {
@@ -56,7 +79,10 @@ class MagicScanner : public ContentScanner {
     MagicScan scan = ScanForMagicPasswords(bytes);
     std::lock_guard lock(mu_);
     for (const std::string& n : scan.notes) notes_.push_back({file.node.provenance, n});
-    for (MagicHit& h : scan.hits) hits_.push_back({file.node.provenance, file.node.path, scan.machine, std::move(h)});
+    for (MagicHit& h : scan.hits) {
+      if (!PlausibleMagic(h.constant)) continue;
+      hits_.push_back({file.node.provenance, file.node.path, scan.machine, std::move(h)});
+    }
   }
 
   void Finish(AuditContext& ctx, std::vector<Finding>& out) override {

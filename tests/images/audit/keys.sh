@@ -127,8 +127,16 @@ W
 printf 'path /opt/test/allowed_key\n' >"$OUT/allow.txt"
 printf -- '--allow\n%s\n' "$OUT/allow.txt" >"$OUT/args"
 
+# A real decoy: GnuTLS carries private keys for its self-tests (an info finding, not high).
+gnutls=$(ls /usr/lib/*-linux-gnu/libgnutls.so.30.* 2>/dev/null | head -n 1 || true)
+if [[ -n $gnutls ]]; then
+  mkdir -p "$R/usr/lib"
+  cp "$gnutls" "$R/usr/lib/libgnutls.so.30"
+fi
+
 P=$'\t'
-cat >"$OUT/expected.tsv" <<EX
+if [[ -n $gnutls ]]; then printf 'decoy\t/usr/lib/libgnutls.so.30\n'; fi >"$OUT/expected.tsv"
+cat >>"$OUT/expected.tsv" <<EX
 planted${P}CB-KEY-001${P}/etc/ssl/private/server.key${P}RSA 2048
 planted${P}CB-KEY-001${P}/etc/ssl/private/legacy.pem${P}2 places
 planted${P}CB-KEY-001${P}/etc/ssl/private/device.der${P}EC P-256

@@ -7,7 +7,7 @@
 # and decoys that must not be flagged: strcmp(argv[1], "--help") -> printf, strcmp(cmd,
 # "reboot") -> system("reboot"), a shell after comparing with a stored (not constant)
 # password, system("/bin/sh /etc/mgmt.start") guarded by no comparison; the decoy daemon is
-# built for every architecture too.
+# built for every architecture too; and Debian's own sulogin and perl (see below).
 #   magic.sh OUTDIR   -> OUTDIR/rootfs, OUTDIR/expected.tsv (see tests/audit_accuracy_test.sh)
 set -euo pipefail
 OUT=$1
@@ -30,9 +30,20 @@ for arch in mips mipsel; do
   cp "$SAMPLES/$arch/telnet" "$R/opt/$arch/sbin/mgmtd"
   cp "$SAMPLES/$arch/decoy" "$R/opt/$arch/sbin/cmdd"
 done
+# Real decoys from this machine's Debian: sulogin compares the stored hash's prefix with
+# "$1$", "$5$", "$6$" before it runs a shell; perl's do_exec compares a command with "exec".
+real_decoys=()
+for b in /sbin/sulogin /usr/bin/perl; do
+  if [[ -f $b ]]; then
+    mkdir -p "$R$(dirname "$b")"
+    cp "$b" "$R$b"
+    real_decoys+=("$b")
+  fi
+done
 
 P=$'\t'
-cat >"$OUT/expected.tsv" <<EX
+for b in "${real_decoys[@]}"; do printf 'decoy\t%s\n' "$b"; done >"$OUT/expected.tsv"
+cat >>"$OUT/expected.tsv" <<EX
 planted${P}CB-MAGIC-001${P}/usr/sbin/debugd${P}vndr-maint-5d3a-r00t-access-88
 planted${P}CB-MAGIC-001${P}/usr/sbin/mgmtd${P}HELODBG-7f3a9c21-e04b-support
 planted${P}CB-MAGIC-001${P}/usr/sbin/debugd-arm64${P}vndr-maint-5d3a-r00t-access-88
