@@ -48,8 +48,8 @@ struct AuditNote {
   std::string message;
 };
 
-// Where one check's time went: its content scanner (summed over the unpacker's threads, the
-// bytes it was shown) and its work after the inventory (Finish and run).
+// Where one check's time went: its content scanner (CPU seconds summed over the unpacker's
+// threads, and the bytes it was shown) and its work after the inventory (Finish and run, wall).
 struct CheckTiming {
   std::string check_id;
   double scan_seconds = 0;
