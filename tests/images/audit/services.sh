@@ -56,6 +56,11 @@ cat >"$R/etc/default/debugsh" <<'EOF'
 SHELL_PORT=4444
 NC=/usr/sbin/nc
 EOF
+# A securely started SSH server (public keys only, no root password login): inventory.
+cat >"$R/etc/init.d/S45sshd" <<'EOF'
+#!/bin/sh
+/usr/sbin/dropbear -s -g -p 2200
+EOF
 cat >"$R/etc/init.d/S60debug" <<'EOF'
 #!/bin/sh
 [ -r /etc/default/debugsh ] && . /etc/default/debugsh
@@ -315,6 +320,8 @@ planted${P}CB-SVC-008${P}/etc/systemd/system/serial-getty@ttyS1.service.d/autolo
 # the gdbserver stand-in is itself a shipped debug tool (the config family)
 planted${P}CB-CONF-004${P}/usr/sbin/gdbserver
 note${P}CB-SVC-000${P}/lib/systemd/system/ssh.service${P}sshd
+note${P}CB-SVC-000${P}/etc/init.d/S45sshd${P}dropbear
+decoy${P}/etc/init.d/S45sshd
 observed${P}service${P}sshd
 observed${P}service${P}telnetd
 observed${P}service${P}dropbear
