@@ -36,14 +36,33 @@ std::string SecuritySeverity(Severity s) {
 }
 
 // "CB-ACCT-001" -> "accounts": a tag, so that a SARIF viewer can filter by family.
+// A check family: its id prefix, its SARIF tag and its page under docs/.
+struct FamilyInfo {
+  std::string_view prefix, tag, page;
+};
+constexpr FamilyInfo kFamilies[] = {
+    {"CB-ACCT-", "accounts", "checks.md"},
+    {"CB-SVC-", "remote-access", "checks/services.md"},
+    {"CB-KEY-", "keys", "checks/keys.md"},
+    {"CB-YARA-", "backdoors", "checks/yara.md"},
+    {"CB-NET-", "endpoints", "checks/endpoints.md"},
+    {"CB-PRIV-", "privilege", "checks/privilege.md"},
+    {"CB-MAGIC-", "magic-password", "checks/magic.md"},
+    {"CB-CONF-", "configuration", "checks/config.md"},
+    {"CB-VULN-", "vulnerabilities", "checks/vuln.md"},
+    {"CB-PLEDGE-", "pledge", "checks/pledge.md"}};
+
+// The documentation page of a check (docs/checks.md for an unknown family).
+std::string_view DocPage(std::string_view id) {
+  for (const FamilyInfo& f : kFamilies) {
+    if (id.starts_with(f.prefix)) return f.page;
+  }
+  return "checks.md";
+}
+
 std::string Family(std::string_view id) {
-  static constexpr std::pair<std::string_view, std::string_view> kFamilies[] = {
-      {"CB-ACCT-", "accounts"},  {"CB-SVC-", "remote-access"}, {"CB-KEY-", "keys"},
-      {"CB-YARA-", "backdoors"}, {"CB-NET-", "endpoints"},     {"CB-PRIV-", "privilege"},
-      {"CB-MAGIC-", "magic-password"}, {"CB-CONF-", "configuration"},
-      {"CB-VULN-", "vulnerabilities"}, {"CB-PLEDGE-", "pledge"}};
-  for (const auto& [prefix, family] : kFamilies) {
-    if (id.starts_with(prefix)) return std::string(family);
+  for (const FamilyInfo& f : kFamilies) {
+    if (id.starts_with(f.prefix)) return std::string(f.tag);
   }
   return "clearbox";
 }
@@ -65,12 +84,6 @@ std::string PascalName(std::string_view title) {
     word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
     out += word;
   }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -140,7 +153,7 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
                      {"shortDescription", {{"text", c.title}}},
                      {"fullDescription", {{"text", c.rationale}}},
                      {"help", {{"text", help}, {"markdown", markdown}}},
-                     {"helpUri", options.docs_base_uri + "checks.md#" + Lower(c.id)},
+                     {"helpUri", options.docs_base_uri + std::string(DocPage(c.id))},
                      {"defaultConfiguration", {{"level", SarifLevel(c.severity)}}},
                      {"properties", std::move(properties)}});
   }

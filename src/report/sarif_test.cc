@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -53,6 +55,15 @@ TEST(Sarif, RulesAndResults) {
   EXPECT_EQ(rule["defaultConfiguration"]["level"], "error");
   EXPECT_EQ(rule["properties"]["ts33117"], "3GPP TS 33.117 4.2.3.4.2.3");
   EXPECT_FALSE(rule["help"]["text"].get<std::string>().empty());
+  // Every rule's help page is a page of docs/ in this repository.
+  for (const json& r : driver["rules"]) {
+    std::string uri = r["helpUri"];
+    const std::string base = "https://clearbox.invalid/docs/";
+    ASSERT_EQ(uri.rfind(base, 0), 0u) << uri;
+    EXPECT_TRUE(std::filesystem::exists(std::string(CLEARBOX_SOURCE_DIR) + "/docs/" +
+                                        uri.substr(base.size())))
+        << uri;
+  }
 
   ASSERT_EQ(run["results"].size(), 2u);
   const json& r0 = run["results"][0];

@@ -33,8 +33,8 @@ namespace clearbox::report {
 
 struct SarifOptions {
   std::string tool_version = "0.1.0";
-  // Where the documentation is published: driver.informationUri is this + "checks.md", each
-  // rule's helpUri this + "checks.md#" + the lower-case check id.
+  // Where the documentation (the repository's docs/) is published: driver.informationUri is
+  // this + "checks.md", each rule's helpUri this + its family's page ("checks/keys.md").
   std::string docs_base_uri = "https://clearbox.invalid/docs/";
 };
 
