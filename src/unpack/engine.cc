@@ -57,6 +57,16 @@ Engine::Engine(const Options& options, Sink& sink)
 }
 
 Result<Summary> Engine::Run(ByteView image, const std::string& name) {
+  // The total an image may produce, by its size (a bomb of nested archives, each stream
+  // under the per-stream ratio, stops here).
+  Limits& l = options_.limits;
+  if (l.max_total_ratio > 0) {
+    const uint64_t by_ratio = image.size() > UINT64_MAX / l.max_total_ratio
+                                  ? UINT64_MAX
+                                  : image.size() * l.max_total_ratio;
+    l.max_total_bytes =
+        std::min(l.max_total_bytes, std::max(by_ratio, l.total_ratio_floor_bytes));
+  }
   BlobContext ctx;
   ctx.provenance = name;
   ctx.carve = true;
@@ -110,8 +120,9 @@ Status Engine::ChargeTotal(uint64_t bytes) {
   while (true) {
     if (bytes >= limits().max_total_bytes || total >= limits().max_total_bytes - bytes) {
       Error e = Error::LimitExceeded(
-          fmt::format("total limit of {} unpacked bytes reached: contents past it are not read",
-                      limits().max_total_bytes));
+          fmt::format("total limit of {} unpacked bytes reached (--max-bytes, and at most "
+                      "{}x the image's size: --max-total-ratio): contents past it are not read",
+                      limits().max_total_bytes, limits().max_total_ratio));
       if (!bytes_limit_noted_.exchange(true)) AddNote(Note::Kind::kLimit, "", 0, e.message());
       partial_.store(true);
       return e;

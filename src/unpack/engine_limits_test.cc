@@ -2,6 +2,8 @@
 // stream or file; each with a kLimit note, keeping what was read, the result flagged partial.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "engine_test_util.h"
 
 namespace clearbox::unpack::enginetest {
@@ -133,6 +135,38 @@ TEST_F(EngineLimitsTest, TotalByteLimitStopsContentsNotTheListing) {
   EXPECT_LE(u.summary.bytes, 250000u);
   EXPECT_TRUE(u.summary.partial);
   EXPECT_TRUE(u.HasNote(Note::Kind::kLimit, "total limit of 250000")) << u.NotesText();
+}
+
+TEST_F(EngineLimitsTest, ZipOfZipsStopsAtTheTotalRatioOfTheImage) {
+  // Every stream stays far under the per-stream ratio (a 256 KiB leaf deflates ~200:1), but
+  // ten zips of ten leaves each make 25 MiB out of ~150 KB: over 100x the image.
+  WriteText(scratch_ / "bomb.py", R"(import io, random, zipfile
+random.seed(7)
+leaf = bytes(random.randrange(4) for _ in range(64)) * 4096
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(10):
+        z.writestr(f"leaf{i}.bin", leaf)
+with zipfile.ZipFile("bomb.zip", "w", zipfile.ZIP_STORED) as z:
+    for i in range(10):
+        z.writestr(f"inner{i}.zip", inner.getvalue())
+)");
+  ASSERT_TRUE(Sh(dir(), "python3 bomb.py"));
+  const uint64_t image_size = std::filesystem::file_size(scratch_ / "bomb.zip");
+  ASSERT_LT(image_size * 100, 25u << 20);
+  Options options;
+  options.limits.total_ratio_floor_bytes = 1 << 20;  // the default floor is 256 MiB
+  Unpacked u = UnpackPath(scratch_ / "bomb.zip", options);
+  EXPECT_TRUE(u.HasNote(Note::Kind::kLimit, "100x the image's size")) << u.NotesText();
+  EXPECT_LE(u.summary.bytes, image_size * 100);
+  EXPECT_TRUE(u.summary.partial);
+  EXPECT_NE(u.Find("bomb.zip!zip@0x0:/inner0.zip!zip:/leaf0.bin"), nullptr) << u.NotesText();
+
+  // With the limit off, all of it.
+  options.limits.max_total_ratio = 0;
+  Unpacked all = UnpackPath(scratch_ / "bomb.zip", options);
+  EXPECT_GE(all.summary.bytes, 25u << 20);
+  EXPECT_FALSE(all.summary.partial) << all.NotesText();
 }
 
 TEST_F(EngineLimitsTest, SquashfsGoesOnAfterASparseFileHitsTheTotalLimit) {

@@ -538,6 +538,17 @@ def bomb_nested_zip(ctx, result):
         result.expect(len(m["nodes"]) > 0, "nothing kept of what was read before the limit")
 
 
+def bomb_ratio_zip(ctx, result):
+    """~10 MB of zips whose every stream is under the per-stream ratio, 2.9 GB in all: with
+    the default limits it stops at 100x the image's size, under 1 GiB, within a minute."""
+    run, m, out = run_hostile(ctx, result, "bomb-ratio.zip", timeout=60)
+    limit_reported(result, run, m, "zip of zips under the per-stream ratio")
+    if m is not None:
+        result.expect(any("100x the image" in t for t in notes_text(m, kinds=("limit",))),
+                      f"the limit note does not name the total ratio: {notes_text(m)[:3]}")
+    result.expect(du_bytes(out) < 1 << 30, f"wrote {du_bytes(out) >> 20} MiB (limit: < 1 GiB)")
+
+
 def bomb_deep_gzip(ctx, result):
     run, m, out = run_hostile(ctx, result, "bomb-deep.gz")  # default --max-depth
     limit_reported(result, run, m, "gzip 40 deep")
@@ -607,6 +618,7 @@ HOSTILE = {
     "bomb-zeros.gz": bomb_zeros,
     "bomb-nested.zip": bomb_nested_zip,
     "bomb-deep.gz": bomb_deep_gzip,
+    "bomb-ratio.zip": bomb_ratio_zip,
     "bomb-sparse.squashfs": bomb_sparse,
     # squashfs keeps its tables at the end: cut there, nothing can be listed.
     "trunc-rootfs-squashfs-xz.uimg": damaged("trunc-rootfs-squashfs-xz.uimg"),

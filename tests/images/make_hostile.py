@@ -199,6 +199,26 @@ def nested_zip_bomb(levels=5, fanout=16, leaf_bytes=16 << 20):
     return data
 
 
+def ratio_zip_bomb(outer_bytes=10 << 20):
+    """A stored zip of ~10 MB of copies of one deflated zip of ten 256 KiB leaves: every
+    stream expands ~200:1 (under the per-stream limit), the whole ~280:1 (about 2.9 GB)."""
+    rng = random.Random(11)
+    leaf = bytes(rng.randrange(4) for _ in range(64)) * 4096
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for i in range(10):
+            info = zipfile.ZipInfo(f"leaf{i}.bin", date_time=(2023, 11, 14, 22, 13, 20))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, leaf)
+    inner = buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for i in range(outer_bytes // len(inner)):
+            z.writestr(zipfile.ZipInfo(f"inner{i:04d}.zip", date_time=(2023, 11, 14, 22, 13, 20)),
+                       inner)
+    return out.getvalue()
+
+
 def deep_gzip(layers=40):
     """gzip inside gzip, `layers` deep: a depth bomb with a few bytes at the bottom."""
     data = b"bottom of the well\n"
@@ -260,6 +280,7 @@ def main():
         "traversal.zip": traversal_zip(),
         "bomb-nested.zip": nested_zip_bomb(),
         "bomb-deep.gz": deep_gzip(),
+        "bomb-ratio.zip": ratio_zip_bomb(),
     }
     files.update(fake_inputs(rng))
     for name, data in sorted(files.items()):

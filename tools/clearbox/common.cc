@@ -20,6 +20,10 @@ void AddLimitFlags(CLI::App* cmd, unpack::Options* options) {
   cmd->add_option("--max-bytes", l.max_total_bytes,
                   "total bytes unpacked (later entries are still listed, without content)")
       ->capture_default_str();
+  cmd->add_option("--max-total-ratio", l.max_total_ratio,
+                  "total bytes unpacked at most this many times the image's size (never below "
+                  "256 MiB; 0: no such limit)")
+      ->capture_default_str();
   cmd->add_option("--max-file-bytes", l.max_file_bytes, "bytes of one file or payload")
       ->capture_default_str();
   cmd->add_option("--max-ratio", l.max_ratio, "decompressed/compressed ratio of one stream")
