@@ -12,6 +12,7 @@
 #include "clearbox/core/progress.h"
 #include "clearbox/unpack/directory_writer.h"
 #include "clearbox/unpack/manifest.h"
+#include "clearbox/unpack/unclaimed.h"
 #include "clearbox/unpack/unpack.h"
 #include "common.h"
 
@@ -31,6 +32,34 @@ struct UnpackFlags {
   uint64_t timeout = 0;
 };
 
+// Regions below this size (a header's padding between two containers) are counted, not
+// listed one by one.
+constexpr uint64_t kListedRegionBytes = 512;
+constexpr size_t kMaxListedRegions = 16;
+
+// The regions no container claims, to stderr (padding is not worth a line); returns the
+// summary's words: "2 regions not understood (1,234 bytes)", or "" when there are none.
+std::string ReportUnclaimed(const std::vector<unpack::UnclaimedRegion>& regions) {
+  size_t count = 0, listed = 0;
+  uint64_t bytes = 0;
+  for (const unpack::UnclaimedRegion& r : regions) {
+    if (unpack::DescribeEntropy(r.entropy) == "padding") continue;
+    ++count;
+    bytes += r.length;
+    if (r.length < kListedRegionBytes || listed == kMaxListedRegions) continue;
+    ++listed;
+    fmt::print(stderr, "clearbox: not understood: {} @{:#x}: {} bytes, entropy {:.2f} bits/byte ({})\n",
+               r.provenance, r.offset, r.length, r.entropy, unpack::DescribeEntropy(r.entropy));
+  }
+  if (count == 0) return "";
+  if (count > listed) {
+    fmt::print(stderr, "clearbox: not understood: {} more regions (small, or past the first {})\n",
+               count - listed, kMaxListedRegions);
+  }
+  return fmt::format("{} region{} not understood ({} bytes)", count, count == 1 ? "" : "s",
+                     bytes);
+}
+
 int RunUnpack(UnpackFlags& f) {
   if (Status readable = CheckReadable(f.image); !readable.ok()) return Fail(readable.error());
   Result<std::unique_ptr<unpack::ManifestWriter>> manifest = unpack::ManifestWriter::Create();
@@ -42,7 +71,8 @@ int RunUnpack(UnpackFlags& f) {
   const std::string name = ImageName(f.image);
   Progress progress("unpack " + name);
   if (progress.enabled()) f.options.progress = &progress;
-  Result<unpack::Summary> summary = unpack::UnpackFile(f.image, f.options, **writer);
+  unpack::UnclaimedRecorder recorder(**writer);
+  Result<unpack::Summary> summary = unpack::UnpackFile(f.image, f.options, recorder);
   progress.Finish();
   if (!summary.ok()) return Fail(summary.error());
 
@@ -51,11 +81,13 @@ int RunUnpack(UnpackFlags& f) {
   Status s = (*manifest)->WriteFile(manifest_path, name, summary->image_sha256, partial);
   if (!s.ok()) return Fail(s.error());
   ReportNotes((*manifest)->notes(), partial);
-  std::printf("%s: %llu nodes from %llu containers, %llu files (%llu bytes) written to %s\n",
+  std::string unclaimed = ReportUnclaimed(recorder.Regions());
+  std::printf("%s: %llu nodes from %llu containers, %llu files (%llu bytes) written to %s%s\n",
               name.c_str(), static_cast<unsigned long long>(summary->nodes),
               static_cast<unsigned long long>(summary->filesystems),
               static_cast<unsigned long long>((*writer)->files_written()),
-              static_cast<unsigned long long>((*writer)->bytes_written()), f.output.c_str());
+              static_cast<unsigned long long>((*writer)->bytes_written()), f.output.c_str(),
+              unclaimed.empty() ? "" : ("; " + unclaimed).c_str());
   return kExitOk;
 }
 
@@ -71,6 +103,10 @@ class DeepListing : public unpack::Sink {
   }
   void OnNote(const Note& note) override { inner_.OnNote(note); }
   bool WantsContent() const override { return true; }
+  bool WantsUnclaimed() const override { return inner_.WantsUnclaimed(); }
+  void OnUnclaimed(const std::string& provenance, uint64_t offset, ByteView bytes) override {
+    inner_.OnUnclaimed(provenance, offset, bytes);
+  }
 
  private:
   unpack::Sink& inner_;
@@ -80,6 +116,13 @@ Result<unpack::Summary> List(UnpackFlags& f, unpack::Sink& sink) {
   if (!f.deep) return unpack::UnpackFile(f.image, f.options, sink);
   DeepListing deep(sink);
   return unpack::UnpackFile(f.image, f.options, deep);
+}
+
+// The listing's last line, on stderr (stdout is the listing): what was opened and what not.
+void ListSummary(const std::string& name, const unpack::Summary& summary,
+                 const std::string& unclaimed) {
+  fmt::print(stderr, "{}: {} nodes from {} containers{}{}\n", name, summary.nodes,
+             summary.filesystems, unclaimed.empty() ? "" : "; ", unclaimed);
 }
 
 int RunList(UnpackFlags& f) {
@@ -92,19 +135,23 @@ int RunList(UnpackFlags& f) {
     Result<std::unique_ptr<unpack::ManifestWriter>> manifest = unpack::ManifestWriter::Create();
     if (!manifest.ok()) return Fail(manifest.error());
     unpack::ManifestSink sink(**manifest, f.hash);
-    Result<unpack::Summary> summary = List(f, sink);
+    unpack::UnclaimedRecorder recorder(sink);
+    Result<unpack::Summary> summary = List(f, recorder);
     if (!summary.ok()) return Fail(summary.error());
     Status s = (*manifest)->WriteTo(stdout, name, summary->image_sha256, summary->partial);
     if (!s.ok()) return Fail(s.error());
     ReportNotes((*manifest)->notes(), summary->partial);
+    ListSummary(name, *summary, ReportUnclaimed(recorder.Regions()));
     return kExitOk;
   }
   unpack::TextListingSink sink(stdout);
-  Result<unpack::Summary> summary = List(f, sink);
+  unpack::UnclaimedRecorder recorder(sink);
+  Result<unpack::Summary> summary = List(f, recorder);
   sink.Flush();
   if (!summary.ok()) return Fail(summary.error());
   std::fflush(stdout);
   ReportNotes(sink.TakeNotes(), summary->partial);
+  ListSummary(name, *summary, ReportUnclaimed(recorder.Regions()));
   return kExitOk;
 }
 
