@@ -24,23 +24,11 @@ std::optional<Match> ProbeCramfs(ByteView d) {
   return m;
 }
 
-// romfs: "-rom1fs-", big-endian full size, checksum, volume name.
-std::optional<Match> ProbeRomfs(ByteView d) {
-  if (d.size() < 32) return std::nullopt;
-  uint32_t size = LoadBE32(d.data() + 8);
-  if (size < 32) return std::nullopt;
-  Match m;
-  m.length = size;
-  return m;
-}
-
 }  // namespace
 
 extern const FormatHandler kCramfsRecognisedFormat = {
     .name = "cramfs",
     .magics = {{"\x45\x3d\xcd\x28", 0}, {"\x28\xcd\x3d\x45", 0}},
     .probe = ProbeCramfs};
-extern const FormatHandler kRomfsFormat = {
-    .name = "romfs", .magics = {{"-rom1fs-", 0}}, .probe = ProbeRomfs};
 
 }  // namespace clearbox::unpack::internal

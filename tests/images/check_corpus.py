@@ -220,6 +220,22 @@ def lancom(case):
         r.expect(len(files) > 10, f"only {len(files)} files in the 7-zip archive")
 
 
+def romfs(case):
+    """genromfs image, volume "rom 67269c23": one file, lsb-release (104 bytes, Ubuntu 22.04)."""
+    if not case.unpack():
+        return
+    r = case.result
+    fs = case.filesystem([tok("romfs", "0x0")], "romfs")
+    if fs is None:
+        return
+    r.expect("rom 67269c23" in json.dumps(case.manifest), "the volume name is not recorded")
+    files = {n["path"]: n for n in case.manifest["nodes"] if n.get("type") == "file"}
+    node = files.get("/lsb-release")
+    if r.expect(node is not None, f"/lsb-release missing: {sorted(files)}"):
+        r.expect(node.get("size") == 104, f"/lsb-release is {node.get('size')} bytes, want 104")
+    r.expect(case.manifest["partial"] is False, f"partial: {notes_text(case.manifest)}")
+
+
 def reported_only(case):
     """Obfuscated or unknown containers: no crash, and something said about it."""
     if not case.unpack(allowed=(0, 2)):
@@ -237,6 +253,7 @@ CASES = {
     "broadcom_adsl_rootfs_squashfs_v2_be.bin": broadcom_v2,
     "cramfs_le_test.img": cramfs,
     "lancom_fw.ros": lancom,
+    "romfs_binwalk.bin": romfs,
     "arcadyan_obfuscated_fw.bin": reported_only,
     "tplink_vxworks_wr.fw": reported_only,
 }
