@@ -169,7 +169,9 @@ TEST(Romfs, DamagedImagesAreNotes) {
   EXPECT_THAT(fs->notes()[0].message, HasSubstr("is missing"));
   // A chain that points back to itself: a loop note, no hang.
   Bytes loop = img;
-  const Entry* b = Find(*Filesystem::Parse(img), "/b");
+  Result<Filesystem> whole = Filesystem::Parse(img);
+  ASSERT_TRUE(whole.ok());
+  const Entry* b = Find(*whole, "/b");
   ASSERT_NE(b, nullptr);
   const size_t b_header = (b->data_offset - 16 - 16) & ~size_t{15};
   PutBE32(loop, b_header, static_cast<uint32_t>(b_header) | 2);
