@@ -259,6 +259,20 @@ CASES = {
 }
 
 
+def load_case_modules():
+    """Cases of newer formats live beside this file, one module per area (corpus_*.py), each
+    with a CASES dict {sample name: function(case)}; they use this module's Case helpers."""
+    import importlib
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        if name.startswith("corpus_") and name.endswith(".py"):
+            module = importlib.import_module(name[:-3])
+            clash = set(module.CASES) & set(CASES)
+            if clash:
+                sys.exit(f"{name}: samples checked twice: {sorted(clash)}")
+            CASES.update(module.CASES)
+
+
 class Context:
     def __init__(self, args):
         self.clearbox, self.corpus, self.work = args.clearbox, args.corpus, args.work
@@ -306,6 +320,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("-k", "--filter", default="")
     args = parser.parse_args()
+    load_case_modules()
     ctx = Context(args)
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
