@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -272,6 +273,14 @@ std::vector<Note> ManifestWriter::notes() const {
   return notes_;
 }
 
+void ManifestWriter::SetUnclaimed(std::vector<UnclaimedRegion> regions) {
+  constexpr size_t kMaxUnclaimed = 10000;
+  std::lock_guard<std::mutex> lock(mu_);
+  dropped_unclaimed_ = regions.size() > kMaxUnclaimed ? regions.size() - kMaxUnclaimed : 0;
+  if (dropped_unclaimed_ > 0) regions.resize(kMaxUnclaimed);
+  unclaimed_ = std::move(regions);
+}
+
 Status ManifestWriter::WriteTo(std::FILE* out, const std::string& image, const std::string& sha256,
                                bool partial) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -325,7 +334,23 @@ Status ManifestWriter::WriteTo(std::FILE* out, const std::string& image, const s
                      {"offset", 0},
                      {"message", fmt::format("{} more notes were dropped", dropped_notes_)}});
   }
-  std::string tail = "\n],\"notes\":" + Dump(notes) + "}\n";
+  if (dropped_unclaimed_ > 0) {
+    notes.push_back({{"kind", "warning"},
+                     {"where", image},
+                     {"offset", 0},
+                     {"message", fmt::format("{} more regions not understood were not listed",
+                                             dropped_unclaimed_)}});
+  }
+  ordered_json unclaimed = ordered_json::array();
+  for (const UnclaimedRegion& r : unclaimed_) {
+    // Two decimals, as the summary prints it: a stable manifest, not float noise.
+    unclaimed.push_back({{"provenance", r.provenance},
+                         {"offset", r.offset},
+                         {"length", r.length},
+                         {"entropy", std::round(r.entropy * 100) / 100},
+                         {"description", DescribeEntropy(r.entropy)}});
+  }
+  std::string tail = "\n],\"notes\":" + Dump(notes) + ",\"unclaimed\":" + Dump(unclaimed) + "}\n";
   std::fputs(tail.c_str(), out);
   if (std::fflush(out) != 0 || std::ferror(out)) return Error::Io("manifest: write failed");
   return Status::Ok();

@@ -30,9 +30,11 @@ double ShannonEntropy(ByteView bytes) {
   return EntropyOfCounts(counts, bytes.size());
 }
 
+bool IsPadding(double bits_per_byte) { return bits_per_byte < 0.5; }
+
 std::string_view DescribeEntropy(double bits_per_byte) {
   if (bits_per_byte > 7.5) return "probably encrypted or compressed with an unknown scheme";
-  if (bits_per_byte < 0.5) return "padding";
+  if (IsPadding(bits_per_byte)) return "padding";
   return "data or code in no known format";
 }
 

@@ -4,9 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
-
+#include "clearbox/unpack/manifest.h"
 
 namespace clearbox::unpack {
 namespace {
@@ -41,6 +42,39 @@ TEST(UnclaimedRecorder, RandomBytesAreOneHighEntropyRegion) {
   EXPECT_EQ(regions[0].offset, 0u);
   EXPECT_EQ(regions[0].length, blob.size());
   EXPECT_GT(regions[0].entropy, 7.9);
+}
+
+TEST(UnclaimedRecorder, TheManifestListsEveryRegionPaddingIncluded) {
+  // Random bytes then zeros, nothing recognised: one region for the whole blob. A region of
+  // zeros inside a container (reported by hand here) is listed too, as padding.
+  std::mt19937 rng(9);
+  Bytes blob(8192, 0);
+  for (size_t i = 0; i < 4096; ++i) blob[i] = static_cast<uint8_t>(rng());
+  Result<std::unique_ptr<ManifestWriter>> manifest = ManifestWriter::Create();
+  ASSERT_TRUE(manifest.ok());
+  ManifestSink sink(**manifest, false);
+  UnclaimedRecorder recorder(sink);
+  ASSERT_TRUE(UnpackBuffer(blob, "blob.bin", {}, recorder).ok());
+  recorder.OnUnclaimed("blob.bin!gzip@0x10", 4, ByteView(blob).subspan(4096, 2048));
+  (*manifest)->SetUnclaimed(recorder.Regions());
+
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  ASSERT_TRUE((*manifest)->WriteTo(out, "blob.bin", "", false).ok());
+  std::fclose(out);
+  nlohmann::json json = nlohmann::json::parse(std::string(text, size));
+  std::free(text);
+  const nlohmann::json& unclaimed = json.at("unclaimed");
+  ASSERT_EQ(unclaimed.size(), 2u) << unclaimed.dump();
+  EXPECT_EQ(unclaimed[0]["provenance"], "blob.bin");
+  EXPECT_EQ(unclaimed[0]["offset"], 0);
+  EXPECT_EQ(unclaimed[0]["length"], 8192);
+  EXPECT_EQ(unclaimed[0]["description"], "data or code in no known format");
+  EXPECT_EQ(unclaimed[1]["provenance"], "blob.bin!gzip@0x10");
+  EXPECT_EQ(unclaimed[1]["length"], 2048);
+  EXPECT_EQ(unclaimed[1]["entropy"], 0.0);
+  EXPECT_EQ(unclaimed[1]["description"], "padding");
 }
 
 }  // namespace

@@ -668,10 +668,14 @@ def big_blob(ctx):
                        rss_file=path + ".rss")
     result.info.append(f"exit {run.returncode} in {run.seconds:.1f}s, "
                        f"peak RSS {run.max_rss_kib} KiB")
-    if check_exit(result, run, allowed=(0,)):
+    # Nothing in it is recognised: exit 2, and the whole blob listed as not understood.
+    if check_exit(result, run, allowed=(2,)):
         m = load_manifest(result, run.stdout, "ls --json")
         if m is not None:
             result.expect(not m["nodes"], f"{len(m['nodes'])} nodes made up from a blank blob")
+            regions = [(u["offset"], u["length"]) for u in m.get("unclaimed", [])]
+            result.expect(regions == [(0, BIG_BLOB_BYTES)],
+                          f"unclaimed regions {regions[:3]}, want the whole blob")
     result.expect(run.max_rss_kib is not None, "peak RSS not measured (/usr/bin/time)")
     if run.max_rss_kib is not None:
         result.expect(run.max_rss_kib < BIG_BLOB_RSS_LIMIT_KIB,

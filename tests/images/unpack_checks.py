@@ -4,7 +4,8 @@ They run the `clearbox` CLI as a user would and read what it wrote: the manifest
   {"image", "sha256", "partial", "filesystems": [{"provenance", "format", "offset", "length"}],
    "nodes": [{"provenance", "filesystem", "path", "raw_path"?, "type", "mode", "uid", "gid",
               "mtime", "size", "link_target"?, "device"?, "sha256"?, "output"?}],
-   "notes": [{"kind", "where", "offset", "message"}]}
+   "notes": [{"kind", "where", "offset", "message"}],
+   "unclaimed": [{"provenance", "offset", "length", "entropy", "description"}]}
 Every check appends a precise message (which image, which path, what differs) to a Result
 rather than stopping at the first difference, so one run reports everything.
 """

@@ -43,7 +43,7 @@ std::string ReportUnclaimed(const std::vector<unpack::UnclaimedRegion>& regions)
   size_t count = 0, listed = 0;
   uint64_t bytes = 0;
   for (const unpack::UnclaimedRegion& r : regions) {
-    if (unpack::DescribeEntropy(r.entropy) == "padding") continue;
+    if (unpack::IsPadding(r.entropy)) continue;
     ++count;
     bytes += r.length;
     if (r.length < kListedRegionBytes || listed == kMaxListedRegions) continue;
@@ -58,6 +58,18 @@ std::string ReportUnclaimed(const std::vector<unpack::UnclaimedRegion>& regions)
   }
   return fmt::format("{} region{} not understood ({} bytes)", count, count == 1 ? "" : "s",
                      bytes);
+}
+
+// Exit status of a listing or an unpack: an image in which nothing at all was recognised is
+// not a success (a user must be able to tell "nothing here" from "nothing I understand").
+int NothingOpenedExit(const std::string& name, const unpack::Summary& summary) {
+  if (summary.filesystems > 0) return kExitOk;
+  fmt::print(stderr,
+             "clearbox: nothing in {} was recognised: no container, file system or compressed "
+             "stream that clearbox opens (the regions not understood are listed above and in "
+             "the manifest's \"unclaimed\")\n",
+             name);
+  return kExitInputError;
 }
 
 int RunUnpack(UnpackFlags& f) {
@@ -78,6 +90,7 @@ int RunUnpack(UnpackFlags& f) {
 
   const bool partial = summary->partial || (*writer)->not_written() > 0;
   std::string manifest_path = (std::filesystem::path(f.output) / "manifest.json").string();
+  (*manifest)->SetUnclaimed(recorder.Regions());
   Status s = (*manifest)->WriteFile(manifest_path, name, summary->image_sha256, partial);
   if (!s.ok()) return Fail(s.error());
   ReportNotes((*manifest)->notes(), partial);
@@ -88,7 +101,7 @@ int RunUnpack(UnpackFlags& f) {
               static_cast<unsigned long long>((*writer)->files_written()),
               static_cast<unsigned long long>((*writer)->bytes_written()), f.output.c_str(),
               unclaimed.empty() ? "" : ("; " + unclaimed).c_str());
-  return kExitOk;
+  return NothingOpenedExit(name, *summary);
 }
 
 // `ls --deep`: asks the engine for file contents so that it looks for containers inside
@@ -138,11 +151,12 @@ int RunList(UnpackFlags& f) {
     unpack::UnclaimedRecorder recorder(sink);
     Result<unpack::Summary> summary = List(f, recorder);
     if (!summary.ok()) return Fail(summary.error());
+    (*manifest)->SetUnclaimed(recorder.Regions());
     Status s = (*manifest)->WriteTo(stdout, name, summary->image_sha256, summary->partial);
     if (!s.ok()) return Fail(s.error());
     ReportNotes((*manifest)->notes(), summary->partial);
     ListSummary(name, *summary, ReportUnclaimed(recorder.Regions()));
-    return kExitOk;
+    return NothingOpenedExit(name, *summary);
   }
   unpack::TextListingSink sink(stdout);
   unpack::UnclaimedRecorder recorder(sink);
@@ -152,7 +166,7 @@ int RunList(UnpackFlags& f) {
   std::fflush(stdout);
   ReportNotes(sink.TakeNotes(), summary->partial);
   ListSummary(name, *summary, ReportUnclaimed(recorder.Regions()));
-  return kExitOk;
+  return NothingOpenedExit(name, *summary);
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 //    "nodes": [{"provenance", "filesystem", "path", "raw_path"?, "type", "mode": "0755",
 //               "uid", "gid", "mtime", "size", "link_target"?,
 //               "device": {"major", "minor"}?, "sha256"? (files), "output"? (relative to DIR)}],
-//    "notes": [{"kind", "where", "offset", "message"}]}
+//    "notes": [{"kind", "where", "offset", "message"}],
+//    "unclaimed": [{"provenance", "offset", "length", "entropy", "description"}]}
 //
 // "filesystem" is the provenance of the container that holds the node. Names that are not
 // valid UTF-8 are written with U+FFFD in place of the bad bytes (raw_path keeps what can be
@@ -28,6 +29,7 @@
 
 #include "clearbox/core/result.h"
 #include "clearbox/unpack/node.h"
+#include "clearbox/unpack/unclaimed.h"
 #include "clearbox/unpack/unpack.h"
 
 namespace clearbox::unpack {
@@ -48,6 +50,9 @@ class ManifestWriter {
   uint64_t nodes() const;
   // The notes kept so far (for a summary line).
   std::vector<Note> notes() const;
+  // The regions no container claimed (UnclaimedRecorder::Regions), for "unclaimed", padding
+  // included (its description says so). The first 10000 are kept: a note counts the rest.
+  void SetUnclaimed(std::vector<UnclaimedRegion> regions);
 
   // Writes the whole manifest. Errors: kIo.
   Status WriteTo(std::FILE* out, const std::string& image, const std::string& sha256, bool partial);
@@ -73,6 +78,8 @@ class ManifestWriter {
   std::vector<FilesystemInfo> filesystems_;
   std::vector<Note> notes_;
   uint64_t dropped_notes_ = 0;
+  std::vector<UnclaimedRegion> unclaimed_;
+  uint64_t dropped_unclaimed_ = 0;
 };
 
 // A sink that records every node into a ManifestWriter (the fast `ls --json`), optionally

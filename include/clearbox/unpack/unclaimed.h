@@ -24,6 +24,8 @@ double ShannonEntropy(ByteView bytes);
 // compressed with an unknown scheme"; under 0.5 "padding"; else "data or code in no known
 // format".
 std::string_view DescribeEntropy(double bits_per_byte);
+// Whether a region of that entropy is padding (erased flash, zero fill): not worth a line.
+bool IsPadding(double bits_per_byte);
 
 struct UnclaimedRegion {
   std::string provenance;  // the blob it is in ("fw.bin", "fw.bin!lzma@0x40")
