@@ -25,6 +25,8 @@ test_pkgs=(
   # audit: Debian's yara (the rule scan's peer), headless Chromium (the HTML report's test),
   # ssh-keygen (OpenSSH keys and fingerprints in the accuracy images)
   yara chromium fonts-dejavu-core openssh-client
+  erofs-utils  # unpack: mkfs.erofs builds the EROFS test images
+  lzip ncompress  # unpack: real .lz and .Z streams for the legacy codec tests
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)
 
