@@ -16,6 +16,7 @@
   X(kTrxFormat)                                                                   \
   X(kUbiFormat)                                                                   \
   X(kAndroidSparseFormat)                                                         \
+  X(kVxworksImg0Format)                                                           \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
   X(kSquashfsFormat)                                                              \
   X(kExtFormat)                                                                   \
@@ -23,6 +24,8 @@
   X(kUbifsFormat)                                                                 \
   X(kCramfsFormat)                                                                \
   X(kIso9660Format)                                                               \
+  X(kErofsFormat)                                                                 \
+  X(kVxworksMemfsFormat)                                                          \
   /* archives via libarchive */                                                   \
   X(kTarFormat)                                                                   \
   X(kCpioFormat)                                                                  \
@@ -35,6 +38,7 @@
   X(kZstdFormat)                                                                  \
   X(kLz4Format)                                                                   \
   X(kLzmaFormat)                                                                  \
+  X(kEcosFormat)                                                                  \
   /* recognised, not unpacked (recognised_formats.cc): "not unpacked: FORMAT" */  \
   X(kCramfsRecognisedFormat)                                                      \
   X(kRomfsFormat)

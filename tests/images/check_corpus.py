@@ -269,7 +269,6 @@ CASES = {
     "lancom_fw.ros": lancom,
     "romfs_binwalk.bin": romfs,
     "arcadyan_obfuscated_fw.bin": reported_only,
-    "tplink_vxworks_wr.fw": reported_only,
 }
 
 
