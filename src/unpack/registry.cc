@@ -16,6 +16,12 @@
   X(kTrxFormat)                                                                   \
   X(kUbiFormat)                                                                   \
   X(kAndroidSparseFormat)                                                         \
+  X(kDlinkEncrptedImgFormat)                                                      \
+  X(kDlinkShrsFormat)                                                             \
+  X(kDlinkAlphaEncimgFormat)                                                      \
+  X(kDlinkAlphaEncimgV2Format)                                                    \
+  X(kArcadyanObfuscatedFormat)                                                    \
+  X(kEngeniusFormat)                                                              \
   X(kVxworksImg0Format)                                                           \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
   X(kSquashfsFormat)                                                              \

@@ -268,7 +268,6 @@ CASES = {
     "cramfs_le_test.img": cramfs,
     "lancom_fw.ros": lancom,
     "romfs_binwalk.bin": romfs,
-    "arcadyan_obfuscated_fw.bin": reported_only,
 }
 
 
