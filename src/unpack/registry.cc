@@ -31,6 +31,7 @@
   X(kCramfsFormat)                                                                \
   X(kIso9660Format)                                                               \
   X(kErofsFormat)                                                                 \
+  X(kYaffs2Format)                                                                \
   X(kVxworksMemfsFormat)                                                          \
   /* archives via libarchive */                                                   \
   X(kTarFormat)                                                                   \
