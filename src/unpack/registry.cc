@@ -16,6 +16,16 @@
   X(kTrxFormat)                                                                   \
   X(kUbiFormat)                                                                   \
   X(kAndroidSparseFormat)                                                         \
+  X(kXiaomiFormat)                                                                \
+  X(kTplinkFormat)                                                                \
+  X(kChkFormat)                                                                   \
+  X(kSeamaFormat)                                                                 \
+  X(kUbiquitiFormat)                                                              \
+  X(kHuaweiAppFormat)                                                             \
+  X(kHwnpFormat)                                                                  \
+  X(kRealtekFormat)                                                               \
+  X(kZynosFormat)                                                                 \
+  X(kCfeFormat)                                                                   \
   X(kDlinkEncrptedImgFormat)                                                      \
   X(kDlinkShrsFormat)                                                             \
   X(kDlinkAlphaEncimgFormat)                                                      \
