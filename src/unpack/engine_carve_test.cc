@@ -233,16 +233,21 @@ TEST_F(EngineCarveTest, MagicWithoutAValidHeaderIsNotAContainer) {
   EXPECT_TRUE(u.filesystems.empty()) << u.NotesText();
 }
 
-TEST_F(EngineCarveTest, OldSquashfsIsRecognisedNotUnpacked) {
-  // A real big-endian squashfs 2.0 root filesystem (Broadcom ADSL router).
-  Unpacked u = UnpackPath(std::string(CLEARBOX_SHARED_DIR) +
-                          "/corpus/real/broadcom_adsl_rootfs_squashfs_v2_be.bin");
-  EXPECT_TRUE(u.HasNote(Note::Kind::kUnsupported,
-                        "not unpacked: squashfs at 0x0 (version 2.0, big-endian)"))
-      << u.NotesText();
-  // Its compressed blocks are not carved for false positives.
-  EXPECT_TRUE(u.filesystems.empty()) << u.NotesText();
-  EXPECT_TRUE(u.summary.partial);
+TEST_F(EngineCarveTest, OldSquashfsIsUnpackedAndItsBlocksAreNotCarved) {
+  // A real big-endian squashfs 2.0 root filesystem (Broadcom ADSL router, vendor LZMA).
+  const std::string name = "broadcom_adsl_rootfs_squashfs_v2_be.bin";
+  Unpacked u = UnpackPath(std::string(CLEARBOX_SHARED_DIR) + "/corpus/real/" + name);
+  const TreeCollector::Entry* busybox = u.Find(name + "!squashfs@0x0:/bin/busybox");
+  ASSERT_NE(busybox, nullptr) << u.NotesText();
+  EXPECT_EQ(busybox->node.size, 224756u);
+  EXPECT_FALSE(u.summary.partial) << u.NotesText();
+  // Nothing is carved out of the image's compressed blocks: every container found lies
+  // inside the squashfs (files of it), none beside it.
+  for (const FilesystemInfo& fs : u.filesystems) {
+    EXPECT_TRUE(fs.provenance == name + "!squashfs@0x0" ||
+                fs.provenance.starts_with(name + "!squashfs@0x0:"))
+        << fs.provenance;
+  }
 }
 
 }  // namespace

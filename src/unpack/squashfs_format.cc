@@ -29,6 +29,7 @@
 
 #include "clearbox/core/digest.h"
 #include "internal/format.h"
+#include "squashfs_legacy_format.h"
 
 namespace clearbox::unpack::internal {
 namespace {
@@ -954,19 +955,13 @@ std::optional<Match> ProbeSquashfs(ByteView d) {
     m.length = bytes_used;
     return m;
   }
-  // Versions 1 to 3 (either endian) are recognised, not unpacked: their layout differs and
-  // libsquashfs reads only version 4. The length still lets carving skip them.
-  if (major < 1 || major > 3) return std::nullopt;
-  uint16_t minor = u16(30);
-  uint64_t bytes_used = major == 3 ? u64(63) : u32(8);
-  if (bytes_used < 96 || bytes_used > (uint64_t(1) << 40) || minor > 1) return std::nullopt;
-  m.length = bytes_used;
-  m.unsupported = true;
-  m.detail = fmt::format("version {}.{}, {}-endian", major, minor, little ? "little" : "big");
-  return m;
+  // Versions 1 to 3 (either endian), big-endian 4.0 and the vendor LZMA magics are read by
+  // the legacy reader (squashfs_legacy.h): libsquashfs reads only little-endian 4.0.
+  return ProbeLegacySquashfs(d);
 }
 
 Result<uint64_t> OpenSquashfs(ByteView container, const Match& match, Walker& walker) {
+  if (match.hint == kLegacySquashfsHint) return OpenLegacySquashfs(container, match, walker);
   SquashfsWalk walk(container, walker);
   return walk.Run();
 }
@@ -974,7 +969,11 @@ Result<uint64_t> OpenSquashfs(ByteView container, const Match& match, Walker& wa
 }  // namespace
 
 extern const FormatHandler kSquashfsFormat = {.name = "squashfs",
-                                              .magics = {{"hsqs", 0}, {"sqsh", 0}},
+                                              .magics = {{"hsqs", 0},
+                                                         {"sqsh", 0},
+                                                         {"sqlz", 0},
+                                                         {"shsq", 0},
+                                                         {"qshs", 0}},
                                               .flags = kFormatFilesystem,
                                               .probe = ProbeSquashfs,
                                               .open = OpenSquashfs};
