@@ -17,6 +17,8 @@ build_pkgs=(
 test_pkgs=(
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler android-sdk-libsparse-utils e2fsprogs genext2fs mtd-utils
   cpio zip unzip xz-utils bzip2 zstd lz4 lzop p7zip-full xorriso
+  # disk images: FAT volumes (mkfs.vfat, mtools), MBR and GPT tables (sfdisk, sgdisk)
+  dosfstools mtools fdisk gdisk
   golang-go golang-golang-x-mod-dev curl openssl python3 time
   # inventory: the independent checker of ELF hardening, and ELF samples of five architectures
   checksec binutils bc gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-mips-linux-gnu

@@ -260,15 +260,20 @@ Result<size_t> StreamDecoderReader::Read(std::span<uint8_t> out) {
   if (failed_) return *failed_;
   if (finished_ || out.empty()) return size_t{0};
   if (walker_ != nullptr) {
-    // The ratio is measured against the input consumed so far: a bomb stops early.
+    // The ratio is measured against the input the stream can span (to the end of its blob),
+    // not the input consumed so far: a disk image's runs of zeros expand 10000:1 locally
+    // (83 KB of xz holding an 8 MiB partitioned disk stopped at 1 MiB), while the whole
+    // stream stays near 100:1. A bomb still stops at ratio x its blob, and the image-wide
+    // limits (max_total_ratio, max_total_bytes) bound what many streams add up to.
     const Limits& l = walker_->limits();
     if (l.max_ratio > 0) {
+      const uint64_t input = input_.size();
       uint64_t allowed = std::max<uint64_t>(
-          in_pos_ > UINT64_MAX / l.max_ratio ? UINT64_MAX : in_pos_ * l.max_ratio, 1 << 20);
+          input > UINT64_MAX / l.max_ratio ? UINT64_MAX : input * l.max_ratio, 1 << 20);
       if (produced_ >= allowed) {
         failed_ = Error::LimitExceeded(
             fmt::format("{} stream stopped at {} bytes: expands beyond {}:1 ({} bytes of input)",
-                        StreamCodecName(codec_), produced_, l.max_ratio, in_pos_));
+                        StreamCodecName(codec_), produced_, l.max_ratio, input));
         walker_->AddNote(Note::Kind::kLimit, in_pos_, failed_->message());
         return *failed_;
       }

@@ -32,6 +32,8 @@
   X(kDlinkAlphaEncimgV2Format)                                                    \
   X(kArcadyanObfuscatedFormat)                                                    \
   X(kEngeniusFormat)                                                              \
+  X(kGptFormat)                                                                   \
+  X(kMbrFormat)                                                                   \
   X(kVxworksImg0Format)                                                           \
   /* filesystems: squashfs, ext, jffs2, ubifs, cramfs, iso9660 */                 \
   X(kSquashfsFormat)                                                              \
@@ -41,6 +43,7 @@
   X(kCramfsFormat)                                                                \
   X(kIso9660Format)                                                               \
   X(kErofsFormat)                                                                 \
+  X(kFatFormat)                                                                   \
   X(kYaffs2Format)                                                                \
   X(kVxworksMemfsFormat)                                                          \
   /* archives via libarchive */                                                   \
