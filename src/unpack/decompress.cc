@@ -16,6 +16,8 @@
 #include <mutex>
 #include <new>
 
+#include "lzw.h"
+
 namespace clearbox::unpack {
 namespace {
 
@@ -98,7 +100,7 @@ Result<Decompressed> Finish(Codec codec, Output& out, std::optional<uint64_t> co
   if (out.Exceeded()) return OverLimit(codec, options.max_out);
   if (failure) {
     if (!options.keep_partial) return *std::move(failure);
-    return Decompressed{out.Take(), std::nullopt, std::move(failure)};
+    return Decompressed{out.Take(), std::nullopt, std::move(failure), consumed};
   }
   return Decompressed{out.Take(), consumed, std::nullopt};
 }
@@ -156,6 +158,9 @@ Result<Decompressed> DecodeLzma(Codec codec, ByteView in, const DecompressOption
   lzma_ret init;
   if (codec == Codec::kXz) {
     init = lzma_stream_decoder(&s, kLzmaMemLimit, 0);
+  } else if (codec == Codec::kLzip) {
+    // Every member, each checked against its trailer (CRC32, data size, member size).
+    init = lzma_lzip_decoder(&s, kLzmaMemLimit, LZMA_CONCATENATED);
   } else if (codec == Codec::kLzmaAlone) {
     init = lzma_alone_decoder(&s, kLzmaMemLimit);
   } else {
@@ -473,13 +478,56 @@ Result<Decompressed> DecodeZstd(ByteView in, const DecompressOptions& options) {
   return Finish(kCodec, out, uint64_t{src.pos}, std::move(failure), options);
 }
 
+// lzop's checksums: zlib's Adler-32 (seed 1) or CRC32 (seed 0), over at most 64 MiB.
+uint32_t LzopChecksum(bool crc, ByteView data) {
+  if (crc) return static_cast<uint32_t>(crc32(0, data.data(), static_cast<uInt>(data.size())));
+  return static_cast<uint32_t>(adler32(1, data.data(), static_cast<uInt>(data.size())));
+}
+
+// LZ4's legacy frame (lz4 -l, the Linux kernel's CONFIG_KERNEL_LZ4): the magic, then blocks
+// of (LE32 compressed size, data) that each decode to at most 8 MiB. There is no end marker:
+// the stream ends with its input, at another magic, or at a size no block can have (the
+// kernel build appends the decompressed size after the last block).
+Result<Decompressed> DecodeLz4Legacy(ByteView in, const DecompressOptions& options) {
+  constexpr Codec kCodec = Codec::kLz4Legacy;
+  constexpr uint32_t kMagic = 0x184C2102;
+  constexpr int kMaxBlockOut = 8 << 20;
+  const int max_block_in = LZ4_compressBound(kMaxBlockOut);
+  if (in.size() < 4 || LoadLE32(in.data()) != kMagic) return Corrupt(kCodec, 0, "missing magic");
+  Output out(options.max_out, in.size());
+  std::optional<Error> failure;
+  size_t pos = 4;
+  Bytes block;  // grown to what the blocks can yield (about 255:1 at most), up to 8 MiB
+  while (pos + 4 <= in.size()) {
+    uint32_t size = LoadLE32(in.data() + pos);
+    if (size == kMagic) {  // a concatenated frame
+      pos += 4;
+      continue;
+    }
+    if (size == 0 || size > uint32_t(max_block_in) || size > in.size() - pos - 4) break;
+    size_t room = std::min<size_t>(kMaxBlockOut, size_t(size) * 256 + 64);
+    if (block.size() < room) block.resize(room);
+    int n = LZ4_decompress_safe(reinterpret_cast<const char*>(in.data() + pos + 4),
+                                reinterpret_cast<char*>(block.data()), int(size), int(room));
+    if (n < 0) {
+      failure = Corrupt(kCodec, pos, "corrupt block");
+      break;
+    }
+    if (out.size() + uint64_t(n) > options.max_out) return OverLimit(kCodec, options.max_out);
+    out.Append(ByteView(block).first(size_t(n)));
+    pos += 4 + size;
+  }
+  if (!failure && out.size() == 0) failure = Truncated(kCodec, in.size(), 0);
+  return Finish(kCodec, out, uint64_t{pos}, std::move(failure), options);
+}
+
 // lzop's container (lzop.c): a header, then blocks of (dst_len, src_len, checksums, data)
-// until dst_len == 0. Checksums are skipped: the container around it (uImage) has its own.
+// until dst_len == 0. The header's and every block's checksums are verified.
 Result<Decompressed> DecodeLzop(ByteView in, const DecompressOptions& options) {
   constexpr Codec kCodec = Codec::kLzop;
   constexpr uint8_t kMagic[9] = {0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a};
   constexpr uint32_t kAdler32D = 0x1, kAdler32C = 0x2, kExtraField = 0x40, kFilter = 0x800,
-                     kCrc32D = 0x100, kCrc32C = 0x200;
+                     kCrc32D = 0x100, kCrc32C = 0x200, kHeaderCrc32 = 0x1000;
   InitLzo();
   ByteReader r(in);
   auto magic = r.Read(sizeof(kMagic));
@@ -503,7 +551,15 @@ Result<Decompressed> DecodeLzop(ByteView in, const DecompressOptions& options) {
   if (!r.Skip(8)) return header_error();                        // mode, mtime_low
   if (*version >= 0x0940 && !r.Skip(4)) return header_error();  // mtime_high
   auto name_len = r.ReadU8();
-  if (!name_len || !r.Skip(*name_len) || !r.Skip(4)) return header_error();  // name, checksum
+  if (!name_len || !r.Skip(*name_len)) return header_error();
+  // The header checksum covers everything from the version to the name.
+  const bool header_crc = (*flags & kHeaderCrc32) != 0;
+  ByteView header = in.subspan(sizeof(kMagic), r.position() - sizeof(kMagic));
+  auto header_sum = r.ReadBE32();
+  if (!header_sum) return header_error();
+  if (*header_sum != LzopChecksum(header_crc, header)) {
+    return Corrupt(kCodec, r.position() - 4, "header checksum mismatch");
+  }
   if (*flags & kExtraField) {
     auto extra_len = r.ReadBE32();
     if (!extra_len || !r.Skip(*extra_len) || !r.Skip(4)) return header_error();
@@ -532,24 +588,42 @@ Result<Decompressed> DecodeLzop(ByteView in, const DecompressOptions& options) {
                         fmt::format("compressed size {} for {} bytes", *src_len, *dst_len));
       break;
     }
-    size_t checksums = ((*flags & kAdler32D) ? 4 : 0) + ((*flags & kCrc32D) ? 4 : 0);
-    if (*src_len < *dst_len)
-      checksums += ((*flags & kAdler32C) ? 4 : 0) + ((*flags & kCrc32C) ? 4 : 0);
-    if (!r.Skip(checksums)) break;
+    // Checksums of the decompressed data, then (for a compressed block) of the compressed
+    // data, each Adler-32 and/or CRC32 as the flags say (lzop.c, write_block).
+    std::optional<uint32_t> d_adler, d_crc, c_adler, c_crc;
+    auto read_sum = [&](uint32_t flag, std::optional<uint32_t>& sum) {
+      if (!(*flags & flag)) return true;
+      sum = r.ReadBE32();
+      return sum.has_value();
+    };
+    if (!read_sum(kAdler32D, d_adler) || !read_sum(kCrc32D, d_crc)) break;
+    if (*src_len < *dst_len && (!read_sum(kAdler32C, c_adler) || !read_sum(kCrc32C, c_crc))) break;
     auto data = r.Read(*src_len);
     if (!data) break;
     if (out.size() + *dst_len > options.max_out) return OverLimit(kCodec, options.max_out);
-    if (*src_len == *dst_len) {
-      out.Append(*data);  // stored uncompressed
-      continue;
+    if ((c_adler && *c_adler != LzopChecksum(false, *data)) ||
+        (c_crc && *c_crc != LzopChecksum(true, *data))) {
+      failure = Corrupt(kCodec, block_at, "compressed block checksum mismatch");
+      break;
     }
-    block.resize(*dst_len);
-    size_t written = 0;
-    int ret = Lzo1xBlock(*data, block.data(), block.size(), &written);
-    out.Append(ByteView(block).first(std::min(written, block.size())));
-    if (ret != LZO_E_OK || written != *dst_len) {
-      failure = Corrupt(kCodec, block_at, fmt::format("block: {}", LzoErrorName(ret)));
+    ByteView decoded = *data;  // stored uncompressed when the sizes are equal
+    if (*src_len < *dst_len) {
+      block.resize(*dst_len);
+      size_t written = 0;
+      int ret = Lzo1xBlock(*data, block.data(), block.size(), &written);
+      decoded = ByteView(block).first(std::min(written, block.size()));
+      if (ret != LZO_E_OK || written != *dst_len) {
+        out.Append(decoded);
+        failure = Corrupt(kCodec, block_at, fmt::format("block: {}", LzoErrorName(ret)));
+        break;
+      }
     }
+    if ((d_adler && *d_adler != LzopChecksum(false, decoded)) ||
+        (d_crc && *d_crc != LzopChecksum(true, decoded))) {
+      failure = Corrupt(kCodec, block_at, "block checksum mismatch");
+      break;
+    }
+    out.Append(decoded);
   }
   if (!ended && !failure) failure = Truncated(kCodec, in.size(), out.size());
   return Finish(kCodec, out, uint64_t{r.position()}, std::move(failure), options);
@@ -583,6 +657,12 @@ std::string_view CodecName(Codec codec) {
       return "lz4";
     case Codec::kZstd:
       return "zstd";
+    case Codec::kLzip:
+      return "lzip";
+    case Codec::kCompress:
+      return "compress";
+    case Codec::kLz4Legacy:
+      return "lz4-legacy";
   }
   return "unknown-codec";
 }
@@ -597,7 +677,12 @@ Result<Decompressed> DecompressEx(Codec codec, ByteView in, const DecompressOpti
       case Codec::kLzmaAlone:
       case Codec::kXz:
       case Codec::kLzmaRaw:
+      case Codec::kLzip:
         return DecodeLzma(codec, in, options);
+      case Codec::kCompress:
+        return DecodeCompress(in, options);
+      case Codec::kLz4Legacy:
+        return DecodeLz4Legacy(in, options);
       case Codec::kBzip2:
         return DecodeBzip2(in, options);
       case Codec::kLzo1x:

@@ -13,7 +13,9 @@
 // liblzma and zstd bound by their memory limits below), whatever the input claims: a header
 // field never sizes an allocation. Streams are decoded up to their end marker; bytes after it
 // are ignored and `consumed` says where the stream ended. For concatenated gzip members, xz
-// streams, bzip2 streams or zstd frames only the first is decoded.
+// streams, bzip2 streams or zstd frames only the first is decoded; lzip members are all
+// decoded (as lzip -d does). Checksums the format carries (zlib's Adler-32, lzip's CRC32,
+// lzop's Adler-32/CRC32) are verified: a mismatch is corruption.
 //
 // Thread-safe: no shared state (liblzo2 is initialised once, under std::call_once).
 #pragma once
@@ -40,6 +42,9 @@ enum class Codec {
   kLz4Block,    // bare LZ4 block: the whole input is one block
   kLz4Frame,    // LZ4 frame format (U-Boot's IH_COMP_LZ4)
   kZstd,        // one zstd frame
+  kLzip,        // .lz: members of "LZIP" header + LZMA1 + CRC32/size trailer, all decoded
+  kCompress,    // Unix compress (.Z): LZW, 9 to 16 bits, block mode (lzw.cc)
+  kLz4Legacy,   // LZ4 legacy frames (magic 0x184C2102, lz4 -l, Linux kernels): 8 MiB blocks
 };
 
 // "gzip", "lzma", "lzo1x", ...: used in every error message.
@@ -72,6 +77,8 @@ struct Decompressed {
   // With keep_partial only: why decoding stopped early (kInvalidInput naming the codec and
   // the input offset). `data` holds everything decoded before that point.
   std::optional<Error> failure;
+  // With a failure: the input offset decoding had reached when it stopped.
+  std::optional<uint64_t> failed_at;
 };
 
 // Decompresses `in` with `codec`.

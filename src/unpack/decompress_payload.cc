@@ -19,9 +19,16 @@ Payload StoredPayload(const std::string& label, uint64_t offset, ByteView data) 
 
 namespace {
 
+// Formats that describe bytes without containing them: a kernel's banner or embedded config,
+// a UPX-packed executable. A payload they recognise is still a file of its own (a vmlinux
+// that starts with its banner), listed and then carved, where they are found again.
+bool DescribesOnly(const FormatHandler& f) {
+  return f.name == "linux" || f.name == "ikconfig" || f.name == "upx";
+}
+
 const FormatHandler* FormatAtStart(ByteView data) {
   for (const FormatHandler* f : AllFormats()) {
-    if (f->probe == nullptr) continue;
+    if (f->probe == nullptr || DescribesOnly(*f)) continue;
     for (const Magic& m : f->magics) {
       if (FitsIn(data, m.offset, m.bytes.size()) &&
           std::memcmp(data.data() + m.offset, m.bytes.data(), m.bytes.size()) == 0 &&
@@ -51,7 +58,8 @@ Status HandOnAt(Walker& walker, ByteView data, const std::string& label, uint64_
                 const PayloadFile& file, uint64_t compressed_size, int nesting);
 
 Status Decode(Walker& walker, Codec codec, ByteView data, const std::string& label, uint64_t offset,
-              const PayloadFile& file, bool fault_is_corruption, int nesting) {
+              const PayloadFile& file, bool fault_is_corruption, int nesting,
+              uint64_t* consumed = nullptr) {
   const std::string what = label.empty() ? std::string("payload") : label;
   DecompressOptions options;
   options.max_out = walker.OutputBudget(data.size());
@@ -72,6 +80,8 @@ Status Decode(Walker& walker, Codec codec, ByteView data, const std::string& lab
                    fmt::format("{}: {}; handing on the {} bytes decoded", what,
                                d->failure->message(), d->data.size()));
   }
+  // A stream cut short spans what was read up to its fault; carving resumes there.
+  if (consumed != nullptr) *consumed = d->consumed.value_or(d->failed_at.value_or(0));
   CLEARBOX_RETURN_IF_ERROR(walker.Charge(d->data.size()));
   return HandOnAt(walker, d->data, label, offset, file, data.size(), nesting + 1);
 }
@@ -117,6 +127,14 @@ Status HandOn(Walker& walker, ByteView data, const std::string& label, uint64_t 
 Status AddDecompressedPayload(Walker& walker, Codec codec, ByteView data, const std::string& label,
                               uint64_t offset, const PayloadFile& file, bool fault_is_corruption) {
   return Decode(walker, codec, data, label, offset, file, fault_is_corruption, 0);
+}
+
+Result<uint64_t> OpenStreamContainer(Walker& walker, Codec codec, ByteView container,
+                                     const PayloadFile& file) {
+  uint64_t consumed = 0;
+  CLEARBOX_RETURN_IF_ERROR(
+      Decode(walker, codec, container, "", 0, file, /*fault_is_corruption=*/true, 0, &consumed));
+  return consumed;
 }
 
 }  // namespace clearbox::unpack::internal

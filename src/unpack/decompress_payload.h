@@ -47,4 +47,12 @@ Status HandOn(Walker& walker, ByteView data, const std::string& label, uint64_t 
 Status AddDecompressedPayload(Walker& walker, Codec codec, ByteView data, const std::string& label,
                               uint64_t offset, const PayloadFile& file, bool fault_is_corruption);
 
+// A container that is one compressed stream (lzip, compress, lzop, a carved zlib stream):
+// decodes it as AddDecompressedPayload does (label "", faults are corruption) and returns
+// the bytes the stream spans (up to its fault when it is corrupt; 0 when the codec cannot tell
+// or nothing decoded), for FormatHandler::open to return.
+// Errors: only those of the Walker.
+Result<uint64_t> OpenStreamContainer(Walker& walker, Codec codec, ByteView container,
+                                     const PayloadFile& file);
+
 }  // namespace clearbox::unpack::internal

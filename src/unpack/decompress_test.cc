@@ -90,6 +90,19 @@ Bytes LzopEncode(ByteView in) {
   return ReadBytes(dir / "data.lzo");
 }
 
+// Real encoders the libraries lack (lzip, ncompress's compress, lz4 -l): `command` reads the
+// data on stdin and writes the stream to stdout.
+Bytes ToolEncode(const std::string& command, ByteView in) {
+  TempDir dir;
+  WriteBytes(dir / "data", in);
+  if (!testing::RunCommand(command + " < " + (dir / "data") + " > " + (dir / "out"))) return {};
+  return ReadBytes(dir / "out");
+}
+
+bool HaveTool(const std::string& name) {
+  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
+}
+
 Bytes Lz4BlockEncode(ByteView in) {
   Bytes out(LZ4_compressBound(static_cast<int>(in.size())));
   int n = LZ4_compress_default(reinterpret_cast<const char*>(in.data()),
@@ -144,6 +157,12 @@ Bytes Encode(Codec codec, ByteView in) {
       return Lz4FrameEncode(in);
     case Codec::kZstd:
       return ZstdEncode(in);
+    case Codec::kLzip:
+      return ToolEncode("lzip -q -c", in);
+    case Codec::kCompress:
+      return ToolEncode("compress -c", in);
+    case Codec::kLz4Legacy:
+      return ToolEncode("lz4 -q -l -c", in);
   }
   return {};
 }
@@ -359,6 +378,153 @@ TEST(DecompressTest, LzopRejectsUnknownMethod) {
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().message().find("unsupported method"), std::string::npos)
       << d.error().message();
+}
+
+// lzip, compress and LZ4 legacy streams made by the real tools (Debian lzip, ncompress, lz4).
+class LegacyCodecTest : public ::testing::TestWithParam<Codec> {
+ protected:
+  void SetUp() override {
+    static const std::map<Codec, std::string> kTools = {
+        {Codec::kLzip, "lzip"}, {Codec::kCompress, "compress"}, {Codec::kLz4Legacy, "lz4"}};
+    if (!HaveTool(kTools.at(GetParam()))) GTEST_SKIP() << kTools.at(GetParam()) << " not installed";
+    original_ = TestData(300'000, 11);
+    compressed_ = Encode(GetParam(), original_);
+    ASSERT_FALSE(compressed_.empty());
+  }
+  Bytes original_;
+  Bytes compressed_;
+};
+
+TEST_P(LegacyCodecTest, RoundTrips) {
+  DecompressOptions o;
+  o.max_out = 1 << 20;
+  auto d = DecompressEx(GetParam(), compressed_, o);
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  EXPECT_EQ(d->data, original_);
+  ASSERT_TRUE(d->consumed.has_value());
+  EXPECT_EQ(*d->consumed, compressed_.size());
+}
+
+TEST_P(LegacyCodecTest, OutputOverLimitIsRefused) {
+  auto d = Decompress(GetParam(), compressed_, original_.size() - 1);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), ErrorCode::kLimitExceeded) << d.error().ToString();
+}
+
+TEST_P(LegacyCodecTest, GarbageIsInvalidInput) {
+  Bytes garbage = TestData(4096, 99);
+  auto d = Decompress(GetParam(), garbage, 1 << 20);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), ErrorCode::kInvalidInput) << d.error().ToString();
+}
+
+TEST_P(LegacyCodecTest, TruncationKeepsThePrefix) {
+  // compress has no end marker: a cut stream is a shorter stream. lzip's trailer makes the cut
+  // an error; so does LZ4 legacy's one (8 MiB) block cut short.
+  DecompressOptions o;
+  o.max_out = 1 << 20;
+  o.keep_partial = true;
+  auto d = DecompressEx(GetParam(), ByteView(compressed_).first(compressed_.size() / 2), o);
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  EXPECT_EQ(d->failure.has_value(), GetParam() != Codec::kCompress);
+  if (GetParam() == Codec::kCompress) EXPECT_GT(d->data.size(), original_.size() / 4);
+  ASSERT_LE(d->data.size(), original_.size());
+  EXPECT_TRUE(std::equal(d->data.begin(), d->data.end(), original_.begin()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Legacy, LegacyCodecTest,
+                         ::testing::Values(Codec::kLzip, Codec::kCompress, Codec::kLz4Legacy),
+                         [](const auto& info) {
+                           std::string name(CodecName(info.param));
+                           std::erase(name, '-');
+                           return name;
+                         });
+
+TEST(DecompressTest, LzipDecodesEveryMemberAndChecksTheCrc) {
+  if (!HaveTool("lzip")) GTEST_SKIP() << "lzip not installed";
+  Bytes a = TestData(5000, 1), b = TestData(7000, 2);
+  Bytes lz = ToolEncode("lzip -q -c", a);
+  Bytes second = ToolEncode("lzip -q -c", b);
+  lz.insert(lz.end(), second.begin(), second.end());
+  auto d = Decompress(Codec::kLzip, lz, 1 << 20);
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  Bytes both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  EXPECT_EQ(*d, both);
+  lz[lz.size() - 20] ^= 1;  // the second member's CRC32
+  d = Decompress(Codec::kLzip, lz, 1 << 20);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), ErrorCode::kInvalidInput);
+}
+
+TEST(DecompressTest, CompressWidthsClearsAndModes) {
+  if (!HaveTool("compress")) GTEST_SKIP() << "compress not installed";
+  // Text then noise: the table fills (16-bit codes), the ratio drops and compress clears it.
+  Bytes data = TestData(400'000, 5);
+  uint32_t x = 7;
+  for (int i = 0; i < 300'000; ++i) data.push_back(uint8_t((x = x * 1103515245u + 12345) >> 16));
+  Bytes more = TestData(200'000, 6);
+  data.insert(data.end(), more.begin(), more.end());
+  // (Not -C nor -b 9: ncompress 4.2.4 and gzip -d cannot read what those write.)
+  for (const char* flags : {"", "-b 10", "-b 12"}) {
+    Bytes z = ToolEncode(std::string("compress -c ") + flags, data);
+    ASSERT_FALSE(z.empty()) << flags;
+    auto d = Decompress(Codec::kCompress, z, 4 << 20);
+    ASSERT_TRUE(d.ok()) << flags << ": " << d.error().ToString();
+    EXPECT_TRUE(*d == data) << flags << ": " << d->size() << " bytes of " << data.size();
+  }
+}
+
+TEST(DecompressTest, CompressCodePastTheTableIsCorruptAtItsOffset) {
+  // Header (16 bits, block mode), literal 'A' then code 300 when the next free code is 257.
+  const uint8_t z[] = {0x1f, 0x9d, 0x90, 'A', 0x58, 0x02, 0x00, 0x00};
+  auto d = Decompress(Codec::kCompress, z, 1 << 20);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(d.error().message().find("past the table"), std::string::npos) << d.error().message();
+}
+
+TEST(DecompressTest, LzopChecksumsAreVerified) {
+  Bytes lzo = LzopEncode(TestData(100'000));
+  // The header's checksum covers the name: a changed name is a mismatch.
+  Bytes renamed = lzo;
+  const std::string name = "data";
+  auto it = std::search(renamed.begin(), renamed.end(), name.begin(), name.end());
+  ASSERT_NE(it, renamed.end());
+  *it = 'D';
+  auto d = Decompress(Codec::kLzop, renamed, 1 << 20);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message().find("header checksum"), std::string::npos) << d.error().message();
+  // A flipped byte inside the last block's data: its checksum (or LZO itself) fails.
+  Bytes flipped = lzo;
+  flipped[flipped.size() - 16] ^= 0x40;
+  DecompressOptions o;
+  o.max_out = 1 << 20;
+  o.keep_partial = true;
+  auto p = DecompressEx(Codec::kLzop, flipped, o);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_TRUE(p->failure.has_value());
+  EXPECT_LT(p->data.size(), 100'000u);
+}
+
+TEST(DecompressTest, Lz4LegacyStopsAtTheKernelsAppendedSize) {
+  if (!HaveTool("lz4")) GTEST_SKIP() << "lz4 not installed";
+  Bytes data = TestData(50'000, 3);
+  Bytes lz = ToolEncode("lz4 -q -l -c", data);
+  size_t stream = lz.size();
+  for (uint8_t b : {0x50, 0xc3, 0x00, 0x00}) lz.push_back(b);  // 50000, LE32, as Linux appends
+  auto d = DecompressEx(Codec::kLz4Legacy, lz, DecompressOptions{.max_out = 1 << 20});
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  EXPECT_EQ(d->data, data);
+  EXPECT_EQ(d->consumed, stream);
+}
+
+TEST(DecompressTest, ZlibAdlerMismatchIsCorrupt) {
+  Bytes z = Deflate(TestData(1000), 15);
+  z.back() ^= 1;
+  auto d = Decompress(Codec::kZlib, z, 1 << 20);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), ErrorCode::kInvalidInput);
 }
 
 }  // namespace

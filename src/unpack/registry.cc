@@ -16,6 +16,8 @@
   X(kTrxFormat)                                                                   \
   X(kUbiFormat)                                                                   \
   X(kAndroidSparseFormat)                                                         \
+  X(kBzImageFormat)                                                               \
+  X(kZImageFormat)                                                                \
   X(kXiaomiFormat)                                                                \
   X(kTplinkFormat)                                                                \
   X(kChkFormat)                                                                   \
@@ -58,6 +60,14 @@
   X(kZstdFormat)                                                                  \
   X(kLz4Format)                                                                   \
   X(kLzmaFormat)                                                                  \
+  X(kLzipFormat)                                                                  \
+  X(kCompressFormat)                                                              \
+  X(kLzopFormat)                                                                  \
+  X(kLz4LegacyFormat)                                                             \
+  X(kZlibFormat)                                                                  \
+  X(kLinuxBannerFormat)                                                           \
+  X(kIkconfigFormat)                                                              \
+  X(kUpxFormat)                                                                   \
   X(kEcosFormat)                                                                  \
   /* recognised, not unpacked (recognised_formats.cc): "not unpacked: FORMAT" */  \
   X(kCramfsRecognisedFormat)                                                      \
