@@ -172,10 +172,25 @@ TEST(VersionSignatures, ComponentsWithoutADebianPackage) {
       {WithNul("ntpd 4.2.8p15@1.3728-o Tue Jun 23 09:22:10 UTC 2020 (1)"), "ntp@4.2.8p15"},
       // Quagga lib/command.c: "Hello, this is " QUAGGA_PROGNAME " (version " QUAGGA_VERSION ")."
       {WithNul("\r\nHello, this is Quagga (version 0.99.22.4).\r\n"), "quagga@0.99.22.4"},
+      // BusyBox up to 1.00 had two-part versions (the Broadcom ADSL rootfs of the corpus).
+      {WithNul("BusyBox v1.00 (2009.02.12-09:06+0000) Built-in shell (msh)"), "busybox@1.00"},
+      // OpenSSL 0.9.7 md5_dgst.c: MD5_version[] = "MD5" OPENSSL_VERSION_PTEXT, in libcrypto;
+      // the bare OPENSSL_VERSION_TEXT is merged into such a string's tail by the linker.
+      {WithNul("MD5 part of OpenSSL 0.9.7f 22 Mar 2005"), "openssl@0.9.7f"},
+      // VxWorks 5.5 usrConfig: the runtime name and version ("VxWorks" "5.5.1") as one string.
+      {WithNul("VxWorks5.5.1"), "vxworks@5.5.1"},
+      {WithNul("VxWorks 6.9"), "vxworks@6.9"},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(Found(c.bytes), ::testing::ElementsAre(c.expected)) << c.expected;
   }
+}
+
+TEST(VersionSignatures, ProseAboutVxWorksOrOpensslIsNotAComponent) {
+  EXPECT_THAT(Found(WithNul("Requires VxWorks 5.5 or later") + WithNul("VxWorks Events") +
+                    WithNul("built with OpenSSL 1.1.1 11 Sep 2018") +
+                    WithNul("a part of OpenSSL 1.0.2 22 Jan 2015 is used")),
+              ::testing::IsEmpty());
 }
 
 TEST(VersionSignatures, NearAnchorTakesTheClosestVersion) {

@@ -219,6 +219,17 @@ def check_vulns_and_sbom(clearbox, images, work, name, vulndb, validator):
 # What each real sample holds (the tool's own reading of their headers and banners, checked by
 # hand against the README of ../shared/corpus/real and `strings`): anything else is false.
 CORPUS = {
+    # The 2009 Broadcom ADSL rootfs (squashfs 2.0, vendor LZMA): the BusyBox banner, OpenSSL's
+    # module strings in libcrypto.so.0.9.7, dropbear's banner inside /bin/cfm, ebtables' and
+    # net-snmp's own version strings.
+    "broadcom_adsl_rootfs_squashfs_v2_be.bin": [
+        ("busybox", "1.00"), ("dropbear", "0.46"), ("ebtables", "2.0.6"), ("net-snmp", "5.0.8"),
+        ("openssl", "0.9.7f")],
+    # LANCOM's LCOS image: its LZMA'd kernel says "VxWorks5.5.1" and carries OpenSSL 0.9.8.
+    "lancom_fw.ros": [("openssl", "0.9.8"), ("vxworks", "5.5.1")],
+    # The TP-Link VxWorks kernel (in the IMG0 image): its Atheros hostapd/wpa_supplicant banners.
+    "tplink_vxworks_wr.fw": [("hostapd", "0.5.9"), ("vxworks", "5.5.1"),
+                             ("wpa_supplicant", "0.5.9")],
     "linux_bzImage_x86_gzip_5.4.72.bin": [("linux-kernel", "5.4.72")],
     "linux_bzImage_x86_xz_5.4.72.bin": [("linux-kernel", "5.4.72")],
     "tplink_tl-mr3020_v1_fw.tpl": [("linux-kernel", "2.6.31"), ("u-boot", "1.1.4")],
