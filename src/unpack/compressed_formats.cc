@@ -27,10 +27,12 @@ Result<uint64_t> OpenCompressed(StreamCodec codec, ByteView container, Walker& w
                             StreamDecoderReader::Create(codec, container, &walker));
   Payload payload;
   payload.stream = reader.get();
-  // compressed_size stays 0: the decoder limits the ratio against the input it consumed.
+  // compressed_size stays 0: the decoder limits the ratio against its input itself.
   CLEARBOX_RETURN_IF_ERROR(walker.AddPayload(std::move(payload)));
-  // The exact end is known once the stream was decoded to its end marker.
-  return reader->finished() ? reader->consumed() : 0;
+  // The exact end is known once the stream was decoded to its end marker; a stream stopped
+  // by a limit or a fault spans at least the input its decoder consumed (carving resumes
+  // after it, and what follows is reported as not understood).
+  return reader->consumed();
 }
 
 std::optional<Match> ProbeGzip(ByteView d) {
