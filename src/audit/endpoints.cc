@@ -103,8 +103,28 @@ void AddSighting(std::map<std::string, Sighting>& by_host, const std::string& ho
   if (s.evidence.size() < kEvidencePerEndpoint) s.evidence.push_back(std::move(e));
 }
 
-bool Counts(const AuditContext& ctx, const std::string& host) {
-  return !IsSpecialHost(host) && !ctx.options.allow.AllowsEndpoint(host);
+// The Linux versions the image carries (/lib/modules/VERSION, the kernel's banner): written
+// alone ("vermagic=2.6.8.1", "KERNELVER=2.6.8.1", a bare "2.6.8.1" in a program), a
+// four-part version reads as an IPv4 address and is not one.
+std::set<std::string> KernelVersions(const AuditContext& ctx) {
+  std::set<std::string> versions;
+  for (const inventory::Component& c : ctx.inv.components) {
+    if (c.name == "linux-kernel") versions.insert(c.version);
+  }
+  constexpr std::string_view kModules = "/lib/modules/";
+  for (const FileRecord& f : ctx.inv.files) {
+    const std::string& path = f.node.path;
+    if (f.node.type != unpack::NodeType::kDirectory || !path.starts_with(kModules)) continue;
+    std::string_view name = std::string_view(path).substr(kModules.size());
+    if (!name.empty() && name.find('/') == std::string_view::npos) versions.emplace(name);
+  }
+  return versions;
+}
+
+bool Counts(const AuditContext& ctx, const std::set<std::string>& kernel_versions,
+            const std::string& host) {
+  return !IsSpecialHost(host) && !ctx.options.allow.AllowsEndpoint(host) &&
+         !kernel_versions.contains(host);
 }
 
 // The info findings of one file's endpoints, and observations (for the pledge) of those the
@@ -132,6 +152,7 @@ void Report(AuditContext& ctx, const std::map<std::string, Sighting>& by_host,
 }
 
 void TextEndpoints(AuditContext& ctx, std::vector<Finding>& out) {
+  const std::set<std::string> kernel_versions = KernelVersions(ctx);
   for (const FileRecord& f : ctx.inv.files) {
     if (!ReadsText(f)) continue;
     std::map<std::string, Sighting> by_host;
@@ -140,7 +161,7 @@ void TextEndpoints(AuditContext& ctx, std::vector<Finding>& out) {
       std::string_view code =
           f.kind == FileKind::kText ? line.text : StripShellComment(line.text);
       for (const EndpointHit& h : ExtractEndpoints(code, ExtractMode::kText)) {
-        if (!Counts(ctx, h.host)) continue;
+        if (!Counts(ctx, kernel_versions, h.host)) continue;
         AddSighting(by_host, h.host,
                     {f.node.provenance, f.node.path, line.offset, Excerpt(line.text, h.offset)});
       }
@@ -214,6 +235,7 @@ std::string Expand(std::string_view line, const std::map<std::string, Assignment
 }
 
 void Exfiltration(AuditContext& ctx, std::vector<Finding>& out) {
+  const std::set<std::string> kernel_versions = KernelVersions(ctx);
   for (const FileRecord& f : ctx.inv.files) {
     // Configuration counts only when it holds commands: crontabs.
     if (!ReadsText(f) ||
@@ -244,7 +266,7 @@ void Exfiltration(AuditContext& ctx, std::vector<Finding>& out) {
       }
       std::set<std::string> hosts;
       for (const EndpointHit& h : hits) {
-        if (Counts(ctx, h.host)) hosts.insert(h.host);
+        if (Counts(ctx, kernel_versions, h.host)) hosts.insert(h.host);
       }
       if (hosts.empty()) continue;  // private, documentation, allowed, or not written here
       std::vector<Evidence> evidence = {
@@ -314,13 +336,14 @@ class BinaryEndpointScanner final : public ContentScanner {
 
   void Finish(AuditContext& ctx, std::vector<Finding>& out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    const std::set<std::string> kernel_versions = KernelVersions(ctx);
     for (const auto& [provenance, fh] : files_) {
       std::map<std::string, Sighting> by_host;
       std::vector<Hit> hits = fh.hits;
       std::sort(hits.begin(), hits.end(),
                 [](const Hit& a, const Hit& b) { return a.offset < b.offset; });
       for (const Hit& h : hits) {
-        if (!Counts(ctx, h.host)) continue;
+        if (!Counts(ctx, kernel_versions, h.host)) continue;
         AddSighting(by_host, h.host, {provenance, fh.path, h.offset, h.excerpt}, !h.prose);
       }
       Report(ctx, by_host, "program", out);

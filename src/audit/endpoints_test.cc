@@ -151,6 +151,24 @@ TEST(NetChecks, ExfiltrationIsHighPlainEndpointsAreInfo) {
   EXPECT_THAT(observed, ElementsAre("c2.vendor.com", "up.vendor.cn"));
 }
 
+TEST(NetChecks, TheImagesKernelVersionIsNotAnAddress) {
+  // The Broadcom ADSL rootfs of the corpus: Linux 2.6.8.1 in /lib/modules, "KERNELVER=2.6.8.1"
+  // in /etc/profile; a real address beside it still counts.
+  using K = inventory::FileKind;
+  auto inv = Inv({{"/etc/profile", K::kScript, "KERNELVER=2.6.8.1\nping 2.6.8.2\n"}});
+  inventory::FileRecord modules;
+  modules.node.path = "/lib/modules/2.6.8.1";
+  modules.node.type = unpack::NodeType::kDirectory;
+  inv.files.push_back(modules);
+  AuditOptions opts;
+  opts.only = {"CB-NET-001"};
+  auto r = RunAudit(inv, opts);
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> seen;
+  for (const Finding& f : r->findings) seen.push_back(f.message);
+  EXPECT_THAT(seen, ElementsAre(::testing::HasSubstr("endpoint 2.6.8.2")));
+}
+
 TEST(NetChecks, AllowedEndpointIsNeitherFindingNorObservation) {
   using K = inventory::FileKind;
   auto inv = Inv({{"/etc/ntp.conf", K::kConfig, "server time.vendor.com\nserver 8.8.8.8\n"}});
