@@ -18,13 +18,11 @@
 #include "clearbox/report/html.h"
 #include "clearbox/report/sarif.h"
 #include "clearbox/report/sbom.h"
+#include "audit_inputs.h"
 #include "common.h"
 
 namespace clearbox::cli {
 namespace {
-
-// Inputs a person writes (pledge, allow list) or an earlier run wrote (baseline SARIF).
-constexpr uint64_t kMaxInputFileBytes = 256ull << 20;
 
 // The files `--format all` writes into the -o directory.
 constexpr std::string_view kSarifFile = "report.sarif";
@@ -37,12 +35,7 @@ struct AuditFlags {
   std::string format = "text";
   std::string output;
   std::string fail_on = "high";
-  std::vector<std::string> only;
-  std::vector<std::string> rule_dirs;
-  std::string allow;
-  std::string pledge;
-  std::string vulndb;
-  std::string baseline;
+  AuditInputFlags in;  // --check, --rules, --allow, --pledge, --vulndb, --baseline
   bool list_checks = false;
   bool timings = false;
   inventory::Options options;
@@ -61,10 +54,10 @@ std::string TextReport(const audit::AuditReport& r, const AuditFlags& f) {
                                 r.checks_run.size(), r.findings.size());
   if (r.suppressed > 0) out += fmt::format(" ({} suppressed)", r.suppressed);
   out += "\n";
-  if (!f.pledge.empty()) {
+  if (!f.in.pledge.empty()) {
     size_t kept = 0;
     for (const audit::PledgeItem& p : r.pledge_items) kept += p.found;
-    out += fmt::format("pledge {}: {} of {} declared items found\n", f.pledge, kept,
+    out += fmt::format("pledge {}: {} of {} declared items found\n", f.in.pledge, kept,
                        r.pledge_items.size());
     for (const audit::PledgeItem& p : r.pledge_items) {
       if (!p.found) {
@@ -83,54 +76,6 @@ std::string TextReport(const audit::AuditReport& r, const AuditFlags& f) {
     }
   }
   return out;
-}
-
-// Reads a small input file the user named; errors name the flag and the file.
-Result<std::string> ReadInput(std::string_view flag, const std::string& path) {
-  Result<std::string> text = ReadTextFile(path, kMaxInputFileBytes);
-  if (!text.ok()) {
-    return Error(text.error().code(), fmt::format("{} {}: {}", flag, path, text.error().message()));
-  }
-  return text;
-}
-
-// Everything the flags name, read and checked before the (long) unpack starts.
-struct Inputs {
-  std::optional<audit::Pledge> pledge;
-  std::unique_ptr<inventory::VulnDb> vulndb;
-  audit::AuditOptions options;
-};
-
-Result<Inputs> ReadInputs(const AuditFlags& f) {
-  Inputs in;
-  in.options.only = f.only;
-  in.options.rule_dirs = f.rule_dirs;
-  if (!f.allow.empty()) {
-    CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadInput("--allow", f.allow));
-    CLEARBOX_ASSIGN_OR_RETURN(in.options.allow, audit::AllowList::Parse(text, f.allow));
-  }
-  if (!f.pledge.empty()) {
-    CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadInput("--pledge", f.pledge));
-    Result<audit::Pledge> pledge = audit::ParsePledge(text, f.pledge);
-    if (!pledge.ok()) {
-      return Error(pledge.error().code(), "--pledge: " + pledge.error().message());
-    }
-    in.pledge = std::move(*pledge);
-  }
-  if (!f.baseline.empty()) {
-    CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadInput("--baseline", f.baseline));
-    Result<std::set<std::string>> accepted = report::ParseSarifBaseline(text, f.baseline);
-    if (!accepted.ok()) {
-      return Error(accepted.error().code(), "--baseline: " + accepted.error().message());
-    }
-    in.options.baseline = std::move(*accepted);
-  }
-  if (!f.vulndb.empty()) {
-    Result<std::unique_ptr<inventory::VulnDb>> db = inventory::VulnDb::Open(f.vulndb);
-    if (!db.ok()) return Error(db.error().code(), "--vulndb: " + db.error().message());
-    in.vulndb = std::move(*db);
-  }
-  return in;
 }
 
 struct Outputs {
@@ -180,20 +125,12 @@ int RunAuditCommand(AuditFlags& f) {
         "their directory with -o DIR"));
   }
   if (Status s = CheckReadable(f.image); !s.ok()) return Fail(s.error());
-  Result<Inputs> in = ReadInputs(f);
+  Result<AuditInputs> in = ReadAuditInputs(f.in);
   if (!in.ok()) return Fail(in.error());
-  if (in->pledge) in->options.pledge = &*in->pledge;
-  f.options.vulndb = in->vulndb.get();
-
-  // Silent unless stderr is a terminal (Progress checks).
-  Progress progress("audit " + ImageName(f.image));
-  if (progress.enabled()) f.options.progress = &progress;
   const auto start = std::chrono::steady_clock::now();
-  Result<audit::Audit> audit = audit::AuditFile(f.image, in->options, f.options);
+  Result<audit::Audit> audit =
+      AuditWithProgress(f.image, "audit " + ImageName(f.image), *in, f.options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  progress.Finish();
-  f.options.progress = nullptr;
-  f.options.vulndb = nullptr;
   if (!audit.ok()) return Fail(audit.error());
   const audit::AuditReport& report = audit->report;
 
@@ -204,8 +141,8 @@ int RunAuditCommand(AuditFlags& f) {
   if (all || f.format == "html") {
     report::HtmlOptions html;
     html.fail_on = *fail_on;
-    html.pledge_name = f.pledge;
-    html.baseline_name = f.baseline;
+    html.pledge_name = f.in.pledge;
+    html.baseline_name = f.in.baseline;
     out.html = report::AuditHtml(report, audit->inventory, audit::AllChecks(), html);
   }
   Status written = Status::Ok();
@@ -255,20 +192,20 @@ void RegisterAuditCommands(CLI::App& app) {
                   "critical")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
       ->capture_default_str();
-  cmd->add_option("--check", flags->only, "run only this check id (repeatable)");
-  cmd->add_option("--rules", flags->rule_dirs,
+  cmd->add_option("--check", flags->in.only, "run only this check id (repeatable)");
+  cmd->add_option("--rules", flags->in.rule_dirs,
                   "a directory of extra YARA rules (*.yar, *.yara), on top of the shipped set "
                   "(repeatable)");
-  cmd->add_option("--allow", flags->allow,
+  cmd->add_option("--allow", flags->in.allow,
                   "allow list: 'path GLOB [CHECK]' accepts findings at a path, 'endpoint "
                   "HOST|ADDRESS|CIDR' an outbound endpoint");
-  cmd->add_option("--pledge", flags->pledge,
+  cmd->add_option("--pledge", flags->in.pledge,
                   "the vendor's pledge (docs/pledge.md): each declared item found or missing, "
                   "each undeclared way in a finding");
-  cmd->add_option("--vulndb", flags->vulndb,
+  cmd->add_option("--vulndb", flags->in.vulndb,
                   "a database from `clearbox vulndb import`: the components' known "
                   "vulnerabilities become findings (CB-VULN-001)");
-  cmd->add_option("--baseline", flags->baseline,
+  cmd->add_option("--baseline", flags->in.baseline,
                   "a SARIF report of an earlier audit: its findings are accepted (suppressed, "
                   "and counted), only new ones are reported");
   cmd->add_flag("--list-checks", flags->list_checks, "print the checks and exit");
