@@ -51,15 +51,7 @@ Bytes LzmaEncode(ByteView in, Codec codec, const lzma_options_lzma* raw = nullpt
                               {LZMA_VLI_UNKNOWN, nullptr}};
     EXPECT_EQ(lzma_raw_encoder(&s, filters), LZMA_OK);
   }
-  Bytes out(in.size() + in.size() / 2 + 4096);
-  s.next_in = in.data();
-  s.avail_in = in.size();
-  s.next_out = out.data();
-  s.avail_out = out.size();
-  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
-  out.resize(s.total_out);
-  lzma_end(&s);
-  return out;
+  return testing::FinishLzmaEncoder(s, in);
 }
 
 Bytes Bzip2Encode(ByteView in) {

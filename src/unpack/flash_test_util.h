@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <lzma.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,6 +230,28 @@ class FakeWalker : public internal::Walker {
 };
 
 inline std::string Sha256Of(ByteView b) { return Sha256Hex(b); }
+
+// Runs an lzma encoder the caller set up (alone, raw, xz) over `in` to its end.
+inline Bytes FinishLzmaEncoder(lzma_stream& s, ByteView in) {
+  Bytes out(in.size() + in.size() / 2 + 4096);
+  s.next_in = in.data();
+  s.avail_in = in.size();
+  s.next_out = out.data();
+  s.avail_out = out.size();
+  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+  out.resize(s.total_out);
+  lzma_end(&s);
+  return out;
+}
+
+// `in` as a .lzma ("LZMA alone") stream at `preset`, as vendor firmware tools write it.
+inline Bytes LzmaAloneEncode(ByteView in, uint32_t preset = 6) {
+  lzma_stream s = LZMA_STREAM_INIT;
+  lzma_options_lzma opts;
+  lzma_lzma_preset(&opts, preset);
+  EXPECT_EQ(lzma_alone_encoder(&s, &opts), LZMA_OK);
+  return FinishLzmaEncoder(s, in);
+}
 
 // What a filesystem parser should report for one path, compared field by field.
 struct TreeEntry {

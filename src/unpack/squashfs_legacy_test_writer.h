@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clearbox/core/bytes.h"
+#include "flash_test_util.h"
 
 namespace clearbox::unpack::squashfs_legacy::testwriter {
 
@@ -41,15 +42,7 @@ inline Bytes LzmaRaw(ByteView in, uint32_t lc, uint32_t lp, uint32_t pb) {
   lzma_filter filters[2] = {{LZMA_FILTER_LZMA1, &opts}, {LZMA_VLI_UNKNOWN, nullptr}};
   lzma_stream s = LZMA_STREAM_INIT;
   EXPECT_EQ(lzma_raw_encoder(&s, filters), LZMA_OK);
-  Bytes out(in.size() + in.size() / 2 + 1024);
-  s.next_in = in.data();
-  s.avail_in = in.size();
-  s.next_out = out.data();
-  s.avail_out = out.size();
-  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
-  out.resize(s.total_out);
-  lzma_end(&s);
-  return out;
+  return testing::FinishLzmaEncoder(s, in);
 }
 
 // A compressed block in `framing`, or nullopt when it would not be smaller (stored).

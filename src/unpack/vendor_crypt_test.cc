@@ -397,26 +397,10 @@ TEST(VendorCryptTest, ArcadyanRealSampleDeobfuscatesToAnLzmaKernel) {
   EXPECT_NE(w.FindNote(Note::Kind::kInfo, "tag 0x30051120"), nullptr) << w.AllNotes();
 }
 
-Bytes LzmaAlone(ByteView in) {
-  lzma_stream s = LZMA_STREAM_INIT;
-  lzma_options_lzma opts;
-  lzma_lzma_preset(&opts, 6);
-  EXPECT_EQ(lzma_alone_encoder(&s, &opts), LZMA_OK);
-  Bytes out(in.size() + in.size() / 2 + 4096);
-  s.next_in = in.data();
-  s.avail_in = in.size();
-  s.next_out = out.data();
-  s.avail_out = out.size();
-  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
-  out.resize(s.total_out);
-  lzma_end(&s);
-  return out;
-}
-
 TEST(VendorCryptTest, ArcadyanRoundTripAndTruncation) {
   Bytes kernel = TestData(300'000, 9);
   Bytes image = {0x30, 0x05, 0x11, 0x20};
-  Append(image, LzmaAlone(kernel));
+  Append(image, testing::LzmaAloneEncode(kernel));
   vc::ArcadyanObfuscate(image);
   EXPECT_EQ(AsChars(ByteView(image).subspan(vc::kArcadyanBlock2, 4)), vc::kArcadyanMagic);
   FakeWalker w = OpenWith("arcadyan_obfuscated", image);

@@ -18,22 +18,6 @@ using unpack::testing::FakeWalker;
 using unpack::testing::kRealCorpus;
 using unpack::testing::ReadBytes;
 
-Bytes LzmaAlone(std::string_view text) {
-  lzma_stream s = LZMA_STREAM_INIT;
-  lzma_options_lzma opts;
-  lzma_lzma_preset(&opts, 6);
-  EXPECT_EQ(lzma_alone_encoder(&s, &opts), LZMA_OK);
-  Bytes out(text.size() + 4096);
-  s.next_in = reinterpret_cast<const uint8_t*>(text.data());
-  s.avail_in = text.size();
-  s.next_out = out.data();
-  s.avail_out = out.size();
-  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
-  out.resize(s.total_out);
-  lzma_end(&s);
-  return out;
-}
-
 void Put32(Bytes& out, size_t at, uint32_t v, bool be) {
   for (int i = 0; i < 4; ++i) out[at + i] = static_cast<uint8_t>(v >> (be ? 24 - 8 * i : 8 * i));
 }
@@ -57,7 +41,7 @@ Bytes Image(const std::vector<File>& files, Storage storage = Storage::kLzma, bo
   for (size_t i = 0; i < files.size(); ++i) {
     const size_t rec = kHeaderSize + i * kRecordSize;
     std::copy(files[i].name.begin(), files[i].name.end(), out.begin() + rec);
-    Bytes data = storage == Storage::kLzma ? LzmaAlone(files[i].content) : ToBytes(files[i].content);
+    Bytes data = storage == Storage::kLzma ? unpack::testing::LzmaAloneEncode(AsBytes(files[i].content)) : ToBytes(files[i].content);
     out.resize((out.size() + 3) & ~size_t{3}, 0);
     Put32(out, rec + kNameSize, static_cast<uint32_t>(data.size()), be);
     Put32(out, rec + kNameSize + 4, static_cast<uint32_t>(out.size()), be);
