@@ -29,6 +29,7 @@ test_pkgs=(
   yara chromium fonts-dejavu-core openssh-client
   erofs-utils  # unpack: mkfs.erofs builds the EROFS test images
   lzip ncompress  # unpack: real .lz and .Z streams for the legacy codec tests
+  python3-securesystemslib  # release: the independent DSSE peer (tests/release_dsse_interop_test.sh)
   diffoscope  # diff: the reproducible-builds differ clearbox diff --equivalence must agree with
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)

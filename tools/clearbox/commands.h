@@ -22,6 +22,7 @@ void RegisterInventoryCommands(CLI::App& app);  // inventory, sbom      (cmd_inv
 void RegisterVulndbCommands(CLI::App& app);     // vulndb import        (cmd_vulndb.cc)
 void RegisterAuditCommands(CLI::App& app);      // audit                (cmd_audit.cc)
 void RegisterPledgeCommands(CLI::App& app);     // pledge check         (cmd_pledge.cc)
+void RegisterReleaseCommands(CLI::App& app);    // pledge sign, release (cmd_release.cc; after pledge)
 void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_diff.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterVulndbCommands(app);
   clearbox::cli::RegisterAuditCommands(app);
   clearbox::cli::RegisterPledgeCommands(app);
+  clearbox::cli::RegisterReleaseCommands(app);
   clearbox::cli::RegisterDiffCommands(app);
   try {
     app.parse(argc, argv);
