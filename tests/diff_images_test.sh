@@ -9,7 +9,7 @@
 #    in one binary: not equivalent, naming that file, the offset and the ELF section, exit 1;
 #  - Debian's diffoscope and clearbox agree on which files differ (tests/diffoscope_files.py).
 # CTest sets CLEARBOX and CLEARBOX_SOURCE. By hand:
-#   CLEARBOX=build/clearbox bash tests/diff_test.sh
+#   CLEARBOX=build/clearbox bash tests/diff_images_test.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CLEARBOX=${CLEARBOX:?CLEARBOX: the clearbox binary}
