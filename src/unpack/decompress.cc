@@ -102,7 +102,7 @@ Result<Decompressed> Finish(Codec codec, Output& out, std::optional<uint64_t> co
     if (!options.keep_partial) return *std::move(failure);
     return Decompressed{out.Take(), std::nullopt, std::move(failure), consumed};
   }
-  return Decompressed{out.Take(), consumed, std::nullopt};
+  return Decompressed{out.Take(), consumed, std::nullopt, std::nullopt};
 }
 
 Result<Decompressed> InflateZlib(Codec codec, ByteView in, const DecompressOptions& options) {
@@ -341,7 +341,7 @@ Result<Decompressed> DecodeBlock(Codec codec, ByteView in, const DecompressOptio
       if (a.written > options.max_out) return OverLimit(codec, options.max_out);
       buf.resize(a.written);
       buf.shrink_to_fit();
-      return Decompressed{std::move(buf), uint64_t{in.size()}, std::nullopt};
+      return Decompressed{std::move(buf), uint64_t{in.size()}, std::nullopt, std::nullopt};
     }
     if (a.overrun && room < most) {
       room = std::min(most, room * 2);
@@ -351,7 +351,7 @@ Result<Decompressed> DecodeBlock(Codec codec, ByteView in, const DecompressOptio
     Error err = Corrupt(codec, 0, a.overrun ? "output larger than any valid block" : a.why);
     if (!options.keep_partial) return err;
     buf.resize(std::min(a.written, buf.size()));
-    return Decompressed{std::move(buf), std::nullopt, std::move(err)};
+    return Decompressed{std::move(buf), std::nullopt, std::move(err), std::nullopt};
   }
 }
 

@@ -419,7 +419,9 @@ TEST_P(LegacyCodecTest, TruncationKeepsThePrefix) {
   auto d = DecompressEx(GetParam(), ByteView(compressed_).first(compressed_.size() / 2), o);
   ASSERT_TRUE(d.ok()) << d.error().ToString();
   EXPECT_EQ(d->failure.has_value(), GetParam() != Codec::kCompress);
-  if (GetParam() == Codec::kCompress) EXPECT_GT(d->data.size(), original_.size() / 4);
+  if (GetParam() == Codec::kCompress) {
+    EXPECT_GT(d->data.size(), original_.size() / 4);
+  }
   ASSERT_LE(d->data.size(), original_.size());
   EXPECT_TRUE(std::equal(d->data.begin(), d->data.end(), original_.begin()));
 }
@@ -505,7 +507,9 @@ TEST(DecompressTest, Lz4LegacyStopsAtTheKernelsAppendedSize) {
   Bytes lz = ToolEncode("lz4 -q -l -c", data);
   size_t stream = lz.size();
   for (uint8_t b : {0x50, 0xc3, 0x00, 0x00}) lz.push_back(b);  // 50000, LE32, as Linux appends
-  auto d = DecompressEx(Codec::kLz4Legacy, lz, DecompressOptions{.max_out = 1 << 20});
+  DecompressOptions options;
+  options.max_out = 1 << 20;
+  auto d = DecompressEx(Codec::kLz4Legacy, lz, options);
   ASSERT_TRUE(d.ok()) << d.error().ToString();
   EXPECT_EQ(d->data, data);
   EXPECT_EQ(d->consumed, stream);

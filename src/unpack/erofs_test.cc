@@ -101,7 +101,10 @@ TEST(ErofsTest, CompressedFilesAreListedWithANoteAndStoredOnesStillRead) {
   // Every path is still there, with its metadata.
   Tree expected = testing::ReadHostTree(dir.path() / "root");
   Tree actual;
-  for (const erofs::Entry& e : fs->entries()) actual[e.path] = {e.type, e.mode};
+  for (const erofs::Entry& e : fs->entries()) {
+    actual[e.path].type = e.type;
+    actual[e.path].mode = e.mode;
+  }
   for (const auto& [path, want] : expected) {
     ASSERT_TRUE(actual.contains(path)) << path;
     EXPECT_EQ(testing::TypeName(actual[path].type), testing::TypeName(want.type)) << path;
@@ -198,7 +201,9 @@ TEST(ErofsTest, TruncatedImageIsANoteAndTheRestIsListed) {
   EXPECT_NE(NotesOf(*fs).find("the rest is missing"), std::string::npos) << NotesOf(*fs);
   EXPECT_FALSE(fs->entries().empty());
   for (const erofs::Entry& e : fs->entries()) {
-    if (e.type == NodeType::kFile && !e.unreadable) EXPECT_TRUE(fs->ReadFile(e, 1 << 30).ok());
+    if (e.type == NodeType::kFile && !e.unreadable) {
+      EXPECT_TRUE(fs->ReadFile(e, 1 << 30).ok());
+    }
   }
 }
 

@@ -142,9 +142,9 @@ Result<Decompressed> DecodeCompress(ByteView in, const DecompressOptions& option
   }
   if (failure) {
     if (!options.keep_partial) return *std::move(failure);
-    return Decompressed{std::move(out), std::nullopt, std::move(failure)};
+    return Decompressed{std::move(out), std::nullopt, std::move(failure), std::nullopt};
   }
-  return Decompressed{std::move(out), uint64_t{in.size()}, std::nullopt};
+  return Decompressed{std::move(out), uint64_t{in.size()}, std::nullopt, std::nullopt};
 }
 
 }  // namespace clearbox::unpack

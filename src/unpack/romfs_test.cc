@@ -19,11 +19,16 @@ using ::testing::HasSubstr;
 // One entry to write: romfs type (0 hard link .. 7 fifo), name, data (files, symlinks),
 // spec (devices: major << 16 | minor; hard links: resolved by `link_to`), children.
 struct Item {
-  uint32_t type = 2;
+  // Written positionally in the tests ({type, name, data, ...}); the rest default.
+  Item(uint32_t type, std::string name, std::string data = "", uint32_t spec = 0,
+       bool executable = false, std::string link_to = "", std::vector<Item> children = {})
+      : type(type), name(std::move(name)), data(std::move(data)), spec(spec),
+        executable(executable), link_to(std::move(link_to)), children(std::move(children)) {}
+  uint32_t type;
   std::string name;
   std::string data;
-  uint32_t spec = 0;
-  bool executable = false;
+  uint32_t spec;
+  bool executable;
   std::string link_to;  // hard links: the name of an earlier item of the same directory
   std::vector<Item> children;
 };

@@ -166,7 +166,9 @@ TEST(SquashfsLegacyTest, BroadcomRootfsMatchesUnsquashfsListing) {
     auto type = types.find(line[0]);
     ASSERT_NE(type, types.end()) << line;
     EXPECT_EQ(e->type, type->second) << name;
-    if (line[0] == 'l') EXPECT_EQ(e->link_target, target) << name;
+    if (line[0] == 'l') {
+      EXPECT_EQ(e->link_target, target) << name;
+    }
     if (line[0] == '-') {
       std::istringstream fields(line.substr(10));
       std::string owner;
@@ -279,7 +281,7 @@ TEST(SquashfsLegacyTest, DirectoryLoopIsNotedNotFollowed) {
   const uint64_t dir_table = clean->superblock().directory_table;
   bool patched = false;
   for (size_t at = dir_table + 2 + 9; at + 5 <= image.size() && !patched; ++at) {
-    if (((image[at] << 8 | image[at + 1]) >> 3) == file_ref) {
+    if (uint64_t((image[at] << 8 | image[at + 1]) >> 3) == file_ref) {
       uint16_t w = uint16_t(dir_ref << 3 | 1);  // type 1: directory
       image[at] = uint8_t(w >> 8), image[at + 1] = uint8_t(w);
       patched = true;
