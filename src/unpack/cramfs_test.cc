@@ -20,26 +20,8 @@ using testing::Sha256Of;
 using testing::TempDir;
 using testing::Tree;
 using testing::TreeEntry;
-
-Tree TreeOf(const cramfs::Filesystem& fs) {
-  Tree tree;
-  for (const cramfs::Entry& e : fs.entries()) {
-    TreeEntry t{e.type, e.mode, e.uid, e.gid, 0, e.link_target, "", e.dev_major, e.dev_minor};
-    if (e.type == NodeType::kFile) {
-      Result<Bytes> content = fs.ReadFile(e, 1 << 30);
-      EXPECT_TRUE(content.ok()) << e.path << ": " << content.error().ToString();
-      if (content.ok()) t.sha256 = Sha256Of(*content);
-    }
-    tree[e.path] = t;
-  }
-  return tree;
-}
-
-std::string NotesOf(const cramfs::Filesystem& fs) {
-  std::string s;
-  for (const Note& n : fs.notes()) s += n.message + "\n";
-  return s;
-}
+using testing::NotesOf;
+using testing::TreeOf;
 
 TEST(CramfsTest, RealLittleEndianSample) {
   Bytes image = ReadBytes(testing::kRealCorpus + "cramfs_le_test.img");

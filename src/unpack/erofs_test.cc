@@ -22,27 +22,8 @@ using testing::Sha256Of;
 using testing::TempDir;
 using testing::Tree;
 using testing::TreeEntry;
-
-Tree TreeOf(const erofs::Filesystem& fs) {
-  Tree tree;
-  for (const erofs::Entry& e : fs.entries()) {
-    TreeEntry t{e.type, e.mode, e.uid, e.gid, e.mtime, e.link_target, "", e.dev_major,
-                e.dev_minor};
-    if (e.type == NodeType::kFile) {
-      Result<Bytes> content = fs.ReadFile(e, 1 << 30);
-      EXPECT_TRUE(content.ok()) << e.path << ": " << content.error().ToString();
-      if (content.ok()) t.sha256 = Sha256Of(*content);
-    }
-    tree[e.path] = t;
-  }
-  return tree;
-}
-
-std::string NotesOf(const erofs::Filesystem& fs) {
-  std::string s;
-  for (const Note& n : fs.notes()) s += n.message + "\n";
-  return s;
-}
+using testing::NotesOf;
+using testing::TreeOf;
 
 bool HaveMkfsErofs() { return RunCommand("command -v mkfs.erofs > /dev/null"); }
 

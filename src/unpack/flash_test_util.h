@@ -380,6 +380,42 @@ inline Tree ReadHostTree(const std::filesystem::path& root) {
 
 inline std::string TypeName(NodeType t) { return std::to_string(static_cast<int>(t)); }
 
+// What a parsed file system (jffs2, ubifs, cramfs, erofs, ...: entries() and ReadFile()) holds,
+// as a Tree: every field, and each file's content hashed (reading it must succeed).
+template <typename Fs>
+Tree TreeOf(const Fs& fs) {
+  Tree tree;
+  for (const auto& e : fs.entries()) {
+    TreeEntry t;
+    t.type = e.type;
+    t.mode = e.mode;
+    t.uid = e.uid;
+    t.gid = e.gid;
+    if constexpr (requires { e.mtime; }) t.mtime = e.mtime;  // cramfs keeps no times
+    t.link_target = e.link_target;
+    t.dev_major = e.dev_major;
+    t.dev_minor = e.dev_minor;
+    if (e.type == NodeType::kFile) {
+      Result<Bytes> content = fs.ReadFile(e, 1 << 30);
+      EXPECT_TRUE(content.ok()) << e.path << ": " << content.error().ToString();
+      if (content.ok()) t.sha256 = Sha256Of(*content);
+    }
+    tree[e.path] = t;
+  }
+  return tree;
+}
+
+// The messages of a parse's notes, one a line, for failure messages and substring checks.
+inline std::string NotesOf(const std::vector<Note>& notes) {
+  std::string s;
+  for (const Note& n : notes) s += n.message + "\n";
+  return s;
+}
+template <typename Fs>
+std::string NotesOf(const Fs& fs) {
+  return NotesOf(fs.notes());
+}
+
 // Compares every field of every path; `check_owner_time` off for formats that squash them.
 inline void ExpectSameTree(const Tree& expected, const Tree& actual, bool check_owner_time = true) {
   for (const auto& [path, want] : expected) {

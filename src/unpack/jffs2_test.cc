@@ -24,20 +24,8 @@ using testing::TempDir;
 using testing::TestData;
 using testing::Tree;
 using testing::TreeEntry;
-
-Tree TreeOf(const jffs2::Filesystem& fs) {
-  Tree tree;
-  for (const jffs2::Entry& e : fs.entries()) {
-    TreeEntry t{e.type, e.mode, e.uid, e.gid, e.mtime, e.link_target, "", e.dev_major, e.dev_minor};
-    if (e.type == NodeType::kFile) {
-      Result<Bytes> content = fs.ReadFile(e, 1 << 30);
-      EXPECT_TRUE(content.ok()) << e.path << ": " << content.error().ToString();
-      if (content.ok()) t.sha256 = Sha256Of(*content);
-    }
-    tree[e.path] = t;
-  }
-  return tree;
-}
+using testing::NotesOf;
+using testing::TreeOf;
 
 TEST(Jffs2Test, RealBigEndianSample) {
   Bytes image = ReadBytes(testing::kRealCorpus + "jffs2_be_test.img");

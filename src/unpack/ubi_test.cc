@@ -26,27 +26,9 @@ using testing::TempDir;
 using testing::TestData;
 using testing::Tree;
 using testing::TreeEntry;
+using testing::NotesOf;
+using testing::TreeOf;
 using testing::WriteBytes;
-
-Tree TreeOf(const ubifs::Filesystem& fs) {
-  Tree tree;
-  for (const ubifs::Entry& e : fs.entries()) {
-    TreeEntry t{e.type, e.mode, e.uid, e.gid, e.mtime, e.link_target, "", e.dev_major, e.dev_minor};
-    if (e.type == NodeType::kFile) {
-      Result<Bytes> content = fs.ReadFile(e, 1 << 30);
-      EXPECT_TRUE(content.ok()) << e.path << ": " << content.error().ToString();
-      if (content.ok()) t.sha256 = Sha256Of(*content);
-    }
-    tree[e.path] = t;
-  }
-  return tree;
-}
-
-std::string NotesOf(const std::vector<Note>& notes) {
-  std::string s;
-  for (const Note& n : notes) s += n.message + "\n";
-  return s;
-}
 
 bool HasNote(const std::vector<Note>& notes, Note::Kind kind, std::string_view text) {
   for (const Note& n : notes) {

@@ -147,7 +147,9 @@ TEST(VxworksImg0, RealTplinkFirmware) {
   for (const auto& p : walker.payloads) labels.push_back(p.label);
   EXPECT_THAT(labels, ::testing::IsSupersetOf({"kernel", "fs", "tail"}));
   for (const auto& p : walker.payloads) {
-    if (p.label == "fs") EXPECT_EQ(std::string(AsChars(p.bytes).substr(0, 4)), "owow");
+    if (p.label == "fs") {
+      EXPECT_EQ(std::string(AsChars(p.bytes).substr(0, 4)), "owow");
+    }
   }
 
   // The boot image: its boot ROM decoded, the firmware IMG0 handed on as "image".
