@@ -128,7 +128,7 @@ hostile deep "$W/deep: nested deeper than 64 levels"
 head -c $((5 << 20)) /dev/zero | tr '\0' ' ' >"$W/huge"
 hostile huge "more than the limit"
 printf '{"pledge_version": 1, "pledge_version": 1}' >"$W/dupkey"
-hostile dupkey "key 'pledge_version' appears twice in one object"
+hostile dupkey 'key "pledge_version" appears twice in one object'
 printf '{"product": "\xff"}' >"$W/binary"
 hostile binary "not JSON"
 rc=0; "$CLEARBOX" pledge check "$W/absent.json" 2>/dev/null || rc=$?

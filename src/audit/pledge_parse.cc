@@ -7,6 +7,7 @@
 #include <set>
 
 #include "clearbox/audit/pledge.h"
+#include "clearbox/core/strict_json.h"
 #include "pledge_reader.h"
 
 namespace clearbox::audit {
@@ -16,43 +17,6 @@ using internal::Json;
 using internal::JsonPointer;
 using internal::PledgeReader;
 using internal::Shown;
-
-// Limits the JSON parser cannot express: nesting depth and keys repeated in an object (the
-// parser would keep the last one silently; in a pledge that hides a declaration).
-struct StructureError {
-  std::string what;
-};
-
-Json ParseJson(std::string_view text) {
-  std::vector<std::set<std::string>> keys;  // one set per open object or array
-  Json::parser_callback_t callback = [&keys](int depth, Json::parse_event_t event,
-                                             Json& parsed) -> bool {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxPledgeDepth) {
-          throw StructureError{fmt::format("nested deeper than {} levels", kMaxPledgeDepth)};
-        }
-        keys.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case Json::parse_event_t::key:
-        if (!keys.empty() && parsed.is_string() &&
-            !keys.back().insert(parsed.get<std::string>()).second) {
-          throw StructureError{
-              fmt::format("key {} appears twice in one object", Shown(parsed.get<std::string>()))};
-        }
-        break;
-      case Json::parse_event_t::value:
-        break;
-    }
-    return true;
-  };
-  return Json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-}
 
 bool IsProgramName(std::string_view s) {
   return !s.empty() && s.size() <= 64 && s != "." && s != ".." &&
@@ -310,14 +274,9 @@ Result<Pledge> ParsePledge(std::string_view text, std::string_view name) {
     return Error::InvalidInput(fmt::format("{}: {} bytes: a pledge is at most {} bytes", name,
                                            text.size(), kMaxPledgeBytes));
   }
-  Json doc;
-  try {
-    doc = ParseJson(text);
-  } catch (const StructureError& e) {
-    return Error::InvalidInput(fmt::format("{}: {}", name, e.what));
-  } catch (const Json::exception& e) {
-    return Error::InvalidInput(fmt::format("{}: not JSON: {}", name, e.what()));
-  }
+  // Nesting and repeated keys checked (a parser keeps the last copy of a key silently: in a
+  // pledge that hides a declaration).
+  CLEARBOX_ASSIGN_OR_RETURN(Json doc, ParseStrictJson(text, name, kMaxPledgeDepth));
 
   PledgeReader r(name);
   Pledge out;

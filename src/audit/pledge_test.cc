@@ -152,7 +152,7 @@ TEST(ParsePledge, DuplicateKeyInAnObject) {
   EXPECT_EQ(ParsePledge(R"({"pledge_version": 1, "pledge_version": 1})", "p.json")
                 .error()
                 .message(),
-            "p.json: key 'pledge_version' appears twice in one object");
+            R"(p.json: key "pledge_version" appears twice in one object)");
 }
 
 TEST(ParsePledge, LoginMustBeADeclaredAccount) {

@@ -4,6 +4,7 @@
 #include "clearbox/core/digest.h"
 #include "clearbox/core/encoding.h"
 #include "clearbox/core/file.h"
+#include "clearbox/core/strict_json.h"
 #include "clearbox/core/result.h"
 
 namespace clearbox {
@@ -89,6 +90,22 @@ TEST(FileTest, AtomicWriteAndRead) {
   auto missing = MappedFile::Open(dir + "/nope");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+}
+
+TEST(StrictJson, RepeatedKeysDepthAndSyntaxAreRefusedWithTheirPlace) {
+  Result<nlohmann::json> ok = ParseStrictJson(R"({"a": [1, {"b": 2}], "c": {"a": 3}})", "x", 8);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)["c"]["a"], 3);  // the same key in two objects is fine
+  Result<nlohmann::json> twice = ParseStrictJson(R"({"a": {"k": 1, "k": 2}})", "doc.json", 8);
+  EXPECT_EQ(twice.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(twice.error().message(), R"(doc.json: key "k" appears twice in one object)");
+  Result<nlohmann::json> deep = ParseStrictJson(std::string(9, '[') + std::string(9, ']'), "d", 8);
+  EXPECT_EQ(deep.error().code(), ErrorCode::kLimitExceeded);
+  EXPECT_EQ(deep.error().message(), "d: nested deeper than 8 levels");
+  EXPECT_TRUE(ParseStrictJson(std::string(8, '[') + std::string(8, ']'), "d", 8).ok());
+  Result<nlohmann::json> bad = ParseStrictJson("{\"a\": \"\xff\"}", "b", 8);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(bad.error().message().rfind("b: not JSON: ", 0), 0u);
 }
 
 }  // namespace

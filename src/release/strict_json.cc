@@ -1,18 +1,12 @@
 #include "strict_json.h"
 
 #include <algorithm>
-#include <set>
-#include <vector>
 
+#include "clearbox/core/strict_json.h"
 #include "clearbox/release/dsse.h"
 
 namespace clearbox::release::internal {
 namespace {
-
-struct StructureError {
-  ErrorCode code;
-  std::string what;
-};
 
 std::string TypeName(Json::value_t type) {
   switch (type) {
@@ -31,42 +25,7 @@ std::string TypeName(Json::value_t type) {
 }  // namespace
 
 Result<Json> ParseStrictJson(std::string_view text, std::string_view what) {
-  std::vector<std::set<std::string>> keys;  // one per open object or array
-  Json::parser_callback_t callback = [&keys](int depth, Json::parse_event_t event,
-                                             Json& parsed) -> bool {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxJsonDepth) {
-          throw StructureError{ErrorCode::kLimitExceeded,
-                               "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
-        }
-        keys.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case Json::parse_event_t::key:
-        if (!keys.empty() && parsed.is_string() &&
-            !keys.back().insert(parsed.get<std::string>()).second) {
-          throw StructureError{ErrorCode::kInvalidInput,
-                               "key " + Quoted(parsed.get<std::string>()) +
-                                   " appears twice in one object"};
-        }
-        break;
-      case Json::parse_event_t::value:
-        break;
-    }
-    return true;
-  };
-  try {
-    return Json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const StructureError& e) {
-    return Error(e.code, std::string(what) + ": " + e.what);
-  } catch (const Json::exception& e) {
-    return Error::InvalidInput(std::string(what) + ": not JSON: " + e.what());
-  }
+  return clearbox::ParseStrictJson(text, what, kMaxJsonDepth);
 }
 
 std::string Pointer(std::string_view parent, std::string_view key) {
