@@ -63,43 +63,6 @@ std::string HexUuid(const uint8_t* p) {
   return s;
 }
 
-class ExtentReader : public ContentReader {
- public:
-  ExtentReader(ByteView image, const Entry& entry) : image_(image), entry_(entry) {}
-  uint64_t size() const override { return entry_.size; }
-  Result<size_t> Read(std::span<uint8_t> out) override {
-    size_t done = 0;
-    while (done < out.size() && index_ < entry_.extents.size()) {
-      const Extent& e = entry_.extents[index_];
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, e.length - within_));
-      if (e.hole) {
-        std::memset(out.data() + done, 0, n);
-      } else {
-        std::memcpy(out.data() + done, image_.data() + e.offset + within_, n);
-      }
-      done += n;
-      within_ += n;
-      if (within_ == e.length) {
-        ++index_;
-        within_ = 0;
-      }
-    }
-    return done;
-  }
-  std::optional<ByteView> Contiguous() override {
-    if (entry_.extents.size() == 1 && !entry_.extents[0].hole) {
-      return image_.subspan(entry_.extents[0].offset, entry_.extents[0].length);
-    }
-    return std::nullopt;
-  }
-
- private:
-  ByteView image_;
-  const Entry& entry_;
-  size_t index_ = 0;
-  uint64_t within_ = 0;
-};
-
 }  // namespace
 
 std::optional<Superblock> ReadSuperblock(ByteView data) {
@@ -454,7 +417,7 @@ Result<Filesystem> Filesystem::Parse(ByteView image) {
 
 std::unique_ptr<ContentReader> Filesystem::OpenFile(const Entry& entry) const {
   if (entry.compressed || entry.unreadable) return nullptr;
-  return std::make_unique<ExtentReader>(image_, entry);
+  return std::make_unique<internal::ExtentReader>(image_, entry.extents, entry.size);
 }
 
 Result<Bytes> Filesystem::ReadFile(const Entry& entry, uint64_t max_size) const {
@@ -468,7 +431,7 @@ Result<Bytes> Filesystem::ReadFile(const Entry& entry, uint64_t max_size) const 
     return Error::LimitExceeded(fmt::format("erofs: {} is {} bytes, over the limit of {}",
                                             entry.path, entry.size, max_size));
   }
-  ExtentReader reader(image_, entry);
+  internal::ExtentReader reader(image_, entry.extents, entry.size);
   return internal::ReadWhole(reader, entry.size);
 }
 

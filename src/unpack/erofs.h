@@ -30,6 +30,7 @@
 #include "clearbox/core/result.h"
 #include "clearbox/unpack/node.h"
 #include "clearbox/unpack/unpack.h"
+#include "unpack/internal/extent_reader.h"
 
 namespace clearbox::unpack::erofs {
 
@@ -55,11 +56,7 @@ struct Superblock {
 std::optional<Superblock> ReadSuperblock(ByteView data);
 
 // A run of a file's bytes: `length` bytes at `offset` in the image, or zeros (a hole).
-struct Extent {
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  bool hole = false;
-};
+using Extent = internal::ImageExtent;
 
 struct Entry {
   std::string path;  // "/" + names joined by "/", exactly as stored; "/" for the root

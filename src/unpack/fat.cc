@@ -499,41 +499,6 @@ Result<Filesystem> Filesystem::Parse(ByteView image) {
   return fs;
 }
 
-namespace {
-
-// Reads a file's runs one after the other.
-class ExtentReader : public ContentReader {
- public:
-  ExtentReader(ByteView image, const std::vector<Extent>& runs, uint64_t size)
-      : image_(image), runs_(runs), size_(size) {}
-  uint64_t size() const override { return size_; }
-  Result<size_t> Read(std::span<uint8_t> out) override {
-    size_t done = 0;
-    while (done < out.size() && run_ < runs_.size() && pos_ < size_) {
-      const Extent& r = runs_[run_];
-      const uint64_t n = std::min<uint64_t>({out.size() - done, r.length - in_run_, size_ - pos_});
-      std::memcpy(out.data() + done, image_.data() + r.offset + in_run_, size_t(n));
-      done += size_t(n);
-      pos_ += n;
-      in_run_ += n;
-      if (in_run_ == r.length) {
-        ++run_;
-        in_run_ = 0;
-      }
-    }
-    return done;
-  }
-
- private:
-  ByteView image_;
-  const std::vector<Extent>& runs_;
-  uint64_t size_;
-  size_t run_ = 0;
-  uint64_t in_run_ = 0, pos_ = 0;
-};
-
-}  // namespace
-
 std::unique_ptr<ContentReader> Filesystem::OpenFile(const Entry& entry) const {
   if (entry.extents.empty()) return std::make_unique<internal::ViewReader>(ByteView());
   const Extent& first = entry.extents.front();
@@ -541,7 +506,7 @@ std::unique_ptr<ContentReader> Filesystem::OpenFile(const Entry& entry) const {
     const uint64_t n = std::min(first.length, entry.size);
     return std::make_unique<internal::ViewReader>(image_.subspan(size_t(first.offset), size_t(n)));
   }
-  return std::make_unique<ExtentReader>(image_, entry.extents, entry.size);
+  return std::make_unique<internal::ExtentReader>(image_, entry.extents, entry.size);
 }
 
 Result<Bytes> Filesystem::ReadFile(const Entry& entry, uint64_t max_size) const {

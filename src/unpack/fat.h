@@ -31,6 +31,7 @@
 #include "clearbox/core/result.h"
 #include "clearbox/unpack/node.h"
 #include "clearbox/unpack/unpack.h"
+#include "unpack/internal/extent_reader.h"
 
 namespace clearbox::unpack::fat {
 
@@ -73,10 +74,7 @@ struct BootSector {
 // and the volume fits what the BPB says. Reads only the first 512 bytes.
 std::optional<BootSector> ReadBootSector(ByteView data);
 
-struct Extent {
-  uint64_t offset = 0;  // in the image
-  uint64_t length = 0;
-};
+using Extent = internal::ImageExtent;  // a run of clusters in the image
 
 struct Entry {
   std::string path;  // "/" + names joined by "/" (long names when they are intact)
