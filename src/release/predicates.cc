@@ -25,7 +25,9 @@ Result<FieldReader> PredicateFields(const Json& predicate) {
 }  // namespace
 
 Json ToJson(const PledgePredicate& p) {
-  return {{"vendor", p.vendor}, {"product", p.product}, {"pledgeDigest", DigestSet(p.pledge_sha256)}};
+  Json j = {{"vendor", p.vendor}, {"product", p.product}, {"pledgeDigest", DigestSet(p.pledge_sha256)}};
+  if (!p.document.empty()) j["document"] = p.document;
+  return j;
 }
 
 Json ToJson(const ReleasePredicate& p) {
@@ -60,6 +62,9 @@ Result<PledgePredicate> PledgePredicateFromJson(const Json& predicate) {
   CLEARBOX_ASSIGN_OR_RETURN(p.vendor, f.String("vendor"));
   CLEARBOX_ASSIGN_OR_RETURN(p.product, f.String("product"));
   CLEARBOX_ASSIGN_OR_RETURN(p.pledge_sha256, f.DigestSetSha256("pledgeDigest"));
+  if (f.Has("document")) {
+    CLEARBOX_ASSIGN_OR_RETURN(p.document, f.String("document", kMaxPledgeDocumentBytes));
+  }
   return p;
 }
 

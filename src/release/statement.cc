@@ -1,6 +1,7 @@
 // in-toto Statement v1 and the sign/open helpers over DSSE.
 #include "clearbox/release/statement.h"
 
+#include "clearbox/core/digest.h"
 #include "strict_json.h"
 
 namespace clearbox::release {
@@ -96,6 +97,10 @@ Result<PledgePredicate> PledgeOf(const Statement& s) {
     return Error::InvalidInput(
         "statement: /predicate/pledgeDigest/sha256: differs from the subject's digest " +
         s.subjects[0].sha256);
+  }
+  if (!p.document.empty() && Sha256Hex(AsBytes(p.document)) != p.pledge_sha256) {
+    return Error::InvalidInput(
+        "statement: /predicate/document: its SHA-256 is not the pledgeDigest " + p.pledge_sha256);
   }
   return p;
 }

@@ -50,7 +50,7 @@ TEST(StatementTest, ReleaseRoundTripThroughSignedEnvelope) {
 }
 
 TEST(StatementTest, PledgeSubjectMustMatchItsDigest) {
-  PledgePredicate p{"Example Networks", "EX-1000", kA};
+  PledgePredicate p{"Example Networks", "EX-1000", kA, ""};
   Statement s = MakePledgeStatement("pledge.json", p);
   auto parsed = ParseStatement(SerializeStatement(s));
   ASSERT_TRUE(parsed.ok());
@@ -139,6 +139,23 @@ TEST(StatementTest, DocumentedExamplesParse) {
   auto verdict = VerdictOf(read("verdict.statement.json"));
   ASSERT_TRUE(verdict.ok());
   EXPECT_THAT(verdict->blocking_findings, ElementsAre("CB-PLEDGE-002"));
+}
+
+TEST(PledgeDocument, TravelsInThePredicateAndMustMatchItsDigest) {
+  PledgePredicate p{"Example Networks", "EX-1000", Sha256Hex(AsBytes(std::string("{}\n"))),
+                    "{}\n"};
+  Result<Statement> parsed = ParseStatement(SerializeStatement(MakePledgeStatement("p.json", p)));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  Result<PledgePredicate> back = PledgeOf(*parsed);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->document, "{}\n");
+
+  p.document = "{} \n";  // not the document whose digest is signed
+  parsed = ParseStatement(SerializeStatement(MakePledgeStatement("p.json", p)));
+  ASSERT_TRUE(parsed.ok());
+  Result<PledgePredicate> tampered = PledgeOf(*parsed);
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_THAT(tampered.error().message(), HasSubstr("/predicate/document"));
 }
 
 }  // namespace

@@ -71,7 +71,9 @@ int RunPledgeSign(const PledgeSignArgs& args) {
   }
   auto key = LoadSigningKey(args.key);
   if (!key.ok()) return Fail(key.error());
-  release::PledgePredicate predicate{pledge->vendor, pledge->product, Sha256Hex(AsBytes(*text))};
+  // The document travels in the statement: an evaluator needs only the envelope.
+  release::PledgePredicate predicate{pledge->vendor, pledge->product, Sha256Hex(AsBytes(*text)),
+                                     *text};
   auto envelope = release::SignStatement(
       release::MakePledgeStatement(ImageName(args.pledge), predicate), *key);
   if (!envelope.ok()) return Fail(envelope.error());

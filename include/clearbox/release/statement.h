@@ -61,7 +61,11 @@ struct PledgePredicate {
   std::string vendor;
   std::string product;
   std::string pledge_sha256;
+  // The pledge file's text, carried so that an evaluator needs only the envelope; "" = not
+  // carried. When present its SHA-256 must be pledge_sha256 (PledgeOf checks).
+  std::string document;
 };
+inline constexpr size_t kMaxPledgeDocumentBytes = size_t{4} << 20;
 
 // A release the vendor announces. The subject is the image.
 struct ReleasePredicate {
