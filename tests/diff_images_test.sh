@@ -4,6 +4,11 @@
 #  - OLD -> NEW adds a telnetd start line, a setuid binary, an authorized key, changes an
 #    account's shell and bumps busybox: each appears in the JSON diff in its section; exit 1;
 #    an image diffed with itself: no change, exit 0; an unreadable image: exit 2;
+#  - --format html: every section of the JSON with the same number of changes, in the
+#    evaluator's order, the new setuid binary among the changed binaries and the new finding;
+#    a file name that is an HTML injection stays text; in headless Chromium (when installed)
+#    the page loads with no console message (no blocked script or fetch) and shows the count;
+#    `clearbox audit NEW --format html --diff-from OLD` carries the same sections;
 #  - --equivalence: two tar archives of the same tree with other timestamps and entry order
 #    (and two squashfs images with other timestamps) are equivalent, exit 0; one byte changed
 #    in one binary: not equivalent, naming that file, the offset and the ELF section, exit 1;
@@ -62,6 +67,100 @@ json_check "$W/diff.json" 'd["changes"] == sum(len(v) for v in d["sections"].val
 "$CLEARBOX" diff "$W/old.img" "$W/new.img" >"$W/diff.txt" || true
 grep -q 'telnetd' "$W/diff.txt" || fail "the text diff does not name telnetd"
 echo "PASS diff: services, setuid, accounts, keys, components and findings"
+
+# --- --format html ---------------------------------------------------------------------------
+# NEW plus a setuid binary whose name is an HTML injection (setuid and binaries sections).
+hostile="<img src=x onerror=document.title='pwned'>\"q"
+cp -a "$N" "$W/hostile"
+cp /bin/true "$W/hostile/usr/bin/$hostile" && chmod 4755 "$W/hostile/usr/bin/$hostile"
+squash "$W/hostile" "$W/hostile.img"
+html_check() {  # $1: HTML page, $2: the JSON diff of the same images
+  python3 - "$1" "$2" <<'PY' || fail "$1 does not show what $2 says"
+import html.parser, json, re, sys
+page, d = open(sys.argv[1], encoding="utf-8").read(), json.load(open(sys.argv[2]))
+class Sections(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.order, self.counts, self.summary = [], {}, {}
+        self.tags = set()
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs); self.tags.add(tag)
+        if tag == "section" and "data-section" in a:
+            self.order.append(a["data-section"]); self.counts[a["data-section"]] = int(a["data-changes"])
+        if a.get("id") == "diff-summary": self.summary = a
+p = Sections(); p.feed(page)
+expected = ["accounts", "services", "keys", "endpoints", "setuid", "components", "findings", "binaries"]
+assert p.order == expected, f"sections {p.order}"
+for name, changes in d["sections"].items():
+    assert p.counts[name] == len(changes), f"{name}: page {p.counts[name]}, JSON {len(changes)}"
+    for c in changes:
+        assert c["name"] in html.unescape(page) or name == "findings", f"{name}: {c['name']} not shown"
+    if not changes: assert f'data-section="{name}" data-changes="0">' in page
+assert int(p.summary["data-changes"]) == d["changes"]
+new = [c for c in d["sections"]["findings"] if c["change"] == "new"]
+assert int(p.summary["data-new-findings"]) == len(new)
+for c in new:  # the finding's check and message are shown
+    check, message = c["new"].split(" ", 1)[1].split(": ", 1)
+    assert check in page and html.escape(message, quote=True).replace("&#x27;", "&#39;") in page, c["new"]
+assert "img" not in p.tags and "script" not in p.tags, f"an element from the image: {p.tags}"
+print(f"{sys.argv[1]}: {d['changes']} changes in {sum(1 for v in p.counts.values() if v)} sections, "
+      f"{len(new)} new findings")
+PY
+}
+rc=0
+"$CLEARBOX" diff "$W/old.img" "$W/new.img" --format html -o "$W/diff.html" || rc=$?
+[[ $rc == 1 ]] || fail "diff --format html exited $rc, expected 1 (changes)"
+html_check "$W/diff.html" "$W/diff.json"
+grep -q 'data-change="added"><td><span class="chg added">added</span></td><td class="mono path">squashfs:/usr/bin/helper</td>' \
+  <(sed -n '/data-section="binaries"/,/<\/section>/p' "$W/diff.html") ||
+  fail "diff.html: /usr/bin/helper is not among the changed binaries"
+grep -q '<td class="mono check">CB-SVC-[0-9]*</td>' "$W/diff.html" || fail "diff.html: no new CB-SVC finding"
+"$CLEARBOX" diff "$W/old.img" "$W/hostile.img" --json -o "$W/hostile.json" || true
+"$CLEARBOX" diff "$W/old.img" "$W/hostile.img" --format html -o "$W/hostile.html" || true
+html_check "$W/hostile.html" "$W/hostile.json"
+grep -q 'squashfs:/usr/bin/&lt;img src=x onerror=document.title=&#39;pwned&#39;&gt;&quot;q' \
+  "$W/hostile.html" || fail "hostile.html: the hostile file name is not shown escaped"
+"$CLEARBOX" diff "$W/old.img" "$W/old.img" --format html -o "$W/same.html" ||
+  fail "an image diffed with itself, --format html: not exit 0"
+[[ $(grep -c 'No change.' "$W/same.html") == 8 ]] || fail "same.html: not 8 sections with 'No change.'"
+grep -q 'data-verdict="pass"' "$W/same.html" || fail "same.html: the summary is not 'pass'"
+for bad in "--json --format html" "--equivalence --format html"; do
+  rc=0
+  "$CLEARBOX" diff "$W/old.img" "$W/new.img" $bad >/dev/null 2>"$W/err" || rc=$?
+  [[ $rc == 2 ]] || fail "diff $bad: exit $rc, expected 2 (usage)"
+done
+rc=0
+"$CLEARBOX" audit "$W/hostile.img" --format html --diff-from "$W/old.img" -o "$W/audit.html" \
+  2>"$W/audit.err" || rc=$?
+[[ $rc == 0 || $rc == 1 ]] || fail "audit --diff-from exited $rc: $(cat "$W/audit.err")"
+grep -q '<h2 id="changes">Changes since' "$W/audit.html" || fail "audit.html: no Changes section"
+html_check "$W/audit.html" "$W/hostile.json"
+rc=0
+"$CLEARBOX" audit "$W/new.img" --format json --diff-from "$W/old.img" >/dev/null 2>"$W/err" || rc=$?
+[[ $rc == 2 ]] || fail "audit --format json --diff-from: exit $rc, expected 2"
+
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [[ -z $chromium ]]; then
+  [[ ${CLEARBOX_REQUIRE_VALIDATORS:-} == 1 ]] && fail "chromium not found (scripts/install-deps.sh)"
+  echo "SKIP (browser checks): Debian's chromium is not installed (apt-get install chromium)"
+else
+  for page in hostile.html audit.html; do
+    # Console messages (a script or a fetch the page's policy blocked, an error) go to the log.
+    timeout 120 "$chromium" --headless --disable-gpu --no-sandbox --no-first-run \
+      --user-data-dir="$W/chromium" --enable-logging=stderr --v=0 --dump-dom \
+      "file://$W/$page" >"$W/dom.html" 2>"$W/chromium.log" ||
+      fail "chromium --dump-dom $page failed: $(tail -3 "$W/chromium.log")"
+    if grep ':CONSOLE' "$W/chromium.log" >&2; then fail "$page: console messages in Chromium"; fi
+    python3 - "$W/dom.html" "$W/hostile.json" <<'PY' || fail "$page in Chromium"
+import json, re, sys
+dom, d = open(sys.argv[1], encoding="utf-8").read(), json.load(open(sys.argv[2]))
+m = re.search(r'<b id="change-count">(\d+)</b>', dom)
+assert m and int(m.group(1)) == d["changes"], f"shown count {m and m.group(1)} != {d['changes']}"
+assert "<img" not in dom and "<title>pwned" not in dom, "markup or a script from a file name"
+assert "onerror=document.title=" in dom, "the hostile name is not shown as text"
+PY
+  done
+fi
+echo "PASS diff --format html: sections as in the JSON, hostile name escaped${chromium:+, no console message in Chromium}"
 
 rc=0
 "$CLEARBOX" diff "$W/old.img" "$W/old.img" >"$W/same.txt" || rc=$?

@@ -4,13 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <map>
 #include <set>
 #include <utility>
 
+#include "html_common.h"
 #include "html_internal.h"
-#include "html_style.h"
 
 namespace clearbox::report {
 namespace {
@@ -19,9 +18,10 @@ using audit::Finding;
 using audit::Severity;
 using inventory::Inventory;
 
-constexpr std::array<Severity, 5> kWorstFirst = {Severity::kCritical, Severity::kHigh,
-                                                 Severity::kMedium, Severity::kLow,
-                                                 Severity::kInfo};
+using internal::Badge;
+using internal::Hex;
+using internal::kWorstFirst;
+using internal::SevClass;
 
 std::string E(std::string_view s) { return HtmlEscape(s); }
 
@@ -50,25 +50,9 @@ bool Deceptive(uint32_t cp) {
          (cp >= 0x200B && cp <= 0x200F) || cp == 0xFEFF;
 }
 
-std::string_view SevClass(Severity s) { return audit::SeverityName(s); }
-
-std::string Badge(Severity s) {
-  return fmt::format("<span class=\"sev {0}\">{0}</span>", SevClass(s));
-}
-
-std::string Hex(uint64_t v) { return fmt::format("0x{:x}", v); }
-
-void Head(std::string& out, const audit::AuditReport& report) {
-  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  // No fetch, no script, no frame, no form: the page is data only.
-  out +=
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">\n";
-  out += "<meta name=\"referrer\" content=\"no-referrer\">\n";
-  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += "<title>clearbox audit: " + E(report.image) + "</title>\n<style>";
-  out += internal::kHtmlStyle;
-  out += "</style>\n</head>\n<body>\n";
+void Head(std::string& out, const audit::AuditReport& report, const HtmlOptions& options) {
+  internal::AppendPageHead(out, "clearbox audit: " + E(report.image),
+                           options.diff_from ? internal::kDiffStyle : std::string_view());
 }
 
 void Header(std::string& out, const audit::AuditReport& report, const Inventory& inv,
@@ -78,11 +62,13 @@ void Header(std::string& out, const audit::AuditReport& report, const Inventory&
       "<div class=\"meta\">sha256 {} · {} bytes · {} files · {} checks run{}</div></header>\n",
       E(report.sha256), inv.size, inv.files.size(), report.checks_run.size(),
       inv.partial ? " · <b>partial: the unpacker could not open everything (see notes)</b>" : "");
+  out += "<nav><a href=\"#verdict\">Verdict</a>";
+  if (options.diff_from) out += "<a href=\"#changes\">Changes</a>";
   out +=
-      "<nav><a href=\"#verdict\">Verdict</a><a href=\"#pledge\">Pledge</a><a "
-      "href=\"#findings\">Findings</a><a href=\"#ways-in\">Ways in</a><a "
-      "href=\"#components\">Components</a><a href=\"#hardening\">ELF hardening</a><a "
-      "href=\"#files\">Files</a><a href=\"#notes\">Notes</a></nav>\n<main>\n";
+      "<a href=\"#pledge\">Pledge</a><a href=\"#findings\">Findings</a><a "
+      "href=\"#ways-in\">Ways in</a><a href=\"#components\">Components</a><a "
+      "href=\"#hardening\">ELF hardening</a><a href=\"#files\">Files</a><a "
+      "href=\"#notes\">Notes</a></nav>\n<main>\n";
 }
 
 bool PledgeBroken(const audit::AuditReport& report) {
@@ -439,9 +425,20 @@ std::string AuditHtml(const audit::AuditReport& report, const Inventory& inv,
     for (const audit::Evidence& e : f.evidence) hits.insert(e.provenance);
   }
   std::string out;
-  Head(out, report);
+  Head(out, report, options);
   Header(out, report, inv, options);
   Verdict(out, report, options);
+  if (options.diff_from) {
+    // What the update changed, before the findings of the image as a whole.
+    const diff::ImageDiff& d = *options.diff_from;
+    DiffHtmlOptions diff_options;
+    diff_options.fail_on = options.fail_on;
+    out += fmt::format("<h2 id=\"changes\">Changes since <span class=\"mono\">{}</span> ({})"
+                       "</h2>\n",
+                       E(internal::Clip(d.old_image.image, diff_options.max_text)),
+                       d.ChangeCount());
+    internal::AppendDiffBody(out, d, diff_options, "h3");
+  }
   Pledge(out, report, options);
   Findings(out, report, by_id, options);
   WaysIn(out, report, options);

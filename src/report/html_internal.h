@@ -3,8 +3,11 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "clearbox/inventory/inventory.h"
+#include "clearbox/diff/diff.h"
+#include "clearbox/report/diff_html.h"
 #include "clearbox/report/html.h"
 
 namespace clearbox::report::internal {
@@ -17,5 +20,13 @@ void AppendFileTree(std::string& out, const inventory::Inventory& inv,
 
 // "drwxr-xr-x", "-rwsr-xr-x", "lrwxrwxrwx" for a node.
 std::string ModeString(const unpack::Node& node);
+
+// The diff's summary and one <section> per diff section (diff_html.cc): the body of the diff
+// page, and the "Changes since" section of the audit page. heading: "h2" or "h3". Ids are
+// "diff-summary" and "diff-<section>", so they do not collide with the audit page's.
+void AppendDiffBody(std::string& out, const diff::ImageDiff& d, const DiffHtmlOptions& options,
+                    std::string_view heading);
+// The CSS the diff body needs on top of kHtmlStyle.
+extern const std::string_view kDiffStyle;
 
 }  // namespace clearbox::report::internal

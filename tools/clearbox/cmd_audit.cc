@@ -1,5 +1,6 @@
 // clearbox audit IMAGE [--pledge FILE] [--vulndb FILE] [--rules DIR] [--allow FILE]
 //   [--baseline OLD.sarif] [--format text|sarif|json|html|all] [-o PATH] [--fail-on SEVERITY]
+//   [--diff-from OLD_IMAGE]
 // clearbox audit --list-checks
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include "clearbox/audit/pledge.h"
 #include "clearbox/core/file.h"
 #include "clearbox/core/progress.h"
+#include "clearbox/diff/diff.h"
 #include "clearbox/inventory/inventory.h"
 #include "clearbox/inventory/vulndb.h"
 #include "clearbox/report/html.h"
@@ -35,6 +37,7 @@ struct AuditFlags {
   std::string format = "text";
   std::string output;
   std::string fail_on = "high";
+  std::string diff_from;  // an earlier image: the HTML report shows what changed since
   AuditInputFlags in;  // --check, --rules, --allow, --pledge, --vulndb, --baseline
   bool list_checks = false;
   bool timings = false;
@@ -124,7 +127,15 @@ int RunAuditCommand(AuditFlags& f) {
         "--format all writes report.sarif, report.json, report.html and sbom.cdx.json: give "
         "their directory with -o DIR"));
   }
+  if (!f.diff_from.empty() && f.format != "html" && f.format != "all") {
+    return Fail(Error::InvalidInput(
+        "--diff-from adds a section to the HTML report: use it with --format html or all (or "
+        "`clearbox diff OLD NEW` for text and JSON)"));
+  }
   if (Status s = CheckReadable(f.image); !s.ok()) return Fail(s.error());
+  if (!f.diff_from.empty()) {
+    if (Status s = CheckReadable(f.diff_from); !s.ok()) return Fail(s.error());
+  }
   Result<AuditInputs> in = ReadAuditInputs(f.in);
   if (!in.ok()) return Fail(in.error());
   const auto start = std::chrono::steady_clock::now();
@@ -133,6 +144,20 @@ int RunAuditCommand(AuditFlags& f) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!audit.ok()) return Fail(audit.error());
   const audit::AuditReport& report = audit->report;
+  // --diff-from: OLD audited with the same inputs, then compared as `clearbox diff` does.
+  std::optional<diff::ImageDiff> changes;
+  if (!f.diff_from.empty()) {
+    Result<audit::Audit> old_audit = AuditWithProgress(
+        f.diff_from, "audit --diff-from " + ImageName(f.diff_from), *in, f.options);
+    if (!old_audit.ok()) return Fail(old_audit.error());
+    if (old_audit->inventory.filesystems.empty()) {
+      return Fail(Error::InvalidInput(fmt::format(
+          "--diff-from {}: no filesystem or archive found in it, so there is nothing to compare",
+          f.diff_from)));
+    }
+    changes = diff::DiffAudits(*old_audit, *audit);
+    ReportNotes(old_audit->inventory.unpack_notes, old_audit->inventory.partial);
+  }
 
   Outputs out;
   bool all = f.format == "all";
@@ -143,6 +168,7 @@ int RunAuditCommand(AuditFlags& f) {
     html.fail_on = *fail_on;
     html.pledge_name = f.in.pledge;
     html.baseline_name = f.in.baseline;
+    if (changes) html.diff_from = &*changes;
     out.html = report::AuditHtml(report, audit->inventory, audit::AllChecks(), html);
   }
   Status written = Status::Ok();
@@ -208,6 +234,9 @@ void RegisterAuditCommands(CLI::App& app) {
   cmd->add_option("--baseline", flags->in.baseline,
                   "a SARIF report of an earlier audit: its findings are accepted (suppressed, "
                   "and counted), only new ones are reported");
+  cmd->add_option("--diff-from", flags->diff_from,
+                  "an earlier image of the product: the HTML report (--format html or all) gets "
+                  "a section with what changed since it, as `clearbox diff --format html` shows");
   cmd->add_flag("--list-checks", flags->list_checks, "print the checks and exit");
   cmd->add_flag("--timings", flags->timings,
                 "print to stderr the time each check took (its content scan, summed over "

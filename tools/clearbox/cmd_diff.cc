@@ -1,5 +1,6 @@
-// clearbox diff OLD NEW [--json] [-o FILE] [--vulndb DB] [--rules DIR] [--allow FILE]
-// clearbox diff --equivalence [--ignore-build-id] OLD NEW [--json] [-o FILE]
+// clearbox diff OLD NEW [--format text|json|html] [--json] [-o FILE] [--vulndb DB]
+//   [--rules DIR] [--allow FILE]
+// clearbox diff --equivalence [--ignore-build-id] OLD NEW [--format text|json] [-o FILE]
 #include <fmt/format.h>
 
 #include <memory>
@@ -7,6 +8,7 @@
 #include "audit_inputs.h"
 #include "clearbox/diff/diff.h"
 #include "clearbox/diff/equivalence.h"
+#include "clearbox/report/diff_html.h"
 #include "common.h"
 
 namespace clearbox::cli {
@@ -14,7 +16,8 @@ namespace {
 
 struct DiffFlags {
   std::string old_image, new_image, output;
-  bool json = false;
+  std::string format = "text";
+  bool json = false;  // --json: --format json, kept for the scripts that use it
   bool equivalence = false;
   bool ignore_build_id = false;
   AuditInputFlags in;
@@ -27,7 +30,8 @@ int RunEquivalence(DiffFlags& f) {
   options.ignore_build_id = f.ignore_build_id;
   Result<diff::EquivalenceReport> r = diff::CheckEquivalence(f.old_image, f.new_image, options);
   if (!r.ok()) return Fail(r.error());
-  std::string text = f.json ? diff::EquivalenceJson(*r) + "\n" : diff::EquivalenceText(*r);
+  std::string text =
+      f.format == "json" ? diff::EquivalenceJson(*r) + "\n" : diff::EquivalenceText(*r);
   if (Status s = WriteReport(f.output, text); !s.ok()) return Fail(s.error());
   ReportNotes(r->notes, r->partial);
   if (!r->differences.empty()) return kExitFindings;
@@ -41,6 +45,16 @@ int RunEquivalence(DiffFlags& f) {
 int RunDiff(DiffFlags& f) {
   if (f.ignore_build_id && !f.equivalence) {
     return Fail(Error::InvalidInput("--ignore-build-id applies to --equivalence only"));
+  }
+  if (f.json) {
+    if (f.format != "text" && f.format != "json") {
+      return Fail(Error::InvalidInput("--json and --format " + f.format + ": give one of them"));
+    }
+    f.format = "json";
+  }
+  if (f.equivalence && f.format == "html") {
+    return Fail(Error::InvalidInput(
+        "--equivalence writes text or json; --format html is the security diff's page"));
   }
   for (const std::string* image : {&f.old_image, &f.new_image}) {
     if (Status s = CheckReadable(*image); !s.ok()) return Fail(s.error());
@@ -63,7 +77,9 @@ int RunDiff(DiffFlags& f) {
     }
   }
   diff::ImageDiff d = diff::DiffAudits(*old_audit, *new_audit);
-  std::string text = f.json ? diff::DiffJson(d) + "\n" : diff::DiffText(d);
+  std::string text = f.format == "json"   ? diff::DiffJson(d) + "\n"
+                     : f.format == "html" ? report::DiffHtml(d)
+                                          : diff::DiffText(d);
   if (Status s = WriteReport(f.output, text); !s.ok()) return Fail(s.error());
   ReportNotes(old_audit->inventory.unpack_notes, old_audit->inventory.partial);
   ReportNotes(new_audit->inventory.unpack_notes, new_audit->inventory.partial);
@@ -87,7 +103,12 @@ void RegisterDiffCommands(CLI::App& app) {
       ->required();
   cmd->add_option("NEW", flags->new_image, "the image after the update (or the shipped one)")
       ->required();
-  cmd->add_flag("--json", flags->json, "JSON for tools (docs/diff.md) instead of text");
+  cmd->add_option("--format", flags->format,
+                  "text (for people), json (for tools, docs/diff.md) or html (one "
+                  "self-contained page for the evaluator; not with --equivalence)")
+      ->check(CLI::IsMember({"text", "json", "html"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", flags->json, "the same as --format json");
   cmd->add_option("-o,--output", flags->output, "write here (atomically) instead of stdout");
   cmd->add_flag("--equivalence", flags->equivalence,
                 "binary equivalence: every file's content compared, timestamps and order ignored");

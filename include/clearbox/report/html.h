@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "clearbox/audit/check.h"
+#include "clearbox/diff/diff.h"
 #include "clearbox/inventory/inventory.h"
 
 namespace clearbox::report {
@@ -48,6 +49,10 @@ struct HtmlOptions {
   size_t max_elf_rows = 3000;       // rows of the hardening table
   size_t max_observations = 2000;   // rows of the ways-in table
   size_t max_notes = 200;           // notes listed (all are counted)
+  // The difference from an earlier image (`clearbox audit --diff-from OLD`), shown as the
+  // section "Changes since OLD" as `clearbox diff --format html` shows it; null: no section.
+  // Not owned: it must outlive the AuditHtml call.
+  const diff::ImageDiff* diff_from = nullptr;
 };
 
 std::string AuditHtml(const audit::AuditReport& report, const inventory::Inventory& inv,
