@@ -33,12 +33,16 @@ using FileMap = std::map<std::string, FileFacts>;
 class HashingSink : public unpack::Sink {
  public:
   using KeepFn = std::function<bool(const std::string& key, const std::string& sha256)>;
-  HashingSink(KeepFn keep, uint64_t max_keep) : keep_(std::move(keep)), max_keep_(max_keep) {}
+  // `only`: if not null, only these files are read (hashed, kept); the others are listed
+  // without their content, which is then never decompressed.
+  HashingSink(KeepFn keep, uint64_t max_keep, const std::set<std::string>* only = nullptr)
+      : keep_(std::move(keep)), max_keep_(max_keep), only_(only) {}
 
   Status OnNode(const unpack::Node& node, unpack::ContentReader* content) override {
     FileFacts facts;
     facts.node = node;
     std::string key = FileKey(node.provenance);
+    if (only_ != nullptr && !only_->count(key)) content = nullptr;
     if (node.type == unpack::NodeType::kFile && content != nullptr) {
       Bytes buffer;
       bool keepable = keep_ && node.size <= max_keep_;
@@ -126,6 +130,7 @@ class HashingSink : public unpack::Sink {
 
   KeepFn keep_;
   uint64_t max_keep_;
+  const std::set<std::string>* only_;
   std::vector<Unclaimed> unclaimed_;
   std::mutex mu_;
   FileMap files_;
@@ -139,8 +144,8 @@ struct Pass {
 };
 
 Result<Pass> Unpack(const std::string& path, const EquivalenceOptions& options,
-                    HashingSink::KeepFn keep) {
-  HashingSink sink(std::move(keep), options.max_compare_bytes);
+                    HashingSink::KeepFn keep, const std::set<std::string>* only = nullptr) {
+  HashingSink sink(std::move(keep), options.max_compare_bytes, only);
   Result<unpack::Summary> summary = unpack::UnpackFile(path, options.unpack, sink);
   if (!summary.ok()) {
     return Error(summary.error().code(), fmt::format("{}: {}", path, summary.error().message()));
@@ -186,7 +191,9 @@ std::string Metadata(const unpack::Node& a, const unpack::Node& b) {
 std::optional<FileDifference> Locate(const std::string& key, FileFacts& a, FileFacts& b,
                                       const EquivalenceOptions& options,
                                       std::vector<std::string>& normalised) {
-  FileDifference d{key, "content"};
+  FileDifference d;
+  d.path = key;
+  d.difference = "content";
   d.old_sha256 = a.sha256;
   d.new_sha256 = b.sha256;
   if (!a.have_content || !b.have_content) {
@@ -232,7 +239,8 @@ Result<EquivalenceReport> CheckEquivalence(const std::string& old_path,
     };
     EquivalenceOptions again_options = options;
     again_options.unpack.hash_image = false;  // known from the first pass
-    CLEARBOX_ASSIGN_OR_RETURN(Pass again, Unpack(old_path, again_options, wanted));
+    // Only the differing files are read again: the rest of OLD is walked, not decompressed.
+    CLEARBOX_ASSIGN_OR_RETURN(Pass again, Unpack(old_path, again_options, wanted, &refetch));
     for (const std::string& key : refetch) {
       auto it = again.files.find(key);
       if (it != again.files.end()) old_pass.files[key] = std::move(it->second);
