@@ -24,6 +24,8 @@
 
 namespace clearbox::gate {
 
+inline constexpr std::string_view kStateType = "https://clearbox.dev/gate-state/v1";
+
 // What a device remembers between updates, so that a later rollback or log fork is refused.
 struct DeviceState {
   uint64_t highest_security_version = 0;
@@ -57,5 +59,12 @@ struct Decision {
 // failed "bundle" check and a rejection.
 Decision Decide(const Policy& policy, std::string_view bundle_json, std::string_view image_sha256,
                 const DeviceState* state, std::chrono::system_clock::time_point now);
+
+// The names of every check Decide reports, in the order it reports them (docs/gate.md).
+std::vector<std::string_view> GateCheckNames();
+// At most this many signature verifications per Decide (statements and checkpoint): a bundle
+// of 64 statements with 64 signatures each, against a policy of hundreds of keys, must not
+// keep a device busy for minutes. A statement beyond the budget counts as unsigned.
+inline constexpr size_t kMaxSignatureChecks = 4096;
 
 }  // namespace clearbox::gate
