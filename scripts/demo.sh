@@ -7,10 +7,12 @@
 #      (against the test advisory set in tests/data/advisories), and writes its CycloneDX SBOM,
 #   4. audits it against the example vendor pledge (docs/examples/pledge.json): every way in
 #      the pledge does not declare, as text and as HTML, SARIF, JSON and CycloneDX in out/audit,
-#   5. records the release (image, manifest, SBOM and audit report digests) in a transparency
-#      log served on loopback, with a witness cosigning every checkpoint,
-#   6. verifies the release's inclusion proof against the log's key, as a device would.
-# Everything it writes goes under ./clearbox-data (the log, keys) and ./out (the unpacked tree).
+#   5. runs the release story (scripts/release-story.sh): the vendor signs its pledge and
+#      releases, an evaluator audits each release against the pledge and signs a verdict, all
+#      of it goes into a transparency log a witness cosigns, and a device verifies bundles
+#      offline against its trust policy: two ACCEPT, then a tampered image, a rollback and a
+#      release with an undeclared telnetd, each REJECT with its reason.
+# Everything it writes goes under ./clearbox-data (keys, log, releases, device state) and ./out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,42 +50,9 @@ rc=0
 [[ $rc -le 1 ]] || exit "$rc"
 echo "reports: out/audit/report.html (open in a browser), report.sarif, report.json, sbom.cdx.json"
 
-echo "== a transparency log with a witness in clearbox-data/"
-DATA=clearbox-data
-rm -rf "$DATA" && mkdir -p "$DATA/keys"
-LOG_VKEY=$("$CB" key generate demo.example/log -o "$DATA/keys/log.key")
-WIT_VKEY=$("$CB" key generate --cosigner demo.example/witness -o "$DATA/keys/witness.key")
-SUB_VKEY=$("$CB" key generate demo.example/vendor -o "$DATA/keys/vendor.key")
-echo "log $LOG_VKEY" >"$DATA/witness-logs.conf"
-
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
-trap cleanup EXIT
-"$CB" log witness --key "$DATA/keys/witness.key" --logs "$DATA/witness-logs.conf" \
-  --data "$DATA/witness" --listen 127.0.0.1:7381 &
-pids+=($!)
-"$CB" log init --data "$DATA/log" --key "$DATA/keys/log.key" --origin demo.example/log \
-  --submitter "$SUB_VKEY" --witness "$WIT_VKEY=http://127.0.0.1:7381"
-"$CB" log serve --data "$DATA/log" --key "$DATA/keys/log.key" --listen 127.0.0.1:7380 &
-pids+=($!)
-for _ in $(seq 50); do curl -sf http://127.0.0.1:7380/checkpoint >/dev/null && break; sleep 0.1; done
-
-echo "== logging the release statement"
-python3 - "$IMAGE" out/unpacked/manifest.json out/sbom.cdx.json out/audit/report.sarif \
-  >"$DATA/release.json" <<'PY'
-import hashlib, json, sys
-image, manifest, sbom, audit = sys.argv[1:5]
-digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
-print(json.dumps({"image": image.rsplit("/", 1)[-1], "image_sha256": digest(image),
-                  "manifest_sha256": digest(manifest), "sbom_sha256": digest(sbom),
-                  "audit_sarif_sha256": digest(audit), "version": "demo-1"}, sort_keys=True))
-PY
-mkdir -p "$DATA/proofs"
-"$CB" log add http://127.0.0.1:7380 "$DATA/release.json" --submitter-key "$DATA/keys/vendor.key" \
-  --log-key "$LOG_VKEY" --proofs "$DATA/proofs"
-
-echo "== verifying the release as a device would (offline: entry + proof + log key)"
-"$CB" log verify-inclusion --entry "$DATA/release.json" --proof "$DATA/proofs/release.json.tlog-proof" \
-  --key "$LOG_VKEY" --witness "$WIT_VKEY" --quorum 1
-echo "== the log's checkpoint, cosigned by the witness"
-curl -s http://127.0.0.1:7380/checkpoint
+echo "== the release story: pledge, release, evaluation, a witnessed log, the device gate"
+# scripts/release-story.sh: a vendor's signed pledge and releases, an evaluator's verdicts, a
+# transparency log on loopback cosigned by a witness, and a device that installs only what
+# its trust policy accepts: fw-1.0 and fw-1.1 ACCEPT; a tampered image, a rollback and a
+# release with an undeclared telnetd each REJECT with its reason. Its files: clearbox-data/.
+scripts/release-story.sh "$CB" build/test-images/rootfs clearbox-data

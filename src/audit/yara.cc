@@ -13,12 +13,15 @@
 #include <set>
 #include <tuple>
 
+#include "clearbox/core/digest.h"
 #include "clearbox/core/file.h"
 #include "families.h"
 
 namespace clearbox::embedded {
 extern const char kBackdoorRulesYar[];
 extern const std::size_t kBackdoorRulesYar_size;
+extern const char kDefaultPasswordsTxt[];
+extern const std::size_t kDefaultPasswordsTxt_size;
 }  // namespace clearbox::embedded
 
 namespace clearbox::audit::internal {
@@ -429,3 +432,34 @@ void AddYaraChecks(std::vector<Check>& checks) {
 }
 
 }  // namespace clearbox::audit::internal
+
+namespace clearbox::audit {
+
+Result<std::string> RuleSetSha256(const AuditOptions& options) {
+  // Length-prefixed fields, so that no two rule sets hash alike by shifting bytes between them.
+  std::string all = "clearbox-rule-set/v1\n";
+  auto field = [&all](std::string_view s) {
+    all += std::to_string(s.size());
+    all += ':';
+    all += s;
+    all += '\n';
+  };
+  for (const Check& c : AllChecks()) {
+    field(c.id);
+    field(SeverityName(c.severity));
+    field(c.title);
+  }
+  field(std::string_view(embedded::kBackdoorRulesYar, embedded::kBackdoorRulesYar_size));
+  field(std::string_view(embedded::kDefaultPasswordsTxt, embedded::kDefaultPasswordsTxt_size));
+  std::vector<AuditNote> notes;
+  for (const internal::RuleSource& rules : internal::ReadUserRules(options.rule_dirs, notes)) {
+    field(std::filesystem::path(rules.name).filename().string());
+    field(rules.text);
+  }
+  if (!notes.empty()) {
+    return Error::InvalidInput("--rules " + notes.front().where + ": " + notes.front().message);
+  }
+  return Sha256Hex(AsBytes(all));
+}
+
+}  // namespace clearbox::audit

@@ -24,16 +24,14 @@
 #include "clearbox/tlog/submission.h"
 #include "clearbox/tlog/witness.h"
 #include "commands.h"
+#include "common.h"
+#include "log_add.h"
+#include "release_inputs.h"
 #include "server/log_http.h"
 
 namespace clearbox::cli {
 
 namespace {
-
-int Fail(const Error& error) {
-  std::fprintf(stderr, "clearbox: %s\n", error.message().c_str());
-  return kExitInputError;
-}
 
 // A key file holds one key line; surrounding white space is not part of it.
 Result<std::string> ReadKeyFile(const std::string& path) {
@@ -42,13 +40,6 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   size_t end = text.find_last_not_of(" \t\r\n");
   if (begin == std::string::npos) return Error::InvalidInput(path + ": empty key file");
   return text.substr(begin, end - begin + 1);
-}
-
-Result<std::unique_ptr<crypto::Ed25519NoteSigner>> ReadSigner(const std::string& path) {
-  CLEARBOX_ASSIGN_OR_RETURN(std::string skey, ReadKeyFile(path));
-  auto signer = crypto::Ed25519NoteSigner::FromSignerKey(skey);
-  if (!signer.ok()) return signer.error().WithContext(path);
-  return signer;
 }
 
 void LogLine(const std::string& message) {
@@ -88,7 +79,7 @@ struct InitArgs {
 };
 
 int RunInit(const InitArgs& args) {
-  auto signer = ReadSigner(args.key);
+  auto signer = LoadNoteSigner(args.key);
   if (!signer.ok()) return Fail(signer.error());
   tlog::LogConfig config;
   config.origin = args.origin;
@@ -149,7 +140,7 @@ int RunServe(const ServeArgs& args) {
   if (!storage.ok()) return Fail(storage.error());
   auto config = (*storage)->ReadConfig();
   if (!config.ok()) return Fail(config.error());
-  auto signer = ReadSigner(args.key);
+  auto signer = LoadNoteSigner(args.key);
   if (!signer.ok()) return Fail(signer.error());
   if ((*signer)->VerifierKeyText() != config->log_key) {
     return Fail(Error::InvalidInput(args.key + " is not this log's key (" + config->log_key + ")"));
@@ -185,90 +176,6 @@ int RunServe(const ServeArgs& args) {
   (*sequencer)->Stop();  // answer or fail what is pending (responders still valid)
   http->reset();
   return kExitOk;
-}
-
-// ---- log add ----
-
-struct AddArgs {
-  std::string url;
-  std::vector<std::string> files;
-  std::string submitter_key, origin, log_key, proofs_dir;
-};
-
-int RunAdd(const AddArgs& args) {
-  auto client = net::HttpClient::Create(args.url);
-  if (!client.ok()) return Fail(client.error());
-  std::unique_ptr<crypto::Ed25519NoteSigner> submitter;
-  std::string origin = args.origin;
-  if (!args.submitter_key.empty()) {
-    auto signer = ReadSigner(args.submitter_key);
-    if (!signer.ok()) return Fail(signer.error());
-    submitter = std::move(*signer);
-    if (origin.empty()) {
-      // The submission is bound to the log's origin: learn it from the checkpoint.
-      auto checkpoint = (*client)->Request("GET", "/checkpoint");
-      if (!checkpoint.ok()) return Fail(checkpoint.error());
-      if (checkpoint->status != 200) {
-        return Fail(Error::Unavailable(args.url + "/checkpoint answered " +
-                                       std::to_string(checkpoint->status) + "; pass --origin"));
-      }
-      origin = checkpoint->body.substr(0, checkpoint->body.find('\n'));
-    }
-  }
-  std::unique_ptr<crypto::Ed25519NoteVerifier> log_key;
-  if (!args.log_key.empty()) {
-    auto verifier = crypto::Ed25519NoteVerifier::FromVerifierKey(args.log_key);
-    if (!verifier.ok()) return Fail(verifier.error().WithContext("--log-key"));
-    log_key = std::move(*verifier);
-  }
-  int exit_code = kExitOk;
-  for (const std::string& file : args.files) {
-    auto entry = ReadFile(file, 64 * 1024);
-    if (!entry.ok()) {
-      exit_code = Fail(entry.error());
-      continue;
-    }
-    net::HttpHeaders headers;
-    if (submitter) {
-      auto header = tlog::SignSubmission(origin, *entry, *submitter);
-      if (!header.ok()) return Fail(header.error());
-      headers.emplace_back(std::string(tlog::kSubmitterHeader), *header);
-    }
-    auto response = (*client)->Request("POST", "/add", AsChars(*entry), headers);
-    if (!response.ok()) {
-      exit_code = Fail(response.error().WithContext(file));
-      continue;
-    }
-    if (response->status != 200) {
-      std::string body = response->body.substr(0, response->body.find_last_not_of('\n') + 1);
-      exit_code = Fail(Error::Unavailable(file + ": the log answered " +
-                                          std::to_string(response->status) + ": " + body));
-      continue;
-    }
-    auto proof = tlog::ParseTlogProof(response->body);
-    if (!proof.ok()) {
-      exit_code = Fail(proof.error().WithContext(file + ": the log's answer"));
-      continue;
-    }
-    if (log_key) {
-      auto verified = tlog::VerifyTlogProof(*proof, tlog::LeafHash(*entry), *log_key);
-      if (!verified.ok()) {
-        exit_code = Fail(verified.error().WithContext(file + ": the log's proof"));
-        continue;
-      }
-    }
-    if (!args.proofs_dir.empty()) {
-      std::string out =
-          args.proofs_dir + "/" + std::filesystem::path(file).filename().string() + ".tlog-proof";
-      if (Status s = WriteFileAtomic(out, AsBytes(response->body)); !s.ok()) {
-        exit_code = Fail(s.error());
-        continue;
-      }
-    }
-    std::printf("%llu %s\n", static_cast<unsigned long long>(proof->index), file.c_str());
-    std::fflush(stdout);
-  }
-  return exit_code;
 }
 
 // ---- log witness ----
@@ -351,7 +258,7 @@ void RegisterLogCommands(CLI::App& app) {
                     "how long to wait for a witness (default 5000)");
   serve->callback([serve_args] { ExitCode() = RunServe(*serve_args); });
 
-  auto add_args = std::make_shared<AddArgs>();
+  auto add_args = std::make_shared<LogAddArgs>();
   CLI::App* add = log->add_subcommand("add", "submit entries; prints each entry's index");
   add->add_option("url", add_args->url, "the log's URL, http://HOST:PORT")->required();
   add->add_option("files", add_args->files, "entry files (at most 64 KiB each)")->required();
@@ -360,7 +267,7 @@ void RegisterLogCommands(CLI::App& app) {
   add->add_option("--origin", add_args->origin, "the log's origin (default: from its checkpoint)");
   add->add_option("--log-key", add_args->log_key, "verify each returned proof with this vkey");
   add->add_option("--proofs", add_args->proofs_dir, "write <file>.tlog-proof files here");
-  add->callback([add_args] { ExitCode() = RunAdd(*add_args); });
+  add->callback([add_args] { ExitCode() = RunLogAdd(*add_args); });
 
   auto witness_args = std::make_shared<WitnessArgs>();
   CLI::App* witness = log->add_subcommand("witness", "run a C2SP tlog-witness (add-checkpoint)");

@@ -1,56 +1,28 @@
-// clearbox pledge sign | release create | release show: signed statements (docs/statements.md).
+// clearbox pledge sign | release create | release evaluate | release show: signed statements
+// (docs/statements.md).
 // Argument parsing and printing only; the work is in clearbox/release.
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "clearbox/audit/check.h"
 #include "clearbox/audit/pledge.h"
+#include "clearbox/report/sarif.h"
 #include "clearbox/core/digest.h"
 #include "clearbox/core/file.h"
 #include "clearbox/crypto/note.h"
 #include "clearbox/release/statement.h"
+#include "audit_inputs.h"
 #include "commands.h"
 #include "common.h"
+#include "release_inputs.h"
 
 namespace clearbox::cli {
 namespace {
-
-constexpr uint64_t kMaxKeyFileBytes = 64 * 1024;
-
-// A signer key file of `clearbox key generate` (C2SP signed-note format).
-Result<crypto::Ed25519PrivateKey> LoadSigningKey(const std::string& path) {
-  CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxKeyFileBytes));
-  size_t begin = text.find_first_not_of(" \t\r\n");
-  size_t end = text.find_last_not_of(" \t\r\n");
-  if (begin == std::string::npos) return Error::InvalidInput(path + ": empty key file");
-  auto signer = crypto::Ed25519NoteSigner::FromSignerKey(text.substr(begin, end - begin + 1));
-  if (!signer.ok()) return signer.error().WithContext(path);
-  return (*signer)->private_key();
-}
-
-// A trust file: a verifier or signer key of `clearbox key`, or a PEM public key.
-Result<release::TrustedKey> LoadTrustedKey(const std::string& path) {
-  CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxKeyFileBytes));
-  auto key = release::TrustedKey::FromKeyText(text, path);
-  if (!key.ok()) return key.error().WithContext(path);
-  return key;
-}
-
-Result<std::string> FileSha256(const std::string& path) {
-  CLEARBOX_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
-  return Sha256Hex(file->bytes());
-}
-
-Result<std::string> ReadEnvelopeText(const std::string& path) {
-  auto text = ReadTextFile(path, release::kMaxEnvelopeBytes);
-  if (!text.ok() && text.error().code() == ErrorCode::kLimitExceeded) {
-    return Error::LimitExceeded(path + ": larger than the 16 MiB envelope limit");
-  }
-  return text;
-}
 
 struct PledgeSignArgs {
   std::string pledge;
@@ -183,6 +155,119 @@ int RunReleaseShow(const ReleaseShowArgs& args) {
   return kExitOk;
 }
 
+
+struct ReleaseEvaluateArgs {
+  std::string image;
+  std::string signed_pledge;
+  std::vector<std::string> vendor_keys;
+  std::string key;
+  std::string evaluator;
+  std::string fail_on = "high";
+  std::string sarif;
+  std::string output;
+  AuditInputFlags in;  // --rules, --allow, --vulndb (the pledge comes from the envelope)
+  inventory::Options options;
+};
+
+// The vendor-signed pledge's predicate, with its document: verified with --vendor-key.
+Result<release::PledgePredicate> OpenSignedPledge(const ReleaseEvaluateArgs& args) {
+  CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadEnvelopeText(args.signed_pledge));
+  std::vector<release::TrustedKey> vendor;
+  for (const std::string& path : args.vendor_keys) {
+    CLEARBOX_ASSIGN_OR_RETURN(release::TrustedKey key, LoadTrustedKey(path));
+    vendor.push_back(std::move(key));
+  }
+  auto opened = release::OpenStatement(text, vendor);
+  if (!opened.ok()) return opened.error().WithContext("--pledge " + args.signed_pledge);
+  auto pledge = release::PledgeOf(opened->statement);
+  if (!pledge.ok()) return pledge.error().WithContext("--pledge " + args.signed_pledge);
+  if (pledge->document.empty()) {
+    return Error::InvalidInput("--pledge " + args.signed_pledge +
+                               ": the statement does not carry the pledge document (sign it "
+                               "with `clearbox pledge sign`)");
+  }
+  return pledge;
+}
+
+// A finding's id in a verdict: its check and the first 16 hex of its SARIF fingerprint, so a
+// reader finds it in the report (partialFingerprints "clearbox/v1").
+std::string BlockingId(const audit::Finding& f) {
+  return f.check_id + "/" + audit::FindingFingerprint(f).substr(0, 16);
+}
+
+// Exit 0: the verdict is pass; 1: it is fail (signed all the same); 2: input error.
+int RunReleaseEvaluate(ReleaseEvaluateArgs& args) {
+  std::optional<audit::Severity> fail_on = audit::ParseSeverity(args.fail_on);
+  if (!fail_on) return Fail(Error::InvalidInput("--fail-on: unknown severity '" + args.fail_on + "'"));
+  if (Status s = CheckReadable(args.image); !s.ok()) return Fail(s.error());
+  auto key = LoadSigningKey(args.key);
+  if (!key.ok()) return Fail(key.error());
+  std::string evaluator = args.evaluator;
+  if (evaluator.empty()) {
+    auto name = SigningKeyName(args.key);
+    if (!name.ok()) return Fail(name.error());
+    evaluator = *name;
+  }
+  auto pledge = OpenSignedPledge(args);
+  if (!pledge.ok()) return Fail(pledge.error());
+  auto parsed_pledge = audit::ParsePledge(pledge->document, args.signed_pledge);
+  if (!parsed_pledge.ok()) return Fail(parsed_pledge.error().WithContext("the signed pledge"));
+
+  Result<AuditInputs> in = ReadAuditInputs(args.in);
+  if (!in.ok()) return Fail(in.error());
+  in->pledge = std::move(*parsed_pledge);
+  auto rule_set = audit::RuleSetSha256(in->options);
+  if (!rule_set.ok()) return Fail(rule_set.error());
+  auto image_sha256 = FileSha256(args.image);
+  if (!image_sha256.ok()) return Fail(image_sha256.error());
+  Result<audit::Audit> audited =
+      AuditWithProgress(args.image, "evaluate " + ImageName(args.image), *in, args.options);
+  if (!audited.ok()) return Fail(audited.error());
+  const audit::AuditReport& report = audited->report;
+  ReportNotes(audited->inventory.unpack_notes, audited->inventory.partial);
+
+  std::string sarif = report::SarifJson(report, audit::AllChecks());
+  std::string sarif_path = args.sarif;
+  if (sarif_path.empty()) {  // fw.verdict.dsse.json -> fw.verdict.sarif
+    sarif_path = args.output;
+    for (std::string_view suffix : {".json", ".dsse"}) {
+      if (sarif_path.ends_with(suffix)) sarif_path.resize(sarif_path.size() - suffix.size());
+    }
+    sarif_path += ".sarif";
+  }
+  if (Status s = WriteReport(sarif_path, sarif); !s.ok()) return Fail(s.error());
+
+  release::VerdictPredicate verdict;
+  verdict.sarif_sha256 = Sha256Hex(AsBytes(sarif));
+  verdict.pledge_sha256 = pledge->pledge_sha256;
+  verdict.clearbox_version = kClearboxVersion;
+  verdict.rule_set_sha256 = *rule_set;
+  verdict.evaluator = evaluator;
+  for (const audit::Finding& f : report.findings) {
+    if (f.severity >= *fail_on && verdict.blocking_findings.size() < release::kMaxBlockingFindings) {
+      verdict.blocking_findings.push_back(BlockingId(f));
+    }
+  }
+  verdict.pass = verdict.blocking_findings.empty();
+  auto envelope = release::SignStatement(
+      release::MakeVerdictStatement(ImageName(args.image), *image_sha256, verdict), *key);
+  if (!envelope.ok()) return Fail(envelope.error());
+  if (Status s = WriteReport(args.output, *envelope); !s.ok()) return Fail(s.error());
+
+  fmt::print(stderr, "verdict {} for {} (sha256 {}) against the pledge of {} {}: {} finding(s), "
+             "{} at or above {}; report {}\n",
+             verdict.pass ? "PASS" : "FAIL", ImageName(args.image), *image_sha256,
+             pledge->vendor, pledge->product, report.findings.size(),
+             verdict.blocking_findings.size(), args.fail_on, sarif_path);
+  for (const audit::Finding& f : report.findings) {
+    if (f.severity >= *fail_on) {
+      fmt::print(stderr, "  blocking {} {}: {}\n", BlockingId(f), audit::SeverityName(f.severity),
+                 f.message);
+    }
+  }
+  return verdict.pass ? kExitOk : kExitFindings;
+}
+
 }  // namespace
 
 void RegisterReleaseCommands(CLI::App& app) {
@@ -217,6 +302,38 @@ void RegisterReleaseCommands(CLI::App& app) {
                      "URI of the build provenance");
   create->add_option("-o,--output", create_args->output, "envelope to write (default: stdout)");
   create->callback([create_args] { ExitCode() = RunReleaseCreate(*create_args); });
+
+  auto evaluate_args = std::make_shared<ReleaseEvaluateArgs>();
+  CLI::App* evaluate = rel->add_subcommand(
+      "evaluate", "audit an image against the vendor's signed pledge and sign the verdict");
+  evaluate->footer(
+      "Writes the verdict envelope (-o) and the audit's SARIF report (--sarif; default: -o "
+      "with .sarif for .dsse.json). Exit status: 0 pass, 1 fail (the verdict is signed either "
+      "way), 2 bad input.");
+  evaluate->add_option("IMAGE", evaluate_args->image, "firmware image")->required();
+  evaluate->add_option("--pledge", evaluate_args->signed_pledge,
+                       "the vendor's signed pledge (clearbox pledge sign)")
+      ->required();
+  evaluate->add_option("--vendor-key", evaluate_args->vendor_keys,
+                       "the vendor's key the pledge must verify with (repeatable)")
+      ->required();
+  evaluate->add_option("--key", evaluate_args->key, "the evaluator's signer key file")->required();
+  evaluate->add_option("--evaluator", evaluate_args->evaluator,
+                       "the evaluator's identity in the verdict (default: the key's name)");
+  evaluate->add_option("--fail-on", evaluate_args->fail_on,
+                       "findings at least this severe block the release: info, low, medium, "
+                       "high, critical")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  evaluate->add_option("--sarif", evaluate_args->sarif, "where to write the audit's SARIF report");
+  evaluate->add_option("-o,--output", evaluate_args->output, "the verdict envelope to write")
+      ->required();
+  evaluate->add_option("--vulndb", evaluate_args->in.vulndb,
+                       "a database from `clearbox vulndb import` (known vulnerabilities)");
+  evaluate->add_option("--rules", evaluate_args->in.rule_dirs, "extra YARA rule directories");
+  evaluate->add_option("--allow", evaluate_args->in.allow, "allow list (as clearbox audit)");
+  AddLimitFlags(evaluate, &evaluate_args->options.unpack);
+  evaluate->callback([evaluate_args] { ExitCode() = RunReleaseEvaluate(*evaluate_args); });
 
   auto show_args = std::make_shared<ReleaseShowArgs>();
   CLI::App* show = rel->add_subcommand("show", "print a signed statement and check its signatures");

@@ -10,6 +10,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFindings = 1;
 inline constexpr int kExitInputError = 2;
 
+// `clearbox --version`, and the auditor's version a verdict states.
+inline constexpr const char* kClearboxVersion = "0.1.0";
+
 // A subcommand's callback stores its exit code here; main returns it.
 int& ExitCode();
 
@@ -23,6 +26,8 @@ void RegisterVulndbCommands(CLI::App& app);     // vulndb import        (cmd_vul
 void RegisterAuditCommands(CLI::App& app);      // audit                (cmd_audit.cc)
 void RegisterPledgeCommands(CLI::App& app);     // pledge check         (cmd_pledge.cc)
 void RegisterReleaseCommands(CLI::App& app);    // pledge sign, release (cmd_release.cc; after pledge)
+void RegisterReleaseLogCommands(CLI::App& app); // release publish/bundle (cmd_release_log.cc)
+void RegisterVerifyCommands(CLI::App& app);     // verify: the device gate (cmd_verify.cc)
 void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_diff.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds

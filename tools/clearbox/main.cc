@@ -13,7 +13,7 @@ int& ExitCode() {
 int main(int argc, char** argv) {
   CLI::App app{"clearbox: audit firmware, log releases, verify before install"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "clearbox 0.1.0");
+  app.set_version_flag("--version", std::string("clearbox ") + clearbox::cli::kClearboxVersion);
   clearbox::cli::RegisterUnpackCommands(app);
   clearbox::cli::RegisterKeyCommands(app);
   clearbox::cli::RegisterLogCommands(app);
@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterAuditCommands(app);
   clearbox::cli::RegisterPledgeCommands(app);
   clearbox::cli::RegisterReleaseCommands(app);
+  clearbox::cli::RegisterReleaseLogCommands(app);
+  clearbox::cli::RegisterVerifyCommands(app);
   clearbox::cli::RegisterDiffCommands(app);
   try {
     app.parse(argc, argv);

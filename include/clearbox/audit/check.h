@@ -118,6 +118,12 @@ const std::vector<Check>& AllChecks();
 // The check with this id, or nullptr.
 const Check* FindCheck(std::string_view id);
 
+// SHA-256 (hex) of everything that decides what an audit finds: each check's id, severity and
+// title, the shipped YARA rules and password list, and the user's --rules files (name and
+// text). A verdict states it, so that a reviewer knows which rules judged the image.
+// Errors: kInvalidInput naming a rule directory or file that cannot be read.
+Result<std::string> RuleSetSha256(const AuditOptions& options);
+
 // An audit's two products: what is inside, and what is wrong with it.
 struct Audit {
   inventory::Inventory inventory;
