@@ -95,3 +95,23 @@ grep -q '"result": "fail"' "$W/out" || fail "fw-1.2's verdict is not fail"
 grep -q 'CB-PLEDGE-001/' "$W/out" || fail "fw-1.2's verdict does not block on the undeclared telnetd"
 expect_rc 1 "$W/out" "$CLEARBOX" release show "$R/fw-1.2.verdict.dsse.json" --trust "$S/keys/vendor.pub"
 echo "ok: the verdict is the evaluator's and names its SARIF"
+
+# What the CLI wrote validates against the documented schemas (when ajv is installed).
+npm_prefix=${CLEARBOX_NPM_PREFIX:-$CLEARBOX_SOURCE/build/npm}
+if [[ -d $npm_prefix/node_modules/ajv ]] && command -v node >/dev/null; then
+  export CLEARBOX_NPM_PREFIX=$npm_prefix
+  schema() { node "$CLEARBOX_SOURCE/tests/json_schema_validate.js" "$CLEARBOX_SOURCE/docs/schemas/$1.schema.json" "${@:2}" >"$W/ajv.out" 2>&1 || fail "$1 schema: $(cat "$W/ajv.out")"; }
+  schema bundle "$R/fw-1.0.bundle.json" "$R/fw-1.1.bundle.json" "$R/fw-1.2.bundle.json"
+  schema gate-policy "$POLICY"
+  schema gate-state "$S/device/state.json"
+  for kind in pledge release verdict; do
+    for env in "$R"/*.dsse.json; do
+      python3 -c 'import base64, json, sys; e = json.load(open(sys.argv[1])); open(sys.argv[2], "wb").write(base64.b64decode(e["payload"]))' "$env" "$W/stmt.json"
+      if grep -q "clearbox.dev/$kind/v1" "$W/stmt.json"; then schema "$kind.statement" "$W/stmt.json"; fi
+    done
+  done
+  echo "ok: the bundles, policy, state and every statement validate against docs/schemas"
+else
+  [[ -z ${CLEARBOX_REQUIRE_VALIDATORS:-} ]] || fail "no ajv under $npm_prefix"
+  echo "SKIP: schema validation (no ajv under $npm_prefix)"
+fi
