@@ -29,6 +29,7 @@ void RegisterReleaseCommands(CLI::App& app);    // pledge sign, release (cmd_rel
 void RegisterReleaseLogCommands(CLI::App& app); // release publish/bundle (cmd_release_log.cc)
 void RegisterVerifyCommands(CLI::App& app);     // verify: the device gate (cmd_verify.cc)
 void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_diff.cc)
+void RegisterMaintCertCommands(CLI::App& app);  // maint cert, maint revoke (cmd_maint_cert.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds
 // `clearbox log <sub>` commands attaches them here, so the group is made once whatever the
@@ -36,5 +37,9 @@ void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_dif
 // calls LogCommand(app)->add_subcommand(...) too. Subcommand names in use by cmd_log.cc:
 // init, serve, add, witness.
 CLI::App* LogCommand(CLI::App& app);
+
+// The `maint` command group, created on first use (defined in cmd_maint_cert.cc), as LogCommand
+// for `log`. Subcommand names in use by cmd_maint_cert.cc: cert, revoke.
+CLI::App* MaintCommand(CLI::App& app);
 
 }  // namespace clearbox::cli

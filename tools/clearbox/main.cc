@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterReleaseLogCommands(app);
   clearbox::cli::RegisterVerifyCommands(app);
   clearbox::cli::RegisterDiffCommands(app);
+  clearbox::cli::RegisterMaintCertCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
