@@ -22,6 +22,7 @@ pkg_check_modules(YARA REQUIRED IMPORTED_TARGET yara)  # known back doors (rules
 pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)  # magic-password disassembly
 pkg_check_modules(LIBMAGIC REQUIRED IMPORTED_TARGET libmagic)  # libyara's "magic" module
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)  # libyara's cuckoo module
+pkg_check_modules(LIBPCAP REQUIRED IMPORTED_TARGET libpcap)  # watch: pcap/pcapng and live capture
 # libfdt (FIT images) ships no pkg-config file.
 find_path(LIBFDT_INCLUDE_DIR libfdt.h REQUIRED)
 find_library(LIBFDT_LIBRARY fdt REQUIRED)

@@ -84,6 +84,15 @@ clearbox_dependency(yara PkgConfig::YARA ARCHIVES libyara.a libmagic.a libjansso
                     THEN clearbox_dep_libcrypto clearbox_dep_lzma clearbox_dep_bzip2 clearbox_dep_zlib m
                          ${CMAKE_DL_LIBS} Threads::Threads)
 clearbox_dependency(capstone PkgConfig::CAPSTONE ARCHIVES libcapstone.a)
+# libpcap.a calls libdbus (its D-Bus capture source); libdbus-1.a calls sd_listen_fds and
+# sd_is_socket, and Debian ships no libsystemd.a: the shared libsystemd.so.0, kept out of the
+# executable's DT_NEEDED unless the watch module's capture code is linked in (--as-needed).
+find_library(CLEARBOX_LIBSYSTEMD_SO NAMES libsystemd.so.0 libsystemd.so)
+if(CLEARBOX_LIBSYSTEMD_SO)
+  set(clearbox_systemd -Wl,--push-state,--as-needed ${CLEARBOX_LIBSYSTEMD_SO} -Wl,--pop-state)
+endif()
+clearbox_dependency(pcap PkgConfig::LIBPCAP ARCHIVES libpcap.a libdbus-1.a
+                    THEN ${clearbox_systemd} Threads::Threads)
 
 # clearbox_static_executable(<target>): links <target> with the static archives above, and
 # libstdc++ and libgcc statically (libfmt is compiled into the unpack module: see

@@ -10,7 +10,7 @@ build_pkgs=(
   libssl-dev libarchive-dev libsquashfs-dev libext2fs-dev
   zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev liblz4-dev libzstd-dev libdeflate-dev libfdt-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libboost-dev libsqlite3-dev libhyperscan-dev
-  libcrypt-dev libyara-dev libmagic-dev libjansson-dev libcapstone-dev
+  libcrypt-dev libyara-dev libmagic-dev libjansson-dev libcapstone-dev libpcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
@@ -30,6 +30,7 @@ test_pkgs=(
   erofs-utils  # unpack: mkfs.erofs builds the EROFS test images
   lzip ncompress  # unpack: real .lz and .Z streams for the legacy codec tests
   python3-securesystemslib  # release: the independent DSSE peer (tests/release_dsse_interop_test.sh)
+  tcpdump tshark  # watch: captures for the tests, and the decoder's independent peer
   diffoscope  # diff: the reproducible-builds differ clearbox diff --equivalence must agree with
   openssh-server  # maint: a real sshd checks the certificates and KRLs (tests/maint_sshd_test.sh)
 )
