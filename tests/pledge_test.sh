@@ -89,6 +89,9 @@ variant approvals error "/maintenance: operator-approved needs 'approvals'" \
   'del d["maintenance"]["approvals"]'
 variant program error "/services/0/name: '/usr/sbin/dropbear' is not a program name" \
   'd["services"][0]["name"] = "/usr/sbin/dropbear"'
+variant mud-last-update error \
+  '/outbound/mud/ietf-mud:mud: missing required member "last-update"' \
+  'del d["outbound"]["mud"]["ietf-mud:mud"]["last-update"]'
 variant dst-port error \
   "/outbound/mud/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/tcp/destination-port/port: 0 is not a port (1-65535)" \
   'd["outbound"]["mud"]["ietf-access-control-list:acls"]["acl"][0]["aces"]["ace"][0]["matches"]["tcp"]["destination-port"]["port"] = 0'

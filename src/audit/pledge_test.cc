@@ -230,25 +230,25 @@ TEST(ParsePledge, OutboundIsEmbeddedOrReferenced) {
   EXPECT_THAT(p->endpoints, IsEmpty());
 }
 
-TEST(ParsePledge, MudSubset) {
+TEST(ParsePledge, MudProfileIsReadByTheWatchParser) {
   const std::string mud = "/outbound/mud/";
   json doc = Example();
   auto& acls = doc["outbound"]["mud"]["ietf-access-control-list:acls"]["acl"];
   acls[0]["name"] = "renamed";
   EXPECT_THAT(ErrorOf(doc),
               HasSubstr(mud + "ietf-mud:mud/from-device-policy/access-lists/access-list/0/name: "
-                              "no ACL named 'ex1000-from-v4'"));
+                              "ACL \"ex1000-from-v4\" is not in ietf-access-control-list:acls"));
   doc = Example();
   auto& ace = doc["outbound"]["mud"]["ietf-access-control-list:acls"]["acl"][0]["aces"]["ace"][0];
   ace["matches"]["ipv4"]["ietf-acldns:dst-dnsname"] = "bad name!";
-  EXPECT_THAT(ErrorOf(doc), HasSubstr("/matches/ipv4/ietf-acldns:dst-dnsname: 'bad name!' is not "
-                                      "a host name"));
+  EXPECT_THAT(ErrorOf(doc), HasSubstr("/matches/ipv4/ietf-acldns:dst-dnsname: \"bad name!\" is "
+                                      "not a host name"));
   ace["matches"]["ipv4"]["ietf-acldns:dst-dnsname"] = "update.example";
   ace["matches"]["tcp"]["destination-port"]["port"] = 65536;
-  EXPECT_THAT(ErrorOf(doc), HasSubstr("/destination-port/port: 65536 is not a port (1-65535)"));
+  EXPECT_THAT(ErrorOf(doc), HasSubstr("/destination-port/port: 65536 is out of range (0-65535)"));
   ace["matches"]["tcp"]["destination-port"] = {{"lower-port", 9}, {"upper-port", 8}};
-  EXPECT_THAT(ErrorOf(doc), HasSubstr("lower-port 9 is above upper-port 8"));
-  // A dropped ACE is no endpoint; fields the subset does not read are left alone.
+  EXPECT_THAT(ErrorOf(doc), HasSubstr("/destination-port/upper-port: upper-port 8 is below lower-port 9"));
+  // A dropped ACE is no endpoint; every RFC 8520 member is read (watch's parser), known or not.
   ace["matches"]["tcp"]["destination-port"] = {{"operator", "eq"}, {"port", 443}};
   ace["actions"]["forwarding"] = "drop";
   doc["outbound"]["mud"]["ietf-mud:mud"]["documentation"] = "https://example/doc";
@@ -256,8 +256,14 @@ TEST(ParsePledge, MudSubset) {
   ASSERT_TRUE(p.ok()) << p.error().message();
   EXPECT_THAT(p->endpoints, SizeIs(3));
   doc["outbound"]["mud"].erase("ietf-access-control-list:acls");
-  EXPECT_THAT(ErrorOf(doc), HasSubstr("/outbound/mud: missing required field "
-                                      "'ietf-access-control-list:acls'"));
+  EXPECT_THAT(ErrorOf(doc), HasSubstr("/outbound/mud/ietf-mud:mud/from-device-policy/access-lists/"
+                                      "access-list/0/name: ACL \"ex1000-from-v4\" is not in "
+                                      "ietf-access-control-list:acls"));
+  // A member RFC 8520 does not define is refused, not ignored: a typo must not widen the
+  // declared policy.
+  doc = Example();
+  doc["outbound"]["mud"]["ietf-mud:mud"]["from-device-polcy"] = json::object();
+  EXPECT_THAT(ErrorOf(doc), HasSubstr("/outbound/mud/ietf-mud:mud/from-device-polcy: unknown"));
 }
 
 TEST(ParsePledge, ReportsManyProblemsAtOnce) {

@@ -156,7 +156,9 @@ cat >"$OUT/pledge.json" <<'JS'
   ],
   "keys": [{"fingerprint": "WEB_FP", "purpose": "factory TLS key of the web interface"}],
   "outbound": {"mud": {
-    "ietf-mud:mud": {"mud-version": 1, "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}}},
+    "ietf-mud:mud": {"mud-version": 1, "mud-url": "https://mud.example-networks.com/ex200.json",
+      "last-update": "2026-12-01T00:00:00+00:00", "is-supported": true,
+      "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}}},
     "ietf-access-control-list:acls": {"acl": [{"name": "out", "aces": {"ace": [
       {"name": "updates", "matches": {"ipv4": {"ietf-acldns:dst-dnsname": "update.example-networks.com"},
        "tcp": {"destination-port": {"operator": "eq", "port": 443}}}, "actions": {"forwarding": "accept"}}]}}]}}},
