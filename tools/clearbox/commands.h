@@ -30,6 +30,7 @@ void RegisterReleaseLogCommands(CLI::App& app); // release publish/bundle (cmd_r
 void RegisterVerifyCommands(CLI::App& app);     // verify: the device gate (cmd_verify.cc)
 void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_diff.cc)
 void RegisterMaintCertCommands(CLI::App& app);  // maint cert, maint revoke (cmd_maint_cert.cc)
+void RegisterMaintRecordCommands(CLI::App& app);  // maint record, maint replay (cmd_maint_record.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds
 // `clearbox log <sub>` commands attaches them here, so the group is made once whatever the

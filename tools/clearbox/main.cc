@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterVerifyCommands(app);
   clearbox::cli::RegisterDiffCommands(app);
   clearbox::cli::RegisterMaintCertCommands(app);
+  clearbox::cli::RegisterMaintRecordCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
