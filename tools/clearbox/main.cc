@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterDiffCommands(app);
   clearbox::cli::RegisterMaintCertCommands(app);
   clearbox::cli::RegisterMaintRecordCommands(app);
+  clearbox::cli::RegisterMaintApprovalCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
