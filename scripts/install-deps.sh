@@ -31,6 +31,7 @@ test_pkgs=(
   lzip ncompress  # unpack: real .lz and .Z streams for the legacy codec tests
   python3-securesystemslib  # release: the independent DSSE peer (tests/release_dsse_interop_test.sh)
   tcpdump tshark  # watch: captures for the tests, and the decoder's independent peer
+  iproute2  # watch: ip netns and veth pairs for tests/watch_netns_test.sh
   diffoscope  # diff: the reproducible-builds differ clearbox diff --equivalence must agree with
   openssh-server  # maint: a real sshd checks the certificates and KRLs (tests/maint_sshd_test.sh)
 )

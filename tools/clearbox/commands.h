@@ -31,6 +31,7 @@ void RegisterVerifyCommands(CLI::App& app);     // verify: the device gate (cmd_
 void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_diff.cc)
 void RegisterMaintCertCommands(CLI::App& app);  // maint cert, maint revoke (cmd_maint_cert.cc)
 void RegisterMaintRecordCommands(CLI::App& app);  // maint record, maint replay (cmd_maint_record.cc)
+void RegisterWatchCommands(CLI::App& app);       // watch, watch mud-from-traffic (cmd_watch.cc)
 void RegisterMaintApprovalCommands(
     CLI::App& app);  // maint request/approve/deny/status/issue/check-policy (cmd_maint_approval.cc)
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterMaintCertCommands(app);
   clearbox::cli::RegisterMaintRecordCommands(app);
   clearbox::cli::RegisterMaintApprovalCommands(app);
+  clearbox::cli::RegisterWatchCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
