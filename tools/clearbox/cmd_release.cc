@@ -218,12 +218,11 @@ int RunReleaseEvaluate(ReleaseEvaluateArgs& args) {
   in->pledge = std::move(*parsed_pledge);
   auto rule_set = audit::RuleSetSha256(in->options);
   if (!rule_set.ok()) return Fail(rule_set.error());
-  auto image_sha256 = FileSha256(args.image);
-  if (!image_sha256.ok()) return Fail(image_sha256.error());
   Result<audit::Audit> audited =
       AuditWithProgress(args.image, "evaluate " + ImageName(args.image), *in, args.options);
   if (!audited.ok()) return Fail(audited.error());
   const audit::AuditReport& report = audited->report;
+  const std::string& image_sha256 = report.sha256;  // hashed by the unpack: not read twice
   ReportNotes(audited->inventory.unpack_notes, audited->inventory.partial);
 
   std::string sarif = report::SarifJson(report, audit::AllChecks());
@@ -250,13 +249,13 @@ int RunReleaseEvaluate(ReleaseEvaluateArgs& args) {
   }
   verdict.pass = verdict.blocking_findings.empty();
   auto envelope = release::SignStatement(
-      release::MakeVerdictStatement(ImageName(args.image), *image_sha256, verdict), *key);
+      release::MakeVerdictStatement(ImageName(args.image), image_sha256, verdict), *key);
   if (!envelope.ok()) return Fail(envelope.error());
   if (Status s = WriteReport(args.output, *envelope); !s.ok()) return Fail(s.error());
 
   fmt::print(stderr, "verdict {} for {} (sha256 {}) against the pledge of {} {}: {} finding(s), "
              "{} at or above {}; report {}\n",
-             verdict.pass ? "PASS" : "FAIL", ImageName(args.image), *image_sha256,
+             verdict.pass ? "PASS" : "FAIL", ImageName(args.image), image_sha256,
              pledge->vendor, pledge->product, report.findings.size(),
              verdict.blocking_findings.size(), args.fail_on, sarif_path);
   for (const audit::Finding& f : report.findings) {

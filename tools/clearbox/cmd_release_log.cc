@@ -30,8 +30,9 @@ std::string ProofPathFor(const std::string& envelope, const std::string& proofs_
   return (dir / (p.filename().string() + ".tlog-proof")).string();
 }
 
-// Only a well-formed in-toto statement in a DSSE envelope goes into the log.
-Status CheckIsStatement(const std::string& path) {
+// Only a well-formed in-toto statement in a DSSE envelope goes into the log. Returns the
+// envelope's text.
+Result<std::string> ReadStatementEnvelope(const std::string& path) {
   CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadEnvelopeText(path));
   auto envelope = release::ParseEnvelope(text);
   if (!envelope.ok()) return envelope.error().WithContext(path);
@@ -41,7 +42,7 @@ Status CheckIsStatement(const std::string& path) {
   }
   auto statement = release::ParseStatement(AsChars(envelope->payload));
   if (!statement.ok()) return statement.error().WithContext(path);
-  return Status::Ok();
+  return text;
 }
 
 struct PublishArgs {
@@ -52,7 +53,7 @@ struct PublishArgs {
 
 int RunPublish(const PublishArgs& args) {
   for (const std::string& path : args.envelopes) {
-    if (Status s = CheckIsStatement(path); !s.ok()) return Fail(s.error());
+    if (auto checked = ReadStatementEnvelope(path); !checked.ok()) return Fail(checked.error());
   }
   int exit_code = kExitOk;
   for (const std::string& path : args.envelopes) {
@@ -101,8 +102,7 @@ int RunBundle(const BundleArgs& args) {
   gate::Bundle bundle;
   bundle.checkpoint = checkpoint->signed_note;
   for (const std::string& path : args.envelopes) {
-    if (Status s = CheckIsStatement(path); !s.ok()) return Fail(s.error());
-    auto envelope = ReadEnvelopeText(path);
+    auto envelope = ReadStatementEnvelope(path);
     if (!envelope.ok()) return Fail(envelope.error());
     std::string proof_path = ProofPathFor(path, args.proofs_dir);
     auto proof_text = ReadTextFile(proof_path, tlog::kMaxTlogProofSize);
