@@ -1,5 +1,6 @@
 // SARIF 2.1.0 writer (https://docs.oasis-open.org/sarif/sarif/v2.1.0/).
 #include "clearbox/report/sarif.h"
+#include "sarif_common.h"
 
 #include <fmt/format.h>
 
@@ -17,23 +18,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 using audit::Severity;
-
-// GitHub code scanning ranks security results by this property (0.0-10.0).
-std::string SecuritySeverity(Severity s) {
-  switch (s) {
-    case Severity::kCritical:
-      return "9.5";
-    case Severity::kHigh:
-      return "8.0";
-    case Severity::kMedium:
-      return "5.5";
-    case Severity::kLow:
-      return "3.0";
-    case Severity::kInfo:
-      return "0.0";
-  }
-  return "0.0";
-}
 
 // "CB-ACCT-001" -> "accounts": a tag, so that a SARIF viewer can filter by family.
 // A check family: its id prefix, its SARIF tag and its page under docs/.
@@ -67,6 +51,35 @@ std::string Family(std::string_view id) {
   return "clearbox";
 }
 
+bool IsFingerprint(const json& v) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.get_ref<const std::string&>();
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+namespace internal {
+
+// GitHub code scanning ranks security results by this property (0.0-10.0).
+std::string SecuritySeverity(Severity s) {
+  switch (s) {
+    case Severity::kCritical:
+      return "9.5";
+    case Severity::kHigh:
+      return "8.0";
+    case Severity::kMedium:
+      return "5.5";
+    case Severity::kLow:
+      return "3.0";
+    case Severity::kInfo:
+      return "0.0";
+  }
+  return "0.0";
+}
+
 // SARIF's "friendly name" convention (validator rule SARIF2012): one PascalCase identifier,
 // each word capitalised and the rest lower case, articles dropped ("second account with
 // UID 0" -> "SecondAccountWithUid0", "a well-known default" -> "WellKnownDefault").
@@ -87,15 +100,7 @@ std::string PascalName(std::string_view title) {
   return out;
 }
 
-bool IsFingerprint(const json& v) {
-  if (!v.is_string()) return false;
-  const std::string& s = v.get_ref<const std::string&>();
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-}  // namespace
+}  // namespace internal
 
 std::string_view SarifLevel(Severity s) {
   switch (s) {
@@ -138,7 +143,7 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
     }
     rule_index.emplace(c.id, rules.size());
     json properties = {{"tags", json::array({"security", Family(c.id)})},
-                       {"security-severity", SecuritySeverity(c.severity)},
+                       {"security-severity", internal::SecuritySeverity(c.severity)},
                        {"severity", audit::SeverityName(c.severity)}};
     if (!c.ts33117_clause.empty()) properties["ts33117"] = "3GPP TS 33.117 " + c.ts33117_clause;
     std::string help = c.remediation;
@@ -149,7 +154,7 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
       markdown += "\n\n**Requirement.** 3GPP TS 33.117 clause " + c.ts33117_clause + ".";
     }
     rules.push_back({{"id", c.id},
-                     {"name", PascalName(c.title)},
+                     {"name", internal::PascalName(c.title)},
                      {"shortDescription", {{"text", c.title}}},
                      {"fullDescription", {{"text", c.rationale}}},
                      {"help", {{"text", help}, {"markdown", markdown}}},

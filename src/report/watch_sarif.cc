@@ -9,39 +9,14 @@
 
 #include "clearbox/core/digest.h"
 #include "clearbox/report/watch.h"
+#include "sarif_common.h"
 
 namespace clearbox::report {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string SecuritySeverity(audit::Severity s) {
-  switch (s) {
-    case audit::Severity::kCritical: return "9.5";
-    case audit::Severity::kHigh: return "8.0";
-    case audit::Severity::kMedium: return "5.5";
-    case audit::Severity::kLow: return "3.0";
-    case audit::Severity::kInfo: return "0.0";
-  }
-  return "0.0";
-}
-
-// "flow the MUD profile does not declare" -> "FlowMudProfileDoesNotDeclare" (SARIF2012).
-std::string PascalName(std::string_view title) {
-  std::string out;
-  size_t i = 0;
-  while (i < title.size()) {
-    while (i < title.size() && !std::isalnum(static_cast<unsigned char>(title[i]))) ++i;
-    size_t start = i;
-    while (i < title.size() && std::isalnum(static_cast<unsigned char>(title[i]))) ++i;
-    std::string word(title.substr(start, i - start));
-    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (word.empty() || word == "a" || word == "an" || word == "the") continue;
-    word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
-    out += word;
-  }
-  return out;
-}
+using internal::PascalName;
+using internal::SecuritySeverity;
 
 std::string Anchor(std::string_view id) {
   std::string out;
