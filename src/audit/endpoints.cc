@@ -139,6 +139,10 @@ void Report(AuditContext& ctx, const std::map<std::string, Sighting>& by_host,
                                s.count > 1 ? fmt::format(" ({} times)", s.count) : std::string(),
                                s.outbound ? "" : " (in a message text)"),
                    s.evidence});
+    out.back().endpoint = host;
+    out.back().endpoint_seen = !s.outbound               ? EndpointSeen::kMessageText
+                               : where_kind == "program" ? EndpointSeen::kProgramStrings
+                                                         : EndpointSeen::kFile;
     if (!s.outbound) continue;
     Observation o;
     o.kind = ObservationKind::kEndpoint;

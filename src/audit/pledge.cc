@@ -304,6 +304,9 @@ void JudgeEndpoints(const Pledge& pledge, const std::vector<const Observation*>&
       report.findings.push_back(GroupFinding("CB-PLEDGE-004",
                                              strings_only ? Severity::kLow : Severity::kMedium,
                                              "endpoint", undeclared));
+      report.findings.back().endpoint = group.front()->name;
+      report.findings.back().endpoint_seen =
+          strings_only ? EndpointSeen::kProgramStrings : EndpointSeen::kFile;
     }
   }
   for (Tally& t : tallies) report.pledge_items.push_back(t.Finish());

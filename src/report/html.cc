@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "clearbox/report/watch.h"
 #include "html_common.h"
 #include "html_internal.h"
 
@@ -65,8 +66,10 @@ void Header(std::string& out, const audit::AuditReport& report, const Inventory&
   out += "<nav><a href=\"#verdict\">Verdict</a>";
   if (options.diff_from) out += "<a href=\"#changes\">Changes</a>";
   out +=
-      "<a href=\"#pledge\">Pledge</a><a href=\"#findings\">Findings</a><a "
-      "href=\"#ways-in\">Ways in</a><a href=\"#components\">Components</a><a "
+      "<a href=\"#pledge\">Pledge</a><a href=\"#findings\">Findings</a>";
+  if (options.watch) out += "<a href=\"#watch\">Traffic</a>";
+  out +=
+      "<a href=\"#ways-in\">Ways in</a><a href=\"#components\">Components</a><a "
       "href=\"#hardening\">ELF hardening</a><a href=\"#files\">Files</a><a "
       "href=\"#notes\">Notes</a></nav>\n<main>\n";
 }
@@ -86,15 +89,32 @@ void Verdict(std::string& out, const audit::AuditReport& report, const HtmlOptio
     ++counts[f.severity];
     if (f.severity >= options.fail_on) ++failing;
   }
-  bool fail = failing > 0;
+  size_t watch_failing = 0;
+  if (options.watch) {
+    for (const watch::WatchFinding& f : options.watch->findings) {
+      if (ToAuditSeverity(f.severity) >= options.fail_on) ++watch_failing;
+    }
+  }
+  bool fail = failing > 0 || watch_failing > 0;
   out += fmt::format(
       "<section id=\"verdict\" class=\"verdict {0}\" data-verdict=\"{0}\" data-findings=\"{1}\" "
-      "data-suppressed=\"{2}\">\n",
-      fail ? "fail" : "pass", report.findings.size(), report.suppressed);
+      "data-suppressed=\"{2}\"{3}>\n",
+      fail ? "fail" : "pass", report.findings.size(), report.suppressed,
+      options.watch ? fmt::format(" data-watch-findings=\"{}\"", options.watch->findings.size())
+                    : std::string());
   out += fmt::format("<div class=\"word\">{}</div>\n<div>", fail ? "FAIL" : "PASS");
   out += fmt::format("<div><b id=\"finding-count\">{}</b> findings; {} at or above {} (the "
                      "threshold of this verdict).</div>\n",
                      report.findings.size(), failing, audit::SeverityName(options.fail_on));
+  if (options.watch) {
+    out += fmt::format("<div>Traffic of <span class=\"mono\">{}</span> in <span class=\"mono\">"
+                       "{}</span>: {} findings; {} at or above {} (<a href=\"#watch\">Traffic "
+                       "against the declared behaviour</a>).</div>\n",
+                       E(internal::Clip(options.watch->device, 4096)),
+                       E(internal::Clip(options.watch->capture, 4096)),
+                       options.watch->findings.size(), watch_failing,
+                       audit::SeverityName(options.fail_on));
+  }
   if (options.pledge_name.empty()) {
     out += "<div>No pledge given: the checks judged the image on their own.</div>\n";
   } else {
@@ -441,6 +461,8 @@ std::string AuditHtml(const audit::AuditReport& report, const Inventory& inv,
   }
   Pledge(out, report, options);
   Findings(out, report, by_id, options);
+  // What the device did on the wire, next to what its image holds.
+  if (options.watch) out += WatchHtmlSection(*options.watch, options.fail_on);
   WaysIn(out, report, options);
   Components(out, inv);
   Hardening(out, inv, options);

@@ -152,6 +152,77 @@ TEST(Html, VerdictAndCountsAreMachineReadableAndShown) {
   EXPECT_THAT(page, HasSubstr("data-verdict=\"pass\" data-findings=\"1\""));
 }
 
+watch::WatchReport SampleTraffic() {
+  watch::WatchReport w;
+  w.capture = "dump<script>.pcap";
+  w.device = "192.0.2.10\"><img src=x>";
+  w.mud_url = "https://vendor.example/<b>.json";
+  w.device_ips = {"192.0.2.10"};
+  w.stats.packets = 40;
+  w.flows = 7;
+  w.declared_flows = 5;
+  watch::WatchFinding f;
+  f.check_id = "CB-WATCH-001";
+  f.severity = watch::WatchSeverity::kHigh;
+  f.peer = "192.0.2.30";
+  f.message = "undeclared flow to <script>alert(1)</script>";
+  watch::FlowEvidence e;
+  e.orig_h = "192.0.2.10";
+  e.resp_h = "192.0.2.30";
+  e.orig_p = 40000;
+  e.resp_p = 8080;
+  e.proto = 6;
+  e.packets = {12, 13};
+  e.note = "<img src=y>";
+  f.flows = {e};
+  f.flow_count = 1;
+  w.findings = {f};
+  return w;
+}
+
+TEST(Html, TrafficSectionIsListedEscapedAndJudged) {
+  Sample s = MakeSample();
+  std::string page = Render(s);
+  EXPECT_THAT(page, Not(HasSubstr("id=\"watch\"")));
+  EXPECT_THAT(page, Not(HasSubstr("href=\"#watch\"")));
+  EXPECT_THAT(page, Not(HasSubstr("data-watch-findings")));
+
+  watch::WatchReport w = SampleTraffic();
+  HtmlOptions options;
+  options.watch = &w;
+  page = Render(s, options);
+  // In the table of contents, between the findings and the ways in, as on the page.
+  std::smatch nav;
+  ASSERT_TRUE(std::regex_search(page, nav, std::regex("<nav>.*</nav>")));
+  EXPECT_THAT(nav.str(), HasSubstr("<a href=\"#findings\">Findings</a><a href=\"#watch\">"
+                                   "Traffic</a><a href=\"#ways-in\">"));
+  size_t findings = page.find("<h2 id=\"findings\">");
+  size_t section = page.find("<section id=\"watch\">");
+  size_t ways_in = page.find("<h2 id=\"ways-in\">");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_LT(findings, section);
+  EXPECT_LT(section, ways_in);
+  EXPECT_THAT(page, HasSubstr("id=\"watch-verdict\" class=\"verdict fail\" data-verdict=\"fail\" "
+                              "data-findings=\"1\""));
+  EXPECT_THAT(page, HasSubstr("data-findings=\"2\" data-suppressed=\"2\" data-watch-findings=\"1\""));
+  EXPECT_THAT(page, HasSubstr("data-check=\"CB-WATCH-001\""));
+  EXPECT_THAT(page, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_THAT(page, Not(HasSubstr("<img")));
+  EXPECT_THAT(page, Not(HasSubstr("<script>")));
+  EXPECT_THAT(page, Not(HasSubstr("<b>.json")));
+
+  // The verdict judges both parts: traffic alone can fail the page, and passes it when below.
+  s.report.findings.clear();
+  page = Render(s, options);
+  EXPECT_THAT(page, HasSubstr("id=\"verdict\" class=\"verdict fail\" data-verdict=\"fail\" "
+                              "data-findings=\"0\""));
+  EXPECT_THAT(page, HasSubstr("1 findings; 1 at or above high (<a href=\"#watch\">"));
+  options.fail_on = audit::Severity::kCritical;
+  page = Render(s, options);
+  EXPECT_THAT(page, HasSubstr("id=\"verdict\" class=\"verdict pass\" data-verdict=\"pass\""));
+  EXPECT_EQ(page, Render(s, options));  // deterministic
+}
+
 TEST(Html, FindingsCarryEvidenceRemediationAndClause) {
   std::string page = Render(MakeSample());
   const audit::Check* c = audit::FindCheck("CB-ACCT-003");

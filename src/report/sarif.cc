@@ -131,8 +131,10 @@ std::string ProvenanceUri(std::string_view provenance) {
   return out;
 }
 
-std::string SarifJson(const audit::AuditReport& report, const std::vector<audit::Check>& checks,
-                      const SarifOptions& options) {
+namespace {
+
+json AuditRun(const audit::AuditReport& report, const std::vector<audit::Check>& checks,
+              const SarifOptions& options) {
   json rules = json::array();
   std::map<std::string, size_t> rule_index;
   for (const audit::Check& c : checks) {
@@ -183,6 +185,11 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
     if (!locations.empty()) result["locations"] = std::move(locations);
     result["partialFingerprints"] = {{"clearbox/v1", audit::FindingFingerprint(f)}};
     result["properties"] = {{"severity", audit::SeverityName(f.severity)}};
+    if (!f.endpoint.empty()) {
+      // What `watch --from-audit` reads, so that it need not parse the message.
+      result["properties"]["endpoint"] = f.endpoint;
+      result["properties"]["endpointSeen"] = audit::EndpointSeenName(f.endpoint_seen);
+    }
     results.push_back(std::move(result));
   }
 
@@ -204,10 +211,27 @@ std::string SarifJson(const audit::AuditReport& report, const std::vector<audit:
         {"sha256", report.sha256},
         {"checksRun", report.checks_run},
         {"suppressed", report.suppressed}}}};
+  return run;
+}
+
+std::string Log(json runs) {
   json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
               {"version", "2.1.0"},
-              {"runs", json::array({std::move(run)})}};
+              {"runs", std::move(runs)}};
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+std::string SarifJson(const audit::AuditReport& report, const std::vector<audit::Check>& checks,
+                      const SarifOptions& options) {
+  return Log(json::array({AuditRun(report, checks, options)}));
+}
+
+std::string SarifJson(const audit::AuditReport& report, const std::vector<audit::Check>& checks,
+                      const watch::WatchReport& traffic, const SarifOptions& options) {
+  return Log(json::array(
+      {AuditRun(report, checks, options), internal::WatchSarifRun(traffic, options)}));
 }
 
 Result<std::set<std::string>> ParseSarifBaseline(std::string_view text, std::string_view name) {

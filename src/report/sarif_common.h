@@ -1,10 +1,13 @@
 // What the SARIF writers of `audit` (sarif.cc) and `watch` (watch_sarif.cc) share.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "clearbox/audit/finding.h"
+#include "clearbox/report/sarif.h"
+#include "clearbox/watch/watch.h"
 
 namespace clearbox::report::internal {
 
@@ -13,5 +16,8 @@ std::string SecuritySeverity(audit::Severity s);
 // SARIF's "friendly name" (validator rule SARIF2012): one PascalCase identifier, articles
 // dropped ("second account with UID 0" -> "SecondAccountWithUid0").
 std::string PascalName(std::string_view title);
+// The run of a watch report: WatchSarifJson's only run, and the second run of the audit's
+// log with a capture (SarifJson with a WatchReport).
+nlohmann::ordered_json WatchSarifRun(const watch::WatchReport& r, const SarifOptions& options);
 
 }  // namespace clearbox::report::internal

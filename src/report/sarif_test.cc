@@ -96,6 +96,69 @@ TEST(Sarif, UriEncoding) {
   EXPECT_EQ(ProvenanceUri("a b:%#?\xc3\xa9/x!y@0x1"), "a%20b%3A%25%23%3F%C3%A9/x!y@0x1");
 }
 
+TEST(Sarif, EndpointFindingsNameTheirEndpoint) {
+  audit::AuditReport report = SampleReport();
+  Finding f{"CB-NET-001", Severity::kInfo, "program /bin/agent has the hard-coded endpoint x",
+            {{"fw.bin!squashfs:/bin/agent", "/bin/agent", 9, "x"}}};
+  f.endpoint = "c2.beacon.net";
+  f.endpoint_seen = audit::EndpointSeen::kProgramStrings;
+  report.findings.push_back(f);
+  json doc = json::parse(SarifJson(report, audit::AllChecks()));
+  const json& results = doc["runs"][0]["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[2]["properties"]["endpoint"], "c2.beacon.net");
+  EXPECT_EQ(results[2]["properties"]["endpointSeen"], "program-strings");
+  EXPECT_FALSE(results[0]["properties"].contains("endpoint"));  // not an endpoint finding
+  EXPECT_FALSE(results[0]["properties"].contains("endpointSeen"));
+}
+
+watch::WatchReport SampleTraffic() {
+  watch::WatchReport w;
+  w.capture = "/tmp/x/dump.pcap";
+  w.device = "192.0.2.10";
+  w.mud_url = "https://vendor.example/d.json";
+  w.stats.packets = 40;
+  watch::WatchFinding f;
+  f.check_id = "CB-WATCH-020";
+  f.severity = watch::WatchSeverity::kHigh;
+  f.peer = "c2.beacon.net";
+  f.message = "endpoint c2.beacon.net hard-coded in the image is not declared by the profile";
+  f.image_locations = {{"fw.bin!squashfs:/etc/init.d/agent", 41}};
+  watch::FlowEvidence e;
+  e.orig_h = "192.0.2.10";
+  e.resp_h = "192.0.2.40";
+  e.proto = 6;
+  e.resp_p = 8443;
+  e.packets = {5};
+  f.flows = {e};
+  f.flow_count = 1;
+  w.findings = {f};
+  return w;
+}
+
+TEST(Sarif, TrafficIsASecondRunWithTheWatchRules) {
+  audit::AuditReport report = SampleReport();
+  watch::WatchReport traffic = SampleTraffic();
+  std::string text = SarifJson(report, audit::AllChecks(), traffic);
+  EXPECT_EQ(text, SarifJson(report, audit::AllChecks(), traffic));
+  json doc = json::parse(text);
+  ASSERT_EQ(doc["runs"].size(), 2u);
+  // The first run is the audit's alone, byte for byte.
+  EXPECT_EQ(doc["runs"][0], json::parse(SarifJson(report, audit::AllChecks()))["runs"][0]);
+  const json& run = doc["runs"][1];
+  EXPECT_EQ(run["automationDetails"]["id"], "clearbox-watch/192.0.2.10/");
+  ASSERT_EQ(run["results"].size(), 1u);
+  EXPECT_EQ(run["results"][0]["ruleId"], "CB-WATCH-020");
+  size_t index = run["results"][0]["ruleIndex"];
+  EXPECT_EQ(run["tool"]["driver"]["rules"][index]["id"], "CB-WATCH-020");
+  EXPECT_EQ(run["properties"]["capture"], "dump.pcap");
+  // A baseline made of it accepts the audit's findings only (the watch's have their own
+  // fingerprints).
+  auto accepted = ParseSarifBaseline(text, "both.sarif");
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message();
+  EXPECT_EQ(accepted->size(), report.findings.size());
+}
+
 TEST(Sarif, MicrosoftValidatorAcceptsIt) {
   std::string validator = testing::SarifValidator(CLEARBOX_SOURCE_DIR);
   if (validator.empty()) {
@@ -112,6 +175,16 @@ TEST(Sarif, MicrosoftValidatorAcceptsIt) {
     std::ofstream(path) << SarifJson(report, audit::AllChecks());
     EXPECT_EQ(testing::ValidateSarif(validator, path), "") << path;
   }
+  // With an endpoint finding and the traffic as a second run.
+  audit::AuditReport report = SampleReport();
+  Finding f{"CB-NET-001", Severity::kInfo, "script /etc/init.d/agent has the hard-coded "
+            "endpoint c2.beacon.net", {{"fw.bin!squashfs:/etc/init.d/agent", "/etc/init.d/agent",
+            41, "wget http://c2.beacon.net:8443/ping"}}};
+  f.endpoint = "c2.beacon.net";
+  report.findings.push_back(f);
+  std::string path = ::testing::TempDir() + "/sarif_test_traffic.sarif";
+  std::ofstream(path) << SarifJson(report, audit::AllChecks(), SampleTraffic());
+  EXPECT_EQ(testing::ValidateSarif(validator, path), "") << path;
 }
 
 }  // namespace

@@ -84,7 +84,9 @@ audit::Severity ToAuditSeverity(watch::WatchSeverity s) {
   return static_cast<audit::Severity>(static_cast<int>(s));
 }
 
-std::string WatchSarifJson(const watch::WatchReport& r, const SarifOptions& options) {
+namespace internal {
+
+json WatchSarifRun(const watch::WatchReport& r, const SarifOptions& options) {
   json rules = json::array();
   std::map<std::string, size_t> rule_index;
   for (const watch::WatchCheckInfo& c : watch::WatchChecks()) {
@@ -168,9 +170,15 @@ std::string WatchSarifJson(const watch::WatchReport& r, const SarifOptions& opti
         {"flows", r.flows},
         {"declaredFlows", r.declared_flows},
         {"notes", r.notes}}}};
+  return run;
+}
+
+}  // namespace internal
+
+std::string WatchSarifJson(const watch::WatchReport& r, const SarifOptions& options) {
   json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
               {"version", "2.1.0"},
-              {"runs", json::array({std::move(run)})}};
+              {"runs", json::array({internal::WatchSarifRun(r, options)})}};
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

@@ -1,6 +1,8 @@
 // The endpoints of an audit SARIF log (`clearbox watch --from-audit`): the hosts that
 // `clearbox audit` reported as hard-coded (CB-NET-001) or undeclared by the pledge
-// (CB-PLEDGE-004), with where in the image it saw them.
+// (CB-PLEDGE-004), with where in the image it saw them. The host is the result's
+// properties.endpoint; only a report without it (written before audits named it) has the
+// host read from the message text.
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -89,31 +91,53 @@ Result<std::vector<AuditEndpoint>> ParseAuditEndpoints(std::string_view sarif,
       if (!res.contains("ruleId") || !res["ruleId"].is_string()) continue;
       const std::string rule = res["ruleId"].get<std::string>();
       if (rule != "CB-NET-001" && rule != "CB-PLEDGE-004") continue;
-      if (!res.contains("message") || !res["message"].is_object() ||
-          !res["message"].contains("text") || !res["message"]["text"].is_string()) {
-        return bad(path + "/message/text", "expected a string");
-      }
-      const std::string text = res["message"]["text"].get<std::string>();
-      std::string host;
-      bool strings_only = false;
       const json* props = res.contains("properties") && res["properties"].is_object()
                               ? &res["properties"]
                               : nullptr;
-      if (props && props->contains("endpoint") && (*props)["endpoint"].is_string()) {
-        host = NormalizeDnsName((*props)["endpoint"].get<std::string>());
-      }
-      if (rule == "CB-NET-001") {
-        // "program /bin/x has the hard-coded endpoint h (3 times) (in a message text)"
-        if (text.find("(in a message text)") != std::string::npos) continue;
-        if (host.empty()) host = HostAfter(text, "has the hard-coded endpoint ");
-        strings_only = text.starts_with("program ");
+      std::string host;
+      bool strings_only = false;
+      if (props && props->contains("endpoint")) {
+        // What clearbox audit writes since it names the endpoint (audit::Finding::endpoint):
+        // the host, and how the image has it.
+        const json& ep = (*props)["endpoint"];
+        if (!ep.is_string()) return bad(path + "/properties/endpoint", "expected a string");
+        host = NormalizeDnsName(ep.get<std::string>());
+        std::string seen = "file";
+        if (props->contains("endpointSeen")) {
+          const json& s = (*props)["endpointSeen"];
+          if (!s.is_string()) return bad(path + "/properties/endpointSeen", "expected a string");
+          seen = s.get<std::string>();
+        }
+        if (seen == "message-text") continue;  // prose, not an endpoint the box calls
+        if (seen != "file" && seen != "program-strings") {
+          return bad(path + "/properties/endpointSeen",
+                     "expected \"file\", \"program-strings\" or \"message-text\"");
+        }
+        if (!PlausibleHost(host)) {
+          return bad(path + "/properties/endpoint", "not a host name or address");
+        }
+        strings_only = seen == "program-strings";
       } else {
-        // "pledge broken: undeclared endpoint h in /etc/x"; low: only in programs' strings
-        if (host.empty()) host = HostAfter(text, "undeclared endpoint ");
-        strings_only = props && props->contains("severity") && (*props)["severity"] == "low";
-      }
-      if (!PlausibleHost(host)) {
-        return bad(path + "/message/text", "no endpoint host in \"" + text.substr(0, 200) + "\"");
+        // Older reports name the endpoint only in the message.
+        if (!res.contains("message") || !res["message"].is_object() ||
+            !res["message"].contains("text") || !res["message"]["text"].is_string()) {
+          return bad(path + "/message/text", "expected a string");
+        }
+        const std::string text = res["message"]["text"].get<std::string>();
+        if (rule == "CB-NET-001") {
+          // "program /bin/x has the hard-coded endpoint h (3 times) (in a message text)"
+          if (text.find("(in a message text)") != std::string::npos) continue;
+          host = HostAfter(text, "has the hard-coded endpoint ");
+          strings_only = text.starts_with("program ");
+        } else {
+          // "pledge broken: undeclared endpoint h in /etc/x"; low: only in programs' strings
+          host = HostAfter(text, "undeclared endpoint ");
+          strings_only = props && props->contains("severity") && (*props)["severity"] == "low";
+        }
+        if (!PlausibleHost(host)) {
+          return bad(path + "/message/text",
+                     "no endpoint host in \"" + text.substr(0, 200) + "\"");
+        }
       }
       if (!by_host.contains(host) && by_host.size() >= kMaxAuditEndpoints) {
         return Error::LimitExceeded(std::string(name) + ": more than " +

@@ -318,6 +318,64 @@ TEST(ParseAuditEndpoints, ReadsHostsAndLocations) {
   EXPECT_EQ((*e)[1].locations[0].byte_offset, 41u);
 }
 
+// Reports that name the endpoint in properties.endpoint (audit::Finding::endpoint): the
+// host comes from there, not from the message, which may say anything.
+TEST(ParseAuditEndpoints, ThePropertyIsUsedBeforeTheMessage) {
+  std::string sarif = R"json({"version":"2.1.0","runs":[{"results":[
+    {"ruleId":"CB-NET-001","message":{"text":"worded in some other way about not.this.host"},
+     "properties":{"severity":"info","endpoint":"C2.Beacon.NET.","endpointSeen":"file"},
+     "locations":[{"physicalLocation":{"artifactLocation":{"uri":"fw.img!squashfs%3A/etc/init.d/agent"},"region":{"byteOffset":41}}}]},
+    {"ruleId":"CB-NET-001","message":{"text":"no host here"},
+     "properties":{"endpoint":"www.gnu.org","endpointSeen":"message-text"}},
+    {"ruleId":"CB-NET-001","message":{"text":"no host here either"},
+     "properties":{"endpoint":"203.0.113.9","endpointSeen":"program-strings"}},
+    {"ruleId":"CB-PLEDGE-004","message":{"text":"pledge broken"},
+     "properties":{"severity":"medium","endpoint":"203.0.113.9","endpointSeen":"file"}},
+    {"ruleId":"CB-PLEDGE-004","message":{"text":"pledge broken"},
+     "properties":{"severity":"medium","endpoint":"telemetry.example"}}]}]})json";
+  auto e = ParseAuditEndpoints(sarif, "a.sarif");
+  ASSERT_TRUE(e.ok()) << e.error().message();
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].host, "203.0.113.9");
+  EXPECT_FALSE((*e)[0].in_program_strings);  // also in a file (the pledge finding)
+  EXPECT_EQ((*e)[0].rule, "CB-NET-001");
+  EXPECT_EQ((*e)[1].host, "c2.beacon.net");
+  ASSERT_EQ((*e)[1].locations.size(), 1u);
+  EXPECT_EQ((*e)[1].locations[0].uri, "fw.img!squashfs:/etc/init.d/agent");
+  EXPECT_EQ((*e)[2].host, "telemetry.example");  // no endpointSeen: a file
+  EXPECT_FALSE((*e)[2].in_program_strings);
+
+  // Only in programs' strings everywhere: low.
+  e = ParseAuditEndpoints(R"json({"version":"2.1.0","runs":[{"results":[
+    {"ruleId":"CB-NET-001","message":{"text":"x"},
+     "properties":{"endpoint":"203.0.113.9","endpointSeen":"program-strings"}}]}]})json",
+                          "a.sarif");
+  ASSERT_TRUE(e.ok()) << e.error().message();
+  ASSERT_EQ(e->size(), 1u);
+  EXPECT_TRUE((*e)[0].in_program_strings);
+}
+
+TEST(ParseAuditEndpoints, ABadPropertyIsAnErrorNamingItsPath) {
+  auto msg = [](std::string_view props) {
+    std::string text = R"({"version":"2.1.0","runs":[{"results":[{"ruleId":"CB-NET-001",)"
+                       R"("message":{"text":"has the hard-coded endpoint ok.example"},"properties":)" +
+                       std::string(props) + "}]}]}";
+    auto r = ParseAuditEndpoints(text, "a.sarif");
+    return r.ok() ? std::string("ok") : r.error().message();
+  };
+  EXPECT_THAT(msg(R"({"endpoint":7})"),
+              HasSubstr("a.sarif: /runs/0/results/0/properties/endpoint: expected a string"));
+  EXPECT_THAT(msg(R"({"endpoint":"<script>"})"),
+              HasSubstr("/runs/0/results/0/properties/endpoint: not a host"));
+  EXPECT_THAT(msg(R"({"endpoint":""})"), HasSubstr("/properties/endpoint"));
+  EXPECT_THAT(msg(R"({"endpoint":"a.example","endpointSeen":"somewhere"})"),
+              HasSubstr("/runs/0/results/0/properties/endpointSeen: expected"));
+  EXPECT_THAT(msg(R"({"endpoint":"a.example","endpointSeen":false})"),
+              HasSubstr("/properties/endpointSeen: expected a string"));
+  // Without the property (an older report), the message is read.
+  EXPECT_EQ(msg(R"({"severity":"info"})"), "ok");
+}
+
 TEST(ParseAuditEndpoints, ErrorsNameTheFileAndPath) {
   auto msg = [](std::string_view text) {
     auto r = ParseAuditEndpoints(text, "a.sarif");

@@ -1,6 +1,6 @@
 // clearbox audit IMAGE [--pledge FILE] [--vulndb FILE] [--rules DIR] [--allow FILE]
 //   [--baseline OLD.sarif] [--format text|sarif|json|html|all] [-o PATH] [--fail-on SEVERITY]
-//   [--diff-from OLD_IMAGE]
+//   [--diff-from OLD_IMAGE] [--capture CAPTURE --device MAC|IP [--mud FILE]]
 // clearbox audit --list-checks
 #include <fmt/format.h>
 
@@ -17,9 +17,12 @@
 #include "clearbox/diff/diff.h"
 #include "clearbox/inventory/inventory.h"
 #include "clearbox/inventory/vulndb.h"
+#include "clearbox/report/audit_watch.h"
 #include "clearbox/report/html.h"
 #include "clearbox/report/sarif.h"
 #include "clearbox/report/sbom.h"
+#include "clearbox/report/watch.h"
+#include "clearbox/watch/watch.h"
 #include "audit_inputs.h"
 #include "common.h"
 
@@ -38,6 +41,9 @@ struct AuditFlags {
   std::string output;
   std::string fail_on = "high";
   std::string diff_from;  // an earlier image: the HTML report shows what changed since
+  // --capture: the device's traffic, judged as `clearbox watch` judges it, with the MUD
+  // profile of --mud or else the pledge's, and the audit's endpoints.
+  std::string capture, device, mud;
   AuditInputFlags in;  // --check, --rules, --allow, --pledge, --vulndb, --baseline
   bool list_checks = false;
   bool timings = false;
@@ -52,7 +58,23 @@ void ListChecks() {
   }
 }
 
-std::string TextReport(const audit::AuditReport& r, const AuditFlags& f) {
+// The traffic's part of the text report: the counts, then one line per finding.
+std::string WatchText(const watch::WatchReport& w) {
+  std::string out = fmt::format(
+      "\ntraffic {}  device {}  profile {}: {} packets, {} flows ({} declared), {} findings\n",
+      w.capture, w.device, w.mud_url, w.stats.packets, w.flows, w.declared_flows,
+      w.findings.size());
+  if (w.findings.empty()) return out;
+  out += fmt::format("\n{:<9} {:<13} {}\n", "SEVERITY", "CHECK", "FINDING");
+  for (const watch::WatchFinding& finding : w.findings) {
+    out += fmt::format("{:<9} {:<13} {}\n", watch::WatchSeverityName(finding.severity),
+                       finding.check_id, finding.message);
+  }
+  return out;
+}
+
+std::string TextReport(const audit::AuditReport& r, const AuditFlags& f,
+                       const watch::WatchReport* traffic) {
   std::string out = fmt::format("{}  sha256:{}  {} checks, {} findings", r.image, r.sha256,
                                 r.checks_run.size(), r.findings.size());
   if (r.suppressed > 0) out += fmt::format(" ({} suppressed)", r.suppressed);
@@ -69,7 +91,7 @@ std::string TextReport(const audit::AuditReport& r, const AuditFlags& f) {
       }
     }
   }
-  if (r.findings.empty()) return out;
+  if (r.findings.empty()) return traffic ? out + WatchText(*traffic) : out;
   out += fmt::format("\n{:<9} {:<12} {}\n", "SEVERITY", "CHECK", "FINDING / EVIDENCE");
   for (const audit::Finding& finding : r.findings) {
     out += fmt::format("{:<9} {:<12} {}\n", audit::SeverityName(finding.severity),
@@ -78,6 +100,7 @@ std::string TextReport(const audit::AuditReport& r, const AuditFlags& f) {
       out += fmt::format("{:<22} {} @{}: {}\n", "", e.provenance, e.offset, e.excerpt);
     }
   }
+  if (traffic) out += WatchText(*traffic);
   return out;
 }
 
@@ -114,6 +137,45 @@ void PrintTimings(const audit::AuditReport& r, double wall_seconds) {
   fmt::print(stderr, "audit wall {:.3f} s (unpack, inventory and every check)\n", wall_seconds);
 }
 
+// What --capture needs, read and opened before the image is unpacked, so that a typo costs
+// no time.
+struct TrafficInputs {
+  watch::MudProfile mud;
+  watch::WatchOptions options;
+  std::unique_ptr<watch::Capture> capture;
+};
+
+Result<std::optional<TrafficInputs>> ReadTrafficInputs(const AuditFlags& f) {
+  if (f.capture.empty()) {
+    if (!f.device.empty() || !f.mud.empty()) {
+      return Error::InvalidInput("--device and --mud judge a capture: give it with --capture FILE");
+    }
+    return std::optional<TrafficInputs>();
+  }
+  if (f.device.empty()) {
+    return Error::InvalidInput("--capture: give the device whose traffic it is with --device "
+                               "MAC|IP");
+  }
+  if (f.mud.empty() && f.in.pledge.empty()) {
+    return Error::InvalidInput("--capture: give the device's MUD profile with --mud FILE or a "
+                               "pledge that embeds one with --pledge FILE");
+  }
+  TrafficInputs t;
+  const std::string& path = f.mud.empty() ? f.in.pledge : f.mud;
+  CLEARBOX_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, watch::kMaxMudInputBytes));
+  if (f.mud.empty()) {
+    CLEARBOX_ASSIGN_OR_RETURN(t.mud, watch::ParseMudFromPledge(text, path));
+  } else {
+    CLEARBOX_ASSIGN_OR_RETURN(t.mud, watch::ParseMud(text, path));
+  }
+  Result<watch::DeviceSelector> device = watch::DeviceSelector::Parse(f.device);
+  if (!device.ok()) return Error::InvalidInput("--device: " + device.error().message());
+  t.options.device = *device;
+  CLEARBOX_RETURN_IF_ERROR(CheckReadable(f.capture));
+  CLEARBOX_ASSIGN_OR_RETURN(t.capture, watch::Capture::OpenFile(f.capture, {}));
+  return std::optional<TrafficInputs>(std::move(t));
+}
+
 int RunAuditCommand(AuditFlags& f) {
   if (f.list_checks) {
     ListChecks();
@@ -138,6 +200,8 @@ int RunAuditCommand(AuditFlags& f) {
   }
   Result<AuditInputs> in = ReadAuditInputs(f.in);
   if (!in.ok()) return Fail(in.error());
+  Result<std::optional<TrafficInputs>> traffic_in = ReadTrafficInputs(f);
+  if (!traffic_in.ok()) return Fail(traffic_in.error());
   const auto start = std::chrono::steady_clock::now();
   Result<audit::Audit> audit =
       AuditWithProgress(f.image, "audit " + ImageName(f.image), *in, f.options);
@@ -158,29 +222,44 @@ int RunAuditCommand(AuditFlags& f) {
     changes = diff::DiffAudits(*old_audit, *audit);
     ReportNotes(old_audit->inventory.unpack_notes, old_audit->inventory.partial);
   }
+  // --capture: the watch checks, with the endpoints this audit found in the image.
+  std::optional<watch::WatchReport> traffic;
+  if (*traffic_in) {
+    TrafficInputs& t = **traffic_in;
+    t.options.audit_endpoints = report::AuditEndpoints(report);
+    Result<watch::WatchReport> w = watch::WatchCapture(*t.capture, f.capture, t.mud, t.options);
+    if (!w.ok()) return Fail(w.error());
+    traffic = std::move(*w);
+    traffic->device = f.device;
+  }
+  const watch::WatchReport* traffic_ptr = traffic ? &*traffic : nullptr;
 
   Outputs out;
   bool all = f.format == "all";
-  if (all || f.format == "sarif") out.sarif = report::SarifJson(report, audit::AllChecks());
-  if (all || f.format == "json") out.json = audit::AuditReportJson(report) + "\n";
+  if (all || f.format == "sarif") {
+    out.sarif = traffic ? report::SarifJson(report, audit::AllChecks(), *traffic)
+                        : report::SarifJson(report, audit::AllChecks());
+  }
+  if (all || f.format == "json") out.json = report::AuditJson(report, traffic_ptr) + "\n";
   if (all || f.format == "html") {
     report::HtmlOptions html;
     html.fail_on = *fail_on;
     html.pledge_name = f.in.pledge;
     html.baseline_name = f.in.baseline;
     if (changes) html.diff_from = &*changes;
+    html.watch = traffic_ptr;
     out.html = report::AuditHtml(report, audit->inventory, audit::AllChecks(), html);
   }
   Status written = Status::Ok();
   if (all) {
     written = WriteAll(f, *audit, out);
     // The verdict for the person at the terminal; the files are for tools and the record.
-    if (written.ok()) std::fputs(TextReport(report, f).c_str(), stdout);
+    if (written.ok()) std::fputs(TextReport(report, f, traffic_ptr).c_str(), stdout);
   } else {
     const std::string& text = f.format == "sarif"  ? out.sarif
                               : f.format == "json" ? out.json
                               : f.format == "html" ? out.html
-                                                   : TextReport(report, f);
+                                                   : TextReport(report, f, traffic_ptr);
     written = WriteReport(f.output, text);
   }
   if (!written.ok()) return Fail(written.error());
@@ -189,8 +268,24 @@ int RunAuditCommand(AuditFlags& f) {
   for (const audit::AuditNote& n : report.notes) {
     fmt::print(stderr, "clearbox: note: {}: {}\n", n.where, n.message);
   }
+  if (traffic) {
+    size_t shown = 0;
+    for (const std::string& n : traffic->notes) {
+      if (++shown > 20) {
+        fmt::print(stderr, "clearbox: note: {}: ... and {} more notes\n", f.capture,
+                   traffic->notes.size() - 20);
+        break;
+      }
+      fmt::print(stderr, "clearbox: note: {}: {}\n", f.capture, n);
+    }
+  }
   for (const audit::Finding& finding : report.findings) {
     if (finding.severity >= *fail_on) return kExitFindings;
+  }
+  if (traffic) {
+    for (const watch::WatchFinding& finding : traffic->findings) {
+      if (report::ToAuditSeverity(finding.severity) >= *fail_on) return kExitFindings;
+    }
   }
   return kExitOk;
 }
@@ -237,6 +332,15 @@ void RegisterAuditCommands(CLI::App& app) {
   cmd->add_option("--diff-from", flags->diff_from,
                   "an earlier image of the product: the HTML report (--format html or all) gets "
                   "a section with what changed since it, as `clearbox diff --format html` shows");
+  cmd->add_option("--capture", flags->capture,
+                  "a pcap or pcapng file of the device's traffic: judged against its MUD "
+                  "profile as `clearbox watch` judges it, with the endpoints this audit found in "
+                  "the image; the findings join every report (docs/watch.md)");
+  cmd->add_option("--device", flags->device,
+                  "with --capture: the device, by its MAC (aa:bb:cc:dd:ee:ff) or IP address");
+  cmd->add_option("--mud", flags->mud,
+                  "with --capture: the device's RFC 8520 MUD profile (default: the one the "
+                  "--pledge embeds)");
   cmd->add_flag("--list-checks", flags->list_checks, "print the checks and exit");
   cmd->add_flag("--timings", flags->timings,
                 "print to stderr the time each check took (its content scan, summed over "

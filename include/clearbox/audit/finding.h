@@ -31,11 +31,37 @@ struct Evidence {
   std::string excerpt;  // the line, secrets shortened ("root:$1$abcd…:19675:...")
 };
 
+// How an endpoint finding saw its endpoint: whether the box may connect to it.
+enum class EndpointSeen {
+  kFile,            // in a configuration file, script or text file: the box may connect
+  kProgramStrings,  // only as a string in programs: they may print it rather than call it
+  kMessageText,     // only in prose (a help or error text): not one the box calls
+};
+// "file", "program-strings", "message-text" (SARIF properties.endpointSeen).
+inline std::string_view EndpointSeenName(EndpointSeen s) {
+  switch (s) {
+    case EndpointSeen::kProgramStrings:
+      return "program-strings";
+    case EndpointSeen::kMessageText:
+      return "message-text";
+    case EndpointSeen::kFile:
+      break;
+  }
+  return "file";
+}
+
 struct Finding {
   std::string check_id;  // "CB-ACCT-001"
   Severity severity = Severity::kInfo;
   std::string message;  // one sentence for a person
   std::vector<Evidence> evidence;
+  // The endpoint findings (CB-NET-001, CB-PLEDGE-004): the host or address they name, as the
+  // check extracted it, and how it was seen, so that tools (SARIF properties.endpoint, `watch
+  // --from-audit`, `audit --capture`) need not read the message. Empty for other findings.
+  // Not part of the fingerprint. (Default member initialisers: the checks' brace
+  // initialisers of the four fields above stay complete.)
+  std::string endpoint = {};
+  EndpointSeen endpoint_seen = EndpointSeen::kFile;
 };
 
 // The order reports use: worst first, then check id, then the first evidence's provenance

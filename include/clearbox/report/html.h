@@ -1,6 +1,7 @@
 // One self-contained HTML page of an audit, for a person: the verdict and a summary by
 // severity, the vendor's pledge item by item, every finding with its evidence, the check's
-// rationale, remediation and TS 33.117 clause, the components with their known
+// rationale, remediation and TS 33.117 clause, optionally the device's traffic against its
+// declared behaviour (HtmlOptions::watch), the components with their known
 // vulnerabilities, the ELF hardening table and a browsable tree of the image's files.
 //
 //   report::HtmlOptions options;
@@ -31,6 +32,7 @@
 #include "clearbox/audit/check.h"
 #include "clearbox/diff/diff.h"
 #include "clearbox/inventory/inventory.h"
+#include "clearbox/watch/watch.h"
 
 namespace clearbox::report {
 
@@ -53,6 +55,13 @@ struct HtmlOptions {
   // section "Changes since OLD" as `clearbox diff --format html` shows it; null: no section.
   // Not owned: it must outlive the AuditHtml call.
   const diff::ImageDiff* diff_from = nullptr;
+  // The device's traffic judged against its MUD profile (`clearbox audit --capture`), shown
+  // as the section "Traffic against the declared behaviour" (<section id="watch">, as
+  // report::WatchHtmlSection renders it) after the findings; null: no section. With it the
+  // verdict is "fail" when a finding of either part is at least fail_on; data-findings still
+  // counts the audit's findings (report.json's "findings"), data-watch-findings the
+  // traffic's. Not owned: it must outlive the AuditHtml call.
+  const watch::WatchReport* watch = nullptr;
 };
 
 std::string AuditHtml(const audit::AuditReport& report, const inventory::Inventory& inv,

@@ -10,7 +10,9 @@
 // per finding (ruleId, level from severity, message, one location per evidence with the
 // provenance as a percent-encoded artifact URI, the byte offset and the excerpt as snippet,
 // partialFingerprints from the check id, the path inside the filesystem and the excerpt, so
-// they stay the same across runs and re-packing of the same content); run.automationDetails
+// they stay the same across runs and re-packing of the same content; for an endpoint finding,
+// properties.endpoint, the bare host or address, and properties.endpointSeen, "file",
+// "program-strings" or "message-text": audit::Finding::endpoint); run.automationDetails
 // names the image (GitHub's category), run.properties the image hash, the checks run and the
 // count of suppressed findings. Deterministic: the same report gives the same bytes. Never
 // fails (bytes that are not UTF-8 become U+FFFD). Microsoft's SARIF multitool `validate`
@@ -28,6 +30,7 @@
 #include "clearbox/core/result.h"
 
 #include "clearbox/audit/check.h"
+#include "clearbox/watch/watch.h"
 
 namespace clearbox::report {
 
@@ -40,6 +43,12 @@ struct SarifOptions {
 
 std::string SarifJson(const audit::AuditReport& report, const std::vector<audit::Check>& checks,
                       const SarifOptions& options = {});
+// The same log with a second run, the device's traffic judged against its MUD profile
+// (`clearbox audit --capture`): that run is what report::WatchSarifJson writes (rules and
+// results CB-WATCH-*, its own automationDetails "clearbox-watch/DEVICE/"), so each run keeps
+// its tool description and GitHub category. Deterministic; never fails.
+std::string SarifJson(const audit::AuditReport& report, const std::vector<audit::Check>& checks,
+                      const watch::WatchReport& traffic, const SarifOptions& options = {});
 
 // "error" (critical, high), "warning" (medium), "note" (low, info).
 std::string_view SarifLevel(audit::Severity s);
