@@ -2,6 +2,8 @@
 // DNS tracker (over UDP and TCP) and the flow table. Input: one byte picking the link type,
 // then records, each a 2-byte big-endian length and that many bytes (the last record takes
 // what is left), so that state across packets (fragments, TCP DNS streams, flows) is reached.
+// Seeds include DNS over TCP split, out of order and sent again (dns-tcp-reorder.bin), so the
+// stream reassembly is reached; its byte accounting is checked after every packet.
 #include <cstddef>
 #include <cstdint>
 
@@ -43,6 +45,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     p.len = uint32_t(lie ? n + 1000 : n);
     pipe.Process(p);
     for (const auto& note : pipe.notes()) (void)note.size();
+    for (const auto& m : dns.tcp_messages()) (void)m.questions.size();
+    // DNS-over-TCP reassembly accounting: within its caps, and nothing held without a stream
+    // (an unbalanced count would wrap and show here).
+    if (dns.tcp_bytes() > DnsTracker::kMaxTcpBytes + 2 * DnsTracker::kMaxTcpMessage * DnsTracker::kMaxTcpStreams ||
+        dns.tcp_streams() > DnsTracker::kMaxTcpStreams || (dns.tcp_streams() == 0 && dns.tcp_bytes() != 0)) {
+      __builtin_trap();
+    }
     rest = rest.subspan(n);
   }
   flows.Flush();

@@ -283,7 +283,7 @@ std::vector<std::string> DnsTracker::NamesFor(const IpAddress& device, const IpA
 }
 
 void DnsTracker::OnMessage(uint64_t number, int64_t ts, const DecodedPacket& d, ByteView payload,
-                           std::vector<std::string>* notes) {
+                           std::vector<std::string>* notes, std::vector<DnsMessage>* keep) {
   auto m = ParseDnsMessage(payload);
   if (!m.ok()) {
     if (notes) notes->push_back("packet " + std::to_string(number) + ": " + m.error().message());
@@ -294,61 +294,154 @@ void DnsTracker::OnMessage(uint64_t number, int64_t ts, const DecodedPacket& d, 
   } else {
     OnQuery(d.src, d.src_port, *m, ts);
   }
+  if (keep) keep->push_back(std::move(*m));
 }
 
 static bool IsDnsPort(uint16_t p) { return p == 53 || p == 5353; }
 
 void DnsTracker::OnPacket(uint64_t number, int64_t ts, const DecodedPacket& d,
                           std::vector<std::string>* notes) {
+  tcp_messages_.clear();
+  tcp_messages_packet_ = number;
   if (!d.has_transport || !(IsDnsPort(d.src_port) || IsDnsPort(d.dst_port))) return;
   if (d.protocol == kProtoUdp) {
     OnMessage(number, ts, d, d.payload, notes);
     return;
   }
-  if (d.protocol != kProtoTcp) return;
-  // DNS over TCP: each direction is a stream of (2-byte length, message). Reassembled in
-  // order only; a gap drops what the stream held (a note), a retransmission is ignored.
-  auto key = std::make_tuple(d.src, d.src_port, d.dst, d.dst_port);
-  if (d.tcp_flags & (kTcpRst | kTcpFin)) {
-    tcp_.erase(key);
-    if (d.payload.empty()) return;
-  }
-  if (d.tcp_flags & kTcpSyn) {
-    if (tcp_.size() >= kMaxTcpStreams) {  // bounded: drop the stalest stream
-      auto stale = std::min_element(tcp_.begin(), tcp_.end(), [](auto& a, auto& b) {
-        return a.second.last_ns < b.second.last_ns;
-      });
-      tcp_.erase(stale);
+  if (d.protocol == kProtoTcp) OnTcpSegment(number, ts, d, notes);
+}
+
+void DnsTracker::DropTcp(TcpMap::iterator it) {
+  tcp_bytes_ -= it->second.buf.size() + it->second.ahead_bytes;
+  tcp_.erase(it);
+}
+
+void DnsTracker::OnTcpSegment(uint64_t number, int64_t ts, const DecodedPacket& d,
+                              std::vector<std::string>* notes) {
+  // Each direction is a stream of (2-byte length, message), reassembled by sequence number.
+  auto note = [&](const std::string& what) {
+    if (notes) notes->push_back("packet " + std::to_string(number) + ": DNS-over-TCP stream " +
+                                d.src.ToString() + ":" + std::to_string(d.src_port) + " -> " +
+                                d.dst.ToString() + ":" + std::to_string(d.dst_port) + ": " + what);
+  };
+  const TcpKey key{d.src, d.src_port, d.dst, d.dst_port};
+  auto it = tcp_.find(key);
+  if (d.tcp_flags & kTcpRst) {  // its payload is not stream data
+    if (it != tcp_.end()) {
+      if (!it->second.ahead.empty()) note("reset with a hole; the bytes past it are dropped");
+      DropTcp(it);
     }
-    TcpStream& s = tcp_[key];
-    s = TcpStream{};
-    s.next_seq = d.seq + 1;
-    s.last_ns = ts;
     return;
   }
-  if (d.payload.empty()) return;
-  auto it = tcp_.find(key);
+  const bool syn = d.tcp_flags & kTcpSyn;
+  if (syn && (it == tcp_.end() || it->second.isn != d.seq)) {  // a new stream (not a SYN again)
+    if (it != tcp_.end()) DropTcp(it);
+    if (tcp_.size() >= kMaxTcpStreams) {
+      // Bounded: streams idle past kTcpIdleNs go, else the stalest one.
+      for (auto s = tcp_.begin(); s != tcp_.end();) {
+        auto next = std::next(s);
+        if (ts - s->second.last_ns > kTcpIdleNs) DropTcp(s);
+        s = next;
+      }
+      if (tcp_.size() >= kMaxTcpStreams) {
+        DropTcp(std::min_element(tcp_.begin(), tcp_.end(), [](auto& a, auto& b) {
+          return a.second.last_ns < b.second.last_ns;
+        }));
+      }
+    }
+    it = tcp_.emplace(key, TcpStream{}).first;
+    it->second.isn = d.seq;
+    it->second.next_seq = d.seq + 1;
+  }
   if (it == tcp_.end()) return;  // the stream's start was not seen
   TcpStream& s = it->second;
   s.last_ns = ts;
-  if (d.seq != s.next_seq) {
-    if (int32_t(d.seq - s.next_seq) < 0) return;  // retransmission
-    if (notes) notes->push_back("packet " + std::to_string(number) + ": gap in a DNS-over-TCP stream; its messages are skipped");
-    tcp_.erase(it);
+  if (d.payload.size() < d.payload_length) {
+    // Cut by the snap length: the bytes are gone, and the stream cannot be read past them.
+    note("segment cut by the snap length (" + std::to_string(d.payload.size()) + " of " +
+         std::to_string(d.payload_length) + " bytes); its messages are skipped");
+    DropTcp(it);
     return;
   }
-  s.next_seq += uint32_t(d.payload.size());
-  if (s.buf.size() + d.payload.size() > kMaxTcpMessage) {
-    if (notes) notes->push_back("packet " + std::to_string(number) + ": DNS-over-TCP message larger than 64 KiB");
-    tcp_.erase(it);
-    return;
+  const uint32_t data_seq = d.seq + (syn ? 1 : 0);  // a SYN may carry data (TCP Fast Open)
+  // Offsets within a window of +-2 GiB of the next byte: a 32-bit sequence number is read
+  // relative to it, so the stream can wrap 2^32.
+  const int64_t start = int64_t(s.next_off) + int32_t(data_seq - s.next_seq);
+  ByteView data = d.payload;
+  int64_t end = start + int64_t(data.size());
+  if (d.tcp_flags & kTcpFin) {
+    if (end < 0) return;  // a FIN from before the stream began: not this stream's
+    if (!s.fin_off) s.fin_off = uint64_t(end);
   }
-  s.buf.insert(s.buf.end(), d.payload.begin(), d.payload.end());
-  while (s.buf.size() >= 2) {
-    size_t len = LoadBE16(s.buf.data());
-    if (s.buf.size() < 2 + len) break;
-    OnMessage(number, ts, d, ByteView(s.buf).subspan(2, len), notes);
-    s.buf.erase(s.buf.begin(), s.buf.begin() + 2 + ptrdiff_t(len));
+  if (end > int64_t(s.next_off) && !data.empty()) {
+    if (start < int64_t(s.next_off)) {  // partly sent before: keep only the new bytes
+      data = data.subspan(size_t(int64_t(s.next_off) - start));
+    }
+    const uint64_t from = std::max<uint64_t>(uint64_t(std::max<int64_t>(start, 0)), s.next_off);
+    if (from == s.next_off) {
+      s.buf.insert(s.buf.end(), data.begin(), data.end());
+      tcp_bytes_ += data.size();
+      s.next_off += data.size();
+      s.next_seq += uint32_t(data.size());
+    } else {
+      // Past a hole: held until the hole is filled, within the caps.
+      if (uint64_t(end) - s.next_off > kMaxTcpStreamBytes ||
+          s.buf.size() + s.ahead_bytes + data.size() > kMaxTcpStreamBytes) {
+        note("more than " + std::to_string(kMaxTcpStreamBytes) +
+             " bytes past a hole (per-stream cap); the stream is dropped");
+        DropTcp(it);
+        return;
+      }
+      if (tcp_bytes_ + data.size() > kMaxTcpBytes) {
+        note("DNS-over-TCP streams hold " + std::to_string(tcp_bytes_) + " bytes (cap " +
+             std::to_string(kMaxTcpBytes) + "); the stream is dropped");
+        DropTcp(it);
+        return;
+      }
+      Bytes& held = s.ahead[from];
+      if (data.size() > held.size()) {  // two copies starting at one offset: keep the longer
+        s.ahead_bytes += data.size() - held.size();
+        tcp_bytes_ += data.size() - held.size();
+        held.assign(data.begin(), data.end());
+      }
+    }
+  }
+  DeliverTcp(number, ts, d, s, notes);
+  if (s.fin_off && s.next_off >= *s.fin_off) {  // every byte up to the FIN read: done
+    if (!s.buf.empty()) {
+      note("ends inside a message (" + std::to_string(s.buf.size()) + " bytes left unread)");
+    }
+    DropTcp(it);
+  }
+}
+
+void DnsTracker::DeliverTcp(uint64_t number, int64_t ts, const DecodedPacket& d, TcpStream& s,
+                            std::vector<std::string>* notes) {
+  // Bytes held past the hole that is now filled join the stream in order.
+  while (!s.ahead.empty() && s.ahead.begin()->first <= s.next_off) {
+    auto first = s.ahead.begin();
+    const uint64_t end = first->first + first->second.size();
+    if (end > s.next_off) {
+      const size_t skip = size_t(s.next_off - first->first);  // bytes already in order
+      s.buf.insert(s.buf.end(), first->second.begin() + ptrdiff_t(skip), first->second.end());
+      tcp_bytes_ += first->second.size() - skip;
+      s.next_seq += uint32_t(end - s.next_off);
+      s.next_off = end;
+    }
+    s.ahead_bytes -= first->second.size();
+    tcp_bytes_ -= first->second.size();
+    s.ahead.erase(first);
+  }
+  size_t pos = 0;
+  while (s.buf.size() - pos >= 2) {
+    const size_t len = LoadBE16(s.buf.data() + pos);
+    if (s.buf.size() - pos < 2 + len) break;
+    OnMessage(number, ts, d, ByteView(s.buf).subspan(pos + 2, len), notes, &tcp_messages_);
+    pos += 2 + len;
+  }
+  if (pos > 0) {
+    s.buf.erase(s.buf.begin(), s.buf.begin() + ptrdiff_t(pos));
+    tcp_bytes_ -= pos;
   }
 }
 

@@ -74,6 +74,84 @@ bool PortsOf(const DecodedPacket& d, uint16_t* sport, uint16_t* dport) {
   }
 }
 
+// Zeek's TOO_LARGE_SEQ_DELTA: a SYN or RST this far from what was seen is not trusted.
+constexpr int32_t kTooLargeSeqDelta = 1 << 20;
+
+// One side's sequence space (Zeek's TCP_Endpoint: start_seq, and the larger of last_seq and
+// ack_seq, kept as one 64-bit offset from the start).
+struct SeqSide {
+  uint32_t& isn;
+  uint64_t& high;
+  uint64_t& retrans;
+  uint64_t& bytes;
+  bool known;
+  bool fin;   // a FIN seen from this side (after this packet)
+  bool rst;   // a RST seen from this side before this packet
+  uint32_t Now() const { return isn + uint32_t(high); }
+  void Advance(uint32_t to) {
+    int32_t delta = int32_t(to - Now());
+    if (delta > 0) high += uint64_t(delta);
+  }
+  // Zeek's TCP_Endpoint::Size: the SYN and a FIN take one sequence number each.
+  void UpdateBytes() {
+    uint64_t n = high;
+    if (n != 0) --n;
+    if (fin && n != 0) --n;
+    bytes = n;
+  }
+};
+
+// Sequence-number accounting for one TCP segment from `self` (Zeek's TCPSessionAdapter::
+// Process: init_endpoint, update_last_seq, update_ack_seq, init_peer).
+void TrackSequence(const DecodedPacket& d, SeqSide& self, SeqSide& peer, uint16_t* known_bits,
+                   uint16_t self_bit, uint16_t peer_bit) {
+  const bool syn = d.tcp_flags & kTcpSyn, fin = d.tcp_flags & kTcpFin,
+             rst = d.tcp_flags & kTcpRst, ack = d.tcp_flags & kTcpAck;
+  // A RST's payload is not part of the stream; SYN and FIN take a sequence number each.
+  const uint32_t len = rst ? 0 : d.payload_length;
+  const uint32_t end = d.seq + len + (syn ? 1 : 0) + (fin ? 1 : 0);
+  if (!self.known || (syn && d.seq != self.isn && !self.rst)) {
+    // First packet of this side, or a SYN starting the connection over. Without a SYN, count
+    // from one before the first byte, as though a SYN had been seen.
+    self.isn = syn ? d.seq : d.seq - 1;
+    self.high = uint32_t(end - self.isn);
+    self.known = true;
+    *known_bits |= self_bit;
+  } else {
+    const int32_t delta = int32_t(end - self.Now());
+    if (len > 0) {
+      // Payload at or below the highest sequence number already covered: sent again.
+      const uint32_t data_seq = d.seq + (syn ? 1 : 0);
+      const int32_t below = int32_t(self.Now() - data_seq);
+      if (below > 0) self.retrans += std::min<uint64_t>(len, uint32_t(below));
+    }
+    if ((syn || rst) && (delta > kTooLargeSeqDelta || delta < -kTooLargeSeqDelta)) {
+      // Not trusted (Zeek: a SYN or RST far off is more likely forged than real).
+    } else if (fin && self.high == 1) {
+      // Only the SYN seen so far: take the FIN's number even if it looks behind (a > 2 GiB
+      // connection seen only by its SYN and FIN).
+      self.high = uint32_t(end - self.isn);
+    } else if (!self.rst && delta > 0) {
+      self.high += uint64_t(delta);  // after a RST from this side, its numbers are not trusted
+    }
+  }
+  if (ack) {
+    if (!peer.known) {
+      // The peer's start, from what it has had acknowledged (Zeek's init_peer).
+      peer.isn = d.ack - 1;
+      peer.high = 0;
+      peer.known = true;
+      *known_bits |= peer_bit;
+    } else if (!rst) {  // a RST's acknowledgement number is not trusted
+      const int32_t delta = int32_t(d.ack - peer.Now());
+      // An ack of 0 far ahead is more likely broken than a connection landing on 0 (Zeek).
+      if (!(d.ack == 0 && delta > kTooLargeSeqDelta) && delta > 0) peer.high += uint64_t(delta);
+    }
+  }
+  self.UpdateBytes();
+  peer.UpdateBytes();
+}
+
 }  // namespace
 
 std::string_view Flow::ConnState() const {
@@ -302,12 +380,26 @@ void FlowTable::Add(uint64_t number, int64_t ts, const DecodedPacket& d, const N
   bool from_orig = f.orig_p == sport && f.orig_h == d.src && (f.resp_h == d.dst && f.resp_p == dport);
   if (from_orig) {
     ++f.orig_pkts;
-    f.orig_bytes += d.payload_length;
+    if (d.protocol != kProtoTcp) f.orig_bytes += d.payload_length;
     f.orig_ip_bytes += d.ip_length;
   } else {
     ++f.resp_pkts;
-    f.resp_bytes += d.payload_length;
+    if (d.protocol != kProtoTcp) f.resp_bytes += d.payload_length;
     f.resp_ip_bytes += d.ip_length;
+  }
+  if (d.protocol == kProtoTcp) {
+    // Before this packet's flags are recorded: "a RST seen before" means an earlier one.
+    SeqSide orig{f.orig_isn, f.orig_seq_high, f.orig_retrans_bytes, f.orig_bytes,
+                 bool(f.tcp & kOrigSeqKnown), bool((f.tcp & kSeenOrigFin) || (from_orig && (d.tcp_flags & kTcpFin))),
+                 bool(f.tcp & kSeenOrigRst)};
+    SeqSide resp{f.resp_isn, f.resp_seq_high, f.resp_retrans_bytes, f.resp_bytes,
+                 bool(f.tcp & kRespSeqKnown), bool((f.tcp & kSeenRespFin) || (!from_orig && (d.tcp_flags & kTcpFin))),
+                 bool(f.tcp & kSeenRespRst)};
+    if (from_orig) {
+      TrackSequence(d, orig, resp, &f.tcp, kOrigSeqKnown, kRespSeqKnown);
+    } else {
+      TrackSequence(d, resp, orig, &f.tcp, kRespSeqKnown, kOrigSeqKnown);
+    }
   }
   uint64_t n = uint64_t(f.orig_pkts) + f.resp_pkts;
   if (n <= 3) f.first_packets[n - 1] = number;
@@ -370,6 +462,10 @@ std::string FlowToJson(const Flow& f, const FlowTable& table) {
     first = false;
   }
   out.push_back(']');
+  if (f.orig_retrans_bytes || f.resp_retrans_bytes) {
+    out += ",\"retrans_bytes\":[" + std::to_string(f.orig_retrans_bytes) + ',' +
+           std::to_string(f.resp_retrans_bytes) + ']';
+  }
   const auto& names = table.ResponderNames(f);
   if (!names.empty()) out += ",\"resp_names\":" + nlohmann::json(names).dump();
   out.push_back('}');

@@ -45,21 +45,21 @@ void Watcher::Impl::OnPacket(const RawPacket& p) {
   if (!from_device && !device_ips.contains(d.dst)) return;
   beacon.OnPacket(p.number, p.ts_ns, d, from_device);
 
-  if (d.protocol == kProtoUdp || d.protocol == kProtoTcp) {
-    ByteView payload = d.payload;
-    if (d.protocol == kProtoTcp) {
-      // One whole DNS message in the segment (the common case); split ones are skipped here.
-      if (payload.size() < 2 || static_cast<size_t>((payload[0] << 8) | payload[1]) !=
-                                    payload.size() - 2) {
-        payload = {};
-      } else {
-        payload = payload.subspan(2);
-      }
+  if (d.protocol == kProtoUdp && !d.payload.empty()) {
+    if (from_device && d.dst_port == 53) {
+      if (auto m = ParseDnsMessage(d.payload); m.ok()) tunnel.OnQuery(p.number, p.ts_ns, d, *m);
+    } else if (!from_device && d.src_port == 53) {
+      if (auto m = ParseDnsMessage(d.payload); m.ok() && m->response) OnDnsResponse(*m);
     }
-    if (!payload.empty() && from_device && d.dst_port == 53) {
-      if (auto m = ParseDnsMessage(payload); m.ok()) tunnel.OnQuery(p.number, p.ts_ns, d, *m);
-    } else if (!payload.empty() && !from_device && d.src_port == 53) {
-      if (auto m = ParseDnsMessage(payload); m.ok() && m->response) OnDnsResponse(*m);
+  } else if (d.protocol == kProtoTcp && dns.tcp_messages_packet() == p.number) {
+    // The messages this segment completed, reassembled by the DNS tracker (split, out of
+    // order, sent again).
+    for (const DnsMessage& m : dns.tcp_messages()) {
+      if (from_device && d.dst_port == 53) {
+        tunnel.OnQuery(p.number, p.ts_ns, d, m);
+      } else if (!from_device && d.src_port == 53 && m.response) {
+        OnDnsResponse(m);
+      }
     }
   }
   const bool echo_request = (d.protocol == kProtoIcmp && d.icmp_type == 8) ||

@@ -104,6 +104,15 @@ Result<watch::WatchReport> Run(const WatchFlags& f, const watch::MudProfile& mud
   Result<watch::WatchReport> r =
       watch::WatchCapture(*cap, f.interface.empty() ? f.capture : f.interface, mud, options);
   g_live = nullptr;
+  if (!f.interface.empty()) {
+    // libpcap's counts: a drop means the kernel ring was full and packets went unchecked.
+    if (Result<watch::Capture::Stats> s = cap->LiveStats(); s.ok()) {
+      fmt::print(stderr,
+                 "clearbox: live capture on {}: {} packets received, {} dropped by the kernel, "
+                 "{} dropped by the interface\n",
+                 f.interface, s->received, s->dropped, s->interface_dropped);
+    }
+  }
   if (flows_out) {
     flows_out->flush();
     if (!*flows_out) return Error::Io("--flows " + f.flows + ": write failed");

@@ -75,6 +75,14 @@ Result<std::string> ReadDnsName(ByteView msg, size_t* offset);
 // the name first asked: asking a.example that is a CNAME of b.cdn.net with A 192.0.2.7 gives
 // 192.0.2.7 -> {"a.example"}. Entries expire with their TTL (the smallest along the chain).
 // Memory is bounded: kMaxPending queries, kMaxEntries (address, name) pairs in all.
+//
+// DNS over TCP: each direction of a connection that began with a SYN is reassembled by
+// sequence number into (2-byte length, message) units: segments may come out of order, be
+// sent again (whole or overlapping), or split a message or its length anywhere. Where copies
+// of a byte differ, the one that joins the stream in order first is read (a copy held past a
+// hole is trimmed to what is still missing when the hole is filled). Bytes ahead of a hole are held up to kMaxTcpStreamBytes a direction
+// and kMaxTcpBytes in all; past either, or on a segment cut by the snap length, the stream is
+// dropped with a note naming the packet, as is a stream that ends (FIN, RST) with a hole.
 class DnsTracker {
  public:
   static constexpr size_t kMaxPending = 4096;
@@ -83,6 +91,9 @@ class DnsTracker {
   static constexpr int kMaxCnameChain = 16;
   static constexpr size_t kMaxTcpMessage = 65535 + 2;
   static constexpr size_t kMaxTcpStreams = 256;  // DNS-over-TCP streams held at once
+  static constexpr size_t kMaxTcpStreamBytes = 2 * kMaxTcpMessage;  // held by one direction
+  static constexpr size_t kMaxTcpBytes = 8u << 20;                  // held by all streams
+  static constexpr int64_t kTcpIdleNs = 120'000'000'000;  // a stream idle this long may go
 
   // Looks at one decoded packet: UDP or TCP port 53 (and 5353). Appends notes on bad DNS
   // (naming the packet) to *notes when notes != nullptr.
@@ -99,6 +110,13 @@ class DnsTracker {
                                     int64_t now_ns) const;
   size_t entries() const { return entries_; }
   size_t pending() const { return pending_.size(); }
+  // DNS over TCP: streams held, and bytes held by them (partial messages, bytes past holes).
+  size_t tcp_streams() const { return tcp_.size(); }
+  size_t tcp_bytes() const { return tcp_bytes_; }
+  // The messages (parsed) that the last OnPacket call, for packet `tcp_messages_packet()`,
+  // completed from a TCP stream, in stream order; empty when it completed none.
+  const std::vector<DnsMessage>& tcp_messages() const { return tcp_messages_; }
+  uint64_t tcp_messages_packet() const { return tcp_messages_packet_; }
 
  private:
   struct PendingKey {
@@ -114,16 +132,28 @@ class DnsTracker {
     int64_t ts_ns;
   };
   struct TcpStream {
-    Bytes buf;
-    uint32_t next_seq = 0;
+    uint32_t isn = 0;       // the SYN's sequence number
+    uint32_t next_seq = 0;  // the sequence number of the next byte in order
+    uint64_t next_off = 0;  // ... and its offset in the stream
+    Bytes buf;              // bytes in order not yet a whole message
+    std::map<uint64_t, Bytes> ahead;  // segments past a hole, by stream offset
+    size_t ahead_bytes = 0;
+    std::optional<uint64_t> fin_off;  // where the FIN is, once seen
     int64_t last_ns = 0;
   };
+  using TcpKey = std::tuple<IpAddress, uint16_t, IpAddress, uint16_t>;
+  using TcpMap = std::map<TcpKey, TcpStream>;
+  void OnTcpSegment(uint64_t number, int64_t ts_ns, const DecodedPacket& d,
+                    std::vector<std::string>* notes);
+  void DropTcp(TcpMap::iterator it);
+  void DeliverTcp(uint64_t number, int64_t ts_ns, const DecodedPacket& d, TcpStream& s,
+                  std::vector<std::string>* notes);
   void ExpirePending(int64_t now_ns);
   void Purge(int64_t now_ns);
   void AddEntry(const IpAddress& device, const IpAddress& peer, const std::string& name,
                 int64_t expiry_ns);
   void OnMessage(uint64_t number, int64_t ts_ns, const DecodedPacket& d, ByteView payload,
-                 std::vector<std::string>* notes);
+                 std::vector<std::string>* notes, std::vector<DnsMessage>* keep = nullptr);
 
   std::map<PendingKey, Pending> pending_;
   // device -> peer -> name -> expiry
@@ -131,7 +161,10 @@ class DnsTracker {
                                                    IpAddressHash>, IpAddressHash> names_;
   size_t entries_ = 0;
   int64_t last_purge_ns_ = 0;
-  std::map<std::tuple<IpAddress, uint16_t, IpAddress, uint16_t>, TcpStream> tcp_;
+  TcpMap tcp_;
+  size_t tcp_bytes_ = 0;  // buf and ahead of every stream
+  std::vector<DnsMessage> tcp_messages_;
+  uint64_t tcp_messages_packet_ = 0;
 };
 
 }  // namespace clearbox::watch

@@ -8,7 +8,12 @@
 // first seen by its SYN-ACK is turned round). A flow leaves the table (to the sink) when idle
 // past its timeout: 5 s after a TCP close or reset, 60 s for UDP/ICMP and unanswered TCP,
 // 300 s for established TCP. Memory is bounded by FlowLimits::max_flows: past it the flow
-// idle longest is evicted early. A flow costs about 150 bytes; no per-packet allocation.
+// idle longest is evicted early. A flow costs about 190 bytes; no per-packet allocation.
+//
+// TCP bytes are counted as Zeek counts them (TCP_Endpoint::Size): from sequence numbers, the
+// highest sequence number a side sent or had acknowledged minus its initial one (64-bit, so
+// wrap-around is followed), less one for the SYN and one for a FIN. A retransmitted byte is
+// thus counted once, and bytes the capture missed but the peer acknowledged are counted.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,8 @@ namespace clearbox::watch {
 inline constexpr uint16_t kSeenOrigSyn = 1, kSeenRespSynAck = 2, kSeenOrigFin = 4,
                           kSeenRespFin = 8, kSeenOrigRst = 16, kSeenRespRst = 32,
                           kSeenRespSyn = 64, kSeenOrigSynAck = 128;
+// internal: the side's initial sequence number is known (Flow::orig_isn / resp_isn).
+inline constexpr uint16_t kOrigSeqKnown = 256, kRespSeqKnown = 512;
 
 struct Flow {
   IpAddress orig_h, resp_h;
@@ -37,15 +44,26 @@ struct Flow {
   uint8_t list = 0;        // internal: the timeout class
   uint16_t tcp = 0;        // kSeen* bits
   uint32_t orig_pkts = 0, resp_pkts = 0;
-  uint64_t orig_bytes = 0, resp_bytes = 0;        // transport payload bytes
+  // internal, TCP: each side's initial sequence number (for a side whose SYN was not seen,
+  // one before its first byte, as Zeek). Here with `names` to fill what would be padding.
+  uint32_t orig_isn = 0, resp_isn = 0;
+  uint32_t names = 0;  // internal: index of the responder's DNS names (0 = none known)
+  // Transport payload bytes; TCP: the sequence space each side covered (as Zeek, above).
+  uint64_t orig_bytes = 0, resp_bytes = 0;
   uint64_t orig_ip_bytes = 0, resp_ip_bytes = 0;  // IP datagram bytes
   int64_t first_ns = 0, last_ns = 0;
   uint64_t uid = 0;
   uint64_t first_packets[3] = {0, 0, 0};  // packet numbers of the first packets (0 = none)
-  uint32_t names = 0;  // internal: index of the responder's DNS names (0 = none known)
   // internal: the timeout list
   uint32_t prev = 0, next = 0;
   int64_t queued_ns = 0;
+  // TCP: payload bytes sent again at or below the highest sequence number already sent or
+  // acknowledged (retransmissions, and out-of-order segments that fill a hole, as Zeek's
+  // history 'T'). Not in Zeek's conn.log; FlowToJson writes them as retrans_bytes.
+  uint64_t orig_retrans_bytes = 0, resp_retrans_bytes = 0;
+  // internal, TCP: the highest sequence number each side sent or had acknowledged, relative
+  // to its *_isn (64-bit: wrap-around is followed).
+  uint64_t orig_seq_high = 0, resp_seq_high = 0;
 
   // Zeek conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH.
   std::string_view ConnState() const;
@@ -94,7 +112,7 @@ class FlowTable {
   void EraseSlot(size_t slot);
   uint64_t HashOf(const Flow& f) const;
 
-  // 4096 flows (600 KiB) a chunk: small tables stay small, big ones grow without copying.
+  // 4096 flows (768 KiB) a chunk: small tables stay small, big ones grow without copying.
   static constexpr uint32_t kChunkBits = 12, kChunkMask = (1u << kChunkBits) - 1;
   FlowLimits limits_;
   Sink sink_;
@@ -112,7 +130,8 @@ class FlowTable {
 
 // One Zeek conn.log-like JSON object (no newline): ts, uid, id.orig_h, id.orig_p, id.resp_h,
 // id.resp_p, proto, duration, orig_bytes, resp_bytes, conn_state, orig_pkts, orig_ip_bytes,
-// resp_pkts, resp_ip_bytes, and clearbox's first_packets and resp_names.
+// resp_pkts, resp_ip_bytes, and clearbox's first_packets, resp_names and, for TCP with
+// retransmissions, retrans_bytes ([orig, resp]).
 std::string FlowToJson(const Flow& f, const FlowTable& table);
 
 // Which device's traffic to keep: by MAC (either Ethernet address) or IP (either end).
