@@ -110,3 +110,34 @@ TEST(StrictJson, RepeatedKeysDepthAndSyntaxAreRefusedWithTheirPlace) {
 
 }  // namespace
 }  // namespace clearbox
+
+#include "clearbox/core/utc_time.h"
+
+namespace clearbox {
+namespace {
+
+TEST(UtcTime, FormatsAndParsesBothForms) {
+  EXPECT_EQ(FormatUtcSeconds(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtcSeconds(1796609244), "2026-12-07T02:07:24Z");
+  EXPECT_EQ(FormatUtcSeconds(INT64_MAX), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatUtcMicros(1796609244123456), "2026-12-07T02:07:24.123456Z");
+  EXPECT_EQ(FormatUtcMicros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(*ParseUtcSeconds("2026-12-07T02:07:24Z"), 1796609244);
+  EXPECT_EQ(*ParseUtcMicros("2026-12-07T02:07:24.123456Z"), 1796609244123456);
+  EXPECT_EQ(*ParseUtcSeconds("2024-02-29T00:00:00Z"), 1709164800);
+}
+
+TEST(UtcTime, RefusesWhatIsNotExactlyAUtcTime) {
+  for (const char* bad : {"2026-12-07T02:07:24", "2026-12-07 02:07:24Z", "2025-02-29T00:00:00Z",
+                          "2026-13-01T00:00:00Z", "1969-12-31T23:59:59Z", "2026-12-07T24:00:00Z",
+                          "2026-12-07T02:07:24+00:00", "2026-12-07T02:07:2xZ", ""}) {
+    auto r = ParseUtcSeconds(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message().find("is not a UTC time"), std::string::npos);
+  }
+  EXPECT_FALSE(ParseUtcMicros("2026-12-07T02:07:24.12345Z").ok());
+  EXPECT_FALSE(ParseUtcMicros("2026-12-07T02:07:24.1234567").ok());
+}
+
+}  // namespace
+}  // namespace clearbox

@@ -1,9 +1,11 @@
 // The three maint predicates (request, review, certificate record) and the JSON field reader
 // the policy parser shares.
+#include <algorithm>
 #include <ctime>
 #include <set>
 
 #include "clearbox/core/digest.h"
+#include "clearbox/core/utc_time.h"
 #include "clearbox/maint/approval.h"
 #include "clearbox/maint/ssh_cert.h"
 #include "maint/maint_statements_internal.h"
@@ -158,52 +160,12 @@ using internal::Fields;
 using internal::Json;
 
 Result<uint64_t> ParseUtcTime(std::string_view text) {
-  auto bad = [&] {
-    return Error::InvalidInput(internal::Quoted(text) +
-                               " is not a UTC time YYYY-MM-DDTHH:MM:SSZ");
-  };
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':' || text[19] != 'Z') {
-    return bad();
-  }
-  auto num = [&](size_t pos, size_t len, int& out) {
-    out = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (text[i] < '0' || text[i] > '9') return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, s;
-  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi) ||
-      !num(17, 2, s)) {
-    return bad();
-  }
-  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || s > 59) {
-    return bad();
-  }
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo == 2 && d == 29 && !leap) return bad();
-  struct tm tm = {};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  time_t t = timegm(&tm);
-  if (t < 0) return bad();
+  CLEARBOX_ASSIGN_OR_RETURN(int64_t t, ParseUtcSeconds(text));
   return uint64_t(t);
 }
 
 std::string FormatUtcTime(uint64_t seconds) {
-  time_t t = time_t(seconds > uint64_t(253402300799) ? 253402300799 : seconds);  // 9999-12-31
-  struct tm tm = {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return FormatUtcSeconds(int64_t(std::min<uint64_t>(seconds, INT64_MAX)));
 }
 
 namespace {

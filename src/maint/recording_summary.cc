@@ -3,28 +3,16 @@
 #include <ctime>
 
 #include "clearbox/core/encoding.h"
+#include "clearbox/core/utc_time.h"
 #include "clearbox/maint/recording.h"
 
 namespace clearbox::maint {
 namespace {
 
 Result<int64_t> ParseUnixMicros(const std::string& s, const char* field) {
-  int y, mo, d, h, mi, sec, us, n = 0;
-  if (s.size() != 27 ||
-      std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ%n", &y, &mo, &d, &h, &mi, &sec, &us,
-                  &n) != 7 ||
-      n != 27) {
-    return Error::InvalidInput(std::string(field) +
-                               ": not a time like 2026-12-07T02:07:24.000000Z");
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return int64_t(timegm(&tm)) * 1000000 + us;
+  auto t = ParseUtcMicros(s);
+  if (!t.ok()) return Error::InvalidInput(std::string(field) + ": " + t.error().message());
+  return *t;
 }
 
 Result<Sha256Digest> ParseDigest(const nlohmann::json& j, const char* field) {
@@ -40,17 +28,7 @@ Result<Sha256Digest> ParseDigest(const nlohmann::json& j, const char* field) {
 
 }  // namespace
 
-std::string FormatUnixMicros(int64_t us) {
-  int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
-  int64_t frac = us - secs * 1000000;
-  time_t t = time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(frac));
-  return buf;
-}
+std::string FormatUnixMicros(int64_t us) { return FormatUtcMicros(us); }
 
 nlohmann::json SessionSummary::ToJson() const {
   return {{"ticket", BytesToText(AsBytes(ticket))},

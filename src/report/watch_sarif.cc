@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clearbox/core/digest.h"
+#include "clearbox/core/utc_time.h"
 #include "clearbox/report/watch.h"
 #include "sarif_common.h"
 
@@ -24,14 +25,7 @@ std::string Anchor(std::string_view id) {
   return out;
 }
 
-std::string Time(int64_t ns) {
-  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (ns % 1'000'000'000) / 1000);
-}
+std::string Time(int64_t ns) { return FormatUtcMicros(ns >= 0 ? ns / 1000 : (ns - 999) / 1000); }
 
 std::string Proto(uint8_t p) {
   switch (p) {

@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "clearbox/core/encoding.h"
+#include "clearbox/core/utc_time.h"
 #include "clearbox/tlog/client.h"
 #include "crypto/internal/text.h"
 
@@ -42,11 +43,10 @@ Result<MonitorState> ParseMonitorState(std::string_view text) {
 }
 
 std::string ConsistencyEvidence::ToText() const {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string when = FormatUtcSeconds(
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
   std::string out = "clearbox log monitor: EVIDENCE OF AN INCONSISTENT LOG\n";
-  out += "recorded: " + std::string(when) + "\n";
+  out += "recorded: " + when + "\n";
   out += "reason: " + reason + "\n\n";
   out += "Both checkpoints verify under the log's key, yet no consistency proof links them.\n";
   out += "Anyone can check this with the log's verifier key.\n\n";

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <tuple>
 
+#include "clearbox/core/utc_time.h"
 #include "watch_internal.h"
 
 namespace clearbox::watch {
@@ -78,16 +79,7 @@ std::string ProtoName(uint8_t proto) {
 }
 
 std::string FormatTime(int64_t ns) {
-  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
-  int64_t micros = (ns % 1'000'000'000) / 1000;
-  if (micros < 0) micros += 1'000'000, --secs;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
-  return buf;
+  return FormatUtcMicros(ns >= 0 ? ns / 1000 : (ns - 999) / 1000);
 }
 
 FlowEvidence EvidenceOf(const Flow& f, const FlowTable& table) {
