@@ -6,6 +6,7 @@
 #include "clearbox/core/digest.h"
 #include "clearbox/core/strict_json.h"
 #include "clearbox/crypto/note.h"
+#include "clearbox/maint/observer.h"
 #include "clearbox/maint/ssh_cert.h"
 #include "maint/maint_statements_internal.h"
 
@@ -113,9 +114,9 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name_view) {
   if (!doc.is_object()) return Error::InvalidInput(what + ": expected a JSON object");
   Fields f(doc, what, "");
   CLEARBOX_RETURN_IF_ERROR(f.OnlyKnown({"$schema", "version", "ca-key", "requesters", "approvers",
-                                        "issuers", "thresholds", "max-window", "principals",
+                                        "issuers", "recorders", "thresholds", "max-window", "principals",
                                         "source-address", "force-command", "observer-required",
-                                        "max-clock-skew", "log"}));
+                                        "observer", "max-clock-skew", "log"}));
   Policy p;
   p.sha256 = Sha256Hex(AsBytes(text));
   CLEARBOX_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned("version", 1, 1));
@@ -131,6 +132,7 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name_view) {
   CLEARBOX_ASSIGN_OR_RETURN(p.requesters, ReadPeople(f, "requesters", false, true, what));
   CLEARBOX_ASSIGN_OR_RETURN(p.approvers, ReadPeople(f, "approvers", true, true, what));
   CLEARBOX_ASSIGN_OR_RETURN(p.issuers, ReadPeople(f, "issuers", false, true, what));
+  CLEARBOX_ASSIGN_OR_RETURN(p.recorders, ReadPeople(f, "recorders", false, false, what));
 
   CLEARBOX_ASSIGN_OR_RETURN(const Json* thresholds,
                             f.Array("thresholds", PolicyLimits::kMaxThresholds));
@@ -186,6 +188,22 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name_view) {
   }
   CLEARBOX_ASSIGN_OR_RETURN(p.force_command, f.String("force-command", 4096));
   CLEARBOX_ASSIGN_OR_RETURN(p.observer_required, f.Bool("observer-required"));
+  if (f.Has("observer")) {  // live observers: docs/maint-recording.md
+    CLEARBOX_ASSIGN_OR_RETURN(const Json* obs, f.Object("observer"));
+    Fields o(*obs, what, "/observer");
+    CLEARBOX_RETURN_IF_ERROR(o.OnlyKnown({"relay", "on-leave"}));
+    CLEARBOX_ASSIGN_OR_RETURN(p.observer.relay, o.String("relay", 300));
+    if (auto hp = SplitHostPort(p.observer.relay); !hp.ok()) {
+      return o.Invalid("relay", hp.error().message());
+    }
+    if (o.Has("on-leave")) {
+      CLEARBOX_ASSIGN_OR_RETURN(std::string on_leave, o.String("on-leave", 8));
+      if (on_leave != "pause" && on_leave != "end") {
+        return o.Invalid("on-leave", internal::Quoted(on_leave) + ": expected \"pause\" or \"end\"");
+      }
+      p.observer.end_on_leave = on_leave == "end";
+    }
+  }
   if (f.Has("max-clock-skew")) {
     CLEARBOX_ASSIGN_OR_RETURN(std::string skew_text, f.String("max-clock-skew", 16));
     auto skew = ParseDuration(skew_text);

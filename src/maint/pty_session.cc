@@ -3,6 +3,7 @@
 // so that the recorder never holds back what the user sees for long.
 #include "clearbox/maint/pty_session.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -12,9 +13,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "clearbox/core/file.h"
 
@@ -174,6 +179,144 @@ class NonBlocking {
 };
 constexpr int kPollMs = 250;  // how often an idle session closes its chunk (Tick)
 
+// Sends `sig` to every process group of the command. On a pty the command leads a session
+// and a job-control shell puts each job in a group of its own: all of them are found in
+// /proc (session id = pid). The shell's own group is stopped first and continued last, so
+// that it never sees its jobs stopped and takes the terminal back.
+void SignalCommand(pid_t pid, int sig, bool whole_session) {
+  std::set<pid_t> groups;
+  if (whole_session) {
+    if (DIR* d = opendir("/proc")) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        // /proc files have no size: one read() of a small buffer takes the whole line.
+        std::string path = std::string("/proc/") + e->d_name + "/stat";
+        UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        char line[1024];
+        ssize_t got = fd.valid() ? read(fd.get(), line, sizeof line - 1) : -1;
+        if (got <= 0) continue;
+        line[got] = 0;
+        std::string_view text(line, size_t(got));
+        size_t close_paren = text.rfind(')');
+        if (close_paren == std::string_view::npos) continue;
+        // After the command name: state ppid pgrp session ...
+        char state = 0;
+        long ppid = 0, pgrp = 0, sid = 0;
+        if (std::sscanf(line + close_paren + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp,
+                        &sid) == 4 &&
+            sid == pid && pgrp > 0 && pgrp != pid) {
+          groups.insert(pid_t(pgrp));
+        }
+      }
+      closedir(d);
+    }
+  }
+  if (sig != SIGCONT) kill(-pid, sig);
+  for (pid_t g : groups) kill(-g, sig);
+  if (sig == SIGCONT) kill(-pid, sig);
+}
+
+// Live observers (SessionOptions::watch): markers, pause/resume, end. Without a watch every
+// call is a no-op.
+class WatchGate {
+ public:
+  using Tell = std::function<void(std::string_view)>;
+  WatchGate(const SessionOptions& o, pid_t pid, bool pty, RecordingWriter& writer,
+            const SessionClock& now, Tell tell)
+      : o_(o), pid_(pid), pty_(pty), writer_(writer), now_(now), tell_(std::move(tell)) {}
+
+  int fd() const { return o_.watch ? o_.watch->wake_fd() : -1; }
+  // Input is dropped while paused or after the session was ended for want of an observer.
+  bool input_blocked() const { return paused_ || ended_; }
+  void Output(ByteView data) {
+    if (o_.watch && !data.empty()) o_.watch->Output(data);
+  }
+  // A hangup must reach stopped processes too.
+  void BeforeHangup() {
+    if (paused_) SignalCommand(pid_, SIGCONT, pty_);
+    paused_ = false;
+  }
+
+  // Joins, leaves, a lost relay: markers first, then what the policy says.
+  Status Handle(SessionResult& r) {
+    if (!o_.watch) return Status::Ok();
+    bool lost = false;
+    std::string lost_detail;
+    for (const WatchEvent& e : o_.watch->TakeEvents()) {
+      std::string marker;
+      switch (e.kind) {
+        case WatchEvent::Kind::kJoined:
+          marker = "clearbox:observer-joined " + e.who;
+          tell_("clearbox: observer " + e.who + " joined");
+          break;
+        case WatchEvent::Kind::kLeft:
+          marker = "clearbox:observer-left " + e.who;
+          break;
+        case WatchEvent::Kind::kLost:
+          marker = "clearbox:observer-relay-lost " + e.detail;
+          lost = true;
+          lost_detail = e.detail;
+          break;
+      }
+      CLEARBOX_RETURN_IF_ERROR(writer_.Marker(now_(), marker.substr(0, 1024)));
+    }
+    if (ended_) return Status::Ok();
+    size_t present = o_.watch->observers();
+    if (lost) {
+      return End(r, "ended: the observer relay was lost (" + lost_detail + ")");
+    }
+    if (present == 0 && !paused_) {
+      if (o_.on_leave == OnObserverLeave::kEnd) {
+        return End(r, "ended: the last observer left (on-leave: end)");
+      }
+      paused_ = true;
+      SignalCommand(pid_, SIGSTOP, pty_);
+      CLEARBOX_RETURN_IF_ERROR(writer_.Marker(now_(), "clearbox:session-paused no observer"));
+      tell_("clearbox: the last observer left; the session is paused until an approver "
+            "rejoins (input is dropped meanwhile)");
+      o_.watch->Note("session paused: no observer");
+    } else if (present > 0 && paused_) {
+      paused_ = false;
+      SignalCommand(pid_, SIGCONT, pty_);
+      CLEARBOX_RETURN_IF_ERROR(writer_.Marker(now_(), "clearbox:session-resumed"));
+      tell_("clearbox: an observer rejoined; the session goes on");
+      o_.watch->Note("session resumed");
+    }
+    return Status::Ok();
+  }
+
+  // After an end: SIGKILL once the grace is over, if the command ignored the hangup.
+  void Tick(bool child_exited) {
+    if (!ended_ || killed_ || child_exited) return;
+    if (std::chrono::steady_clock::now() >= kill_at_) {
+      SignalCommand(pid_, SIGKILL, pty_);
+      killed_ = true;
+    }
+  }
+
+ private:
+  Status End(SessionResult& r, std::string note) {
+    BeforeHangup();
+    ended_ = true;
+    r.note = note;
+    CLEARBOX_RETURN_IF_ERROR(writer_.Marker(now_(), "clearbox:session-" + note));
+    tell_("clearbox: the session is " + note);
+    o_.watch->Note("session " + note);
+    SignalCommand(pid_, SIGHUP, pty_);
+    kill_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    return Status::Ok();
+  }
+
+  const SessionOptions& o_;
+  pid_t pid_;
+  bool pty_;
+  RecordingWriter& writer_;
+  const SessionClock& now_;
+  Tell tell_;
+  bool paused_ = false, ended_ = false, killed_ = false;
+  std::chrono::steady_clock::time_point kill_at_{};
+};
+
 }  // namespace
 
 std::optional<std::pair<int, int>> TerminalSize(int fd) {
@@ -216,14 +359,22 @@ Result<SessionResult> RunUnderPty(const SessionOptions& o, RecordingWriter& writ
     if (!s.ok()) return EndUnrecorded(pid, o.out, s.error());
     return s;
   };
+  WatchGate gate(o, pid, true, writer, now, [&](std::string_view msg) {
+    if (user_gone) return;
+    to_user += "\r\n";
+    to_user += msg;
+    to_user += "\r\n";
+  });
+  CLEARBOX_RETURN_IF_ERROR(record(gate.Handle(r)));  // the joins before the start
   for (;;) {
     size_t pending = to_user.size() - to_user_head;
     bool room = pending < kMaxUserQueue;
-    pollfd fds[4] = {{master, short((room ? POLLIN : 0) | (to_child.empty() ? 0 : POLLOUT)), 0},
+    pollfd fds[5] = {{master, short((room ? POLLIN : 0) | (to_child.empty() ? 0 : POLLOUT)), 0},
                      {signals.fd(), POLLIN, 0},
                      {in_open && to_child.size() < kBuf ? o.in : -1, POLLIN, 0},
-                     {pending > 0 && !user_gone ? o.out : -1, POLLOUT, 0}};
-    int n = poll(fds, 4, child_exited ? 0 : kPollMs);
+                     {pending > 0 && !user_gone ? o.out : -1, POLLOUT, 0},
+                     {gate.fd(), POLLIN, 0}};
+    int n = poll(fds, 5, child_exited ? 0 : kPollMs);
     if (n < 0 && errno != EINTR) {
       return EndUnrecorded(pid, o.out, Error::FromErrno("poll", "session", errno));
     }
@@ -241,6 +392,7 @@ Result<SessionResult> RunUnderPty(const SessionOptions& o, RecordingWriter& writ
         ByteView data(buf.data(), have);
         r.output_bytes += have;
         if (!user_gone) to_user.append(reinterpret_cast<const char*>(buf.data()), have);
+        gate.Output(data);
         CLEARBOX_RETURN_IF_ERROR(record(writer.Output(now(), data)));
       } else if (got == 0 || child_exited || (errno != EAGAIN && errno != EINTR)) {
         master_done = true;  // EIO: every slave fd is closed; or the command is gone, drained
@@ -269,7 +421,9 @@ Result<SessionResult> RunUnderPty(const SessionOptions& o, RecordingWriter& writ
     }
     if (n > 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t got = read(o.in, buf.data(), buf.size());
-      if (got > 0) {
+      if (got > 0 && gate.input_blocked()) {
+        // Paused (or ended) for want of an observer: what is typed goes nowhere.
+      } else if (got > 0) {
         ByteView data(buf.data(), size_t(got));
         r.input_bytes += uint64_t(got);
         to_child.append(reinterpret_cast<const char*>(data.data()), data.size());
@@ -297,10 +451,13 @@ Result<SessionResult> RunUnderPty(const SessionOptions& o, RecordingWriter& writ
           if (!child_exited && waitpid(pid, &status, WNOHANG) == pid) child_exited = true;
         } else {
           r.note = std::string("ended by ") + sigabbrev_np(sig) + " to clearbox";
+          gate.BeforeHangup();
           kill(-pid, sig == SIGINT ? SIGINT : SIGHUP);
         }
       }
     }
+    if (n > 0 && (fds[4].revents & POLLIN)) CLEARBOX_RETURN_IF_ERROR(record(gate.Handle(r)));
+    gate.Tick(child_exited);
     if (master_done) break;
     CLEARBOX_RETURN_IF_ERROR(record(writer.Tick(now())));
   }
@@ -346,13 +503,20 @@ Result<SessionResult> RunWithPipes(const SessionOptions& o, RecordingWriter& wri
     if (!s.ok()) return EndUnrecorded(pid, o.err, s.error());
     return s;
   };
+  // stdout may carry scp's or sftp's protocol: messages go to stderr.
+  WatchGate gate(o, pid, false, writer, now, [&](std::string_view msg) {
+    (void)WriteFully(o.err, AsBytes(std::string(msg) + "\n"));
+  });
+  CLEARBOX_RETURN_IF_ERROR(record(gate.Handle(r)));  // the joins before the start
   while (child_out.valid() || child_err.valid()) {
-    pollfd fds[5] = {{child_out.get(), POLLIN, 0},
+    pollfd fds[6] = {{child_out.get(), POLLIN, 0},
                      {child_err.get(), POLLIN, 0},
                      {to_child.empty() ? -1 : child_in.get(), POLLOUT, 0},
-                     {in_open && child_in.valid() && to_child.size() < kBuf ? o.in : -1, POLLIN, 0},
-                     {signals.fd(), POLLIN, 0}};
-    int n = poll(fds, 5, kPollMs);
+                     {in_open && child_in.valid() && to_child.size() < kBuf && !gate.input_blocked()
+                          ? o.in : -1, POLLIN, 0},
+                     {signals.fd(), POLLIN, 0},
+                     {gate.fd(), POLLIN, 0}};
+    int n = poll(fds, 6, kPollMs);
     if (n < 0 && errno != EINTR) {
       return EndUnrecorded(pid, o.err, Error::FromErrno("poll", "session", errno));
     }
@@ -364,6 +528,7 @@ Result<SessionResult> RunWithPipes(const SessionOptions& o, RecordingWriter& wri
         ByteView data(buf.data(), size_t(got));
         (k == 0 ? r.output_bytes : r.error_bytes) += uint64_t(got);
         (void)WriteFully(k == 0 ? o.out : o.err, data);
+        gate.Output(data);
         CLEARBOX_RETURN_IF_ERROR(record(writer.Output(now(), data)));
       } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
         src.Reset();
@@ -397,10 +562,13 @@ Result<SessionResult> RunWithPipes(const SessionOptions& o, RecordingWriter& wri
         int sig = sigs[i];
         if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT) {
           r.note = std::string("ended by ") + sigabbrev_np(sig) + " to clearbox";
+          gate.BeforeHangup();
           kill(-pid, sig);
         }
       }
     }
+    if (n > 0 && (fds[5].revents & POLLIN)) CLEARBOX_RETURN_IF_ERROR(record(gate.Handle(r)));
+    gate.Tick(false);
     CLEARBOX_RETURN_IF_ERROR(record(writer.Tick(now())));
   }
   r.exit_status = WaitChild(pid);

@@ -280,6 +280,19 @@ Status RecordingWriter::Resize(double t, int width, int height) {
   return impl_->AfterEvent(t);
 }
 
+Status RecordingWriter::Marker(double t, std::string_view text) {
+  if (impl_->failed || impl_->done) return Error::Io(impl_->path + ": recording not writable");
+  if (text.size() > 1024 || text.starts_with("clearbox:chain ") ||
+      text.starts_with("clearbox:last ") || text.starts_with("clearbox:end ")) {
+    return Error::InvalidInput("recorder: marker text over 1 KiB or a reserved marker");
+  }
+  t = impl_->Clamp(t);
+  std::string escaped;
+  internal::AppendJsonText(escaped, AsBytes(text), true);
+  impl_->AppendEventLine(t, 'm', escaped);
+  return impl_->AfterEvent(t);
+}
+
 Status RecordingWriter::Tick(double t) {
   if (impl_->failed || impl_->done) return Error::Io(impl_->path + ": recording not writable");
   t = impl_->Clamp(t);

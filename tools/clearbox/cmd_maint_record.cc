@@ -1,9 +1,11 @@
 // clearbox maint record --out DIR --ticket ID --serial N --device NAME [--no-input]
-//   [--pty|--no-pty] [-- COMMAND...]       (sshd's ForceCommand: reads SSH_ORIGINAL_COMMAND)
+//   [--pty|--no-pty] [--policy FILE --key RECORDER_KEY [--log URL] [--submitter-key FILE]]
+//   [-- COMMAND...]                        (sshd's ForceCommand: reads SSH_ORIGINAL_COMMAND)
 // clearbox maint replay RECORDING [--speed X] [--idle-limit S] [--verify] [--summary FILE]
-//   [--force]
+//   [--policy FILE [--log URL]] [--force]
 #include <pwd.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,10 +16,12 @@
 #include "clearbox/core/encoding.h"
 #include "clearbox/core/file.h"
 #include "clearbox/core/strict_json.h"
+#include "clearbox/maint/observer.h"
 #include "clearbox/maint/pty_session.h"
 #include "clearbox/maint/recording.h"
 #include "commands.h"
 #include "common.h"
+#include "maint_seal.h"
 
 namespace clearbox::cli {
 namespace {
@@ -29,6 +33,12 @@ struct RecordArgs {
   uint64_t chunk_bytes = 1 << 20;
   double chunk_seconds = 1.0;
   std::vector<std::string> command;
+  SealFlags seal;  // --policy, --key, --log, --submitter-key
+  // Live observers: the relay (default: the policy's observer.relay), how long to wait for the
+  // first one, and what to do when the last one leaves ("" = the policy's on-leave).
+  std::string observe_via, on_leave;
+  double observer_wait = 600;
+  std::vector<std::string> observers;  // who watched live: the session statement's observers
 };
 
 int64_t NowUnixMicros() {
@@ -79,6 +89,52 @@ int RunRecord(const RecordArgs& a) {
   if (const char* t = std::getenv("TERM")) meta.term = t;
   if (auto size = maint::TerminalSize(0)) std::tie(meta.width, meta.height) = *size;
 
+  // No session that cannot be sealed: a key that is no recorder is refused before it runs.
+  auto sealer = PrepareSealer(a.seal);
+  if (!sealer.ok()) return Fail(sealer.error().WithContext("no session that cannot be sealed"));
+  // Live observers (docs/maint-recording.md, "Live observers"): when the policy requires one
+  // (or --observe-via asks), the session starts only once an approver watches it.
+  std::unique_ptr<maint::RelayWatch> watch;
+  const maint::Policy* policy = *sealer ? &(*sealer)->policy : nullptr;
+  std::string relay = !a.observe_via.empty() ? a.observe_via
+                      : policy                ? policy->observer.relay
+                                              : "";
+  if (!a.observe_via.empty() && !policy) {
+    return Fail(Error::InvalidInput(
+        "--observe-via needs --policy and --key (the approvers' keys are in the policy)"));
+  }
+  if (policy && (policy->observer_required || !a.observe_via.empty())) {
+    if (relay.empty()) {
+      return Fail(Error::InvalidInput(a.seal.c.policy +
+                                      ": observer-required, but no relay: --observe-via "
+                                      "HOST:PORT or the policy's observer.relay")
+                      .WithContext("no session without an observer"));
+    }
+    auto id = maint::NewRandomId();
+    if (!id.ok()) return Fail(id.error());
+    maint::RelayWatchOptions wo;
+    wo.relay = relay;
+    wo.session = {*id, a.ticket, a.serial, a.device};
+    wo.approvers = policy->approvers;
+    auto w = maint::RelayWatch::Connect(wo);
+    if (!w.ok()) return Fail(w.error().WithContext("no session without an observer"));
+    watch = std::move(*w);
+    bool end = a.on_leave.empty() ? policy->observer.end_on_leave : a.on_leave == "end";
+    so.watch = watch.get();
+    so.on_leave = end ? maint::OnObserverLeave::kEnd : maint::OnObserverLeave::kPause;
+    // stderr: on the exec path stdout carries scp's or sftp's protocol.
+    std::fprintf(stderr,
+                 "clearbox: waiting for an observer (approver) to join ... (session %s, ticket "
+                 "%s, relay %s, up to %.0f s)\n",
+                 id->c_str(), a.ticket.c_str(), relay.c_str(), a.observer_wait);
+    std::fflush(stderr);
+    if (Status st = watch->WaitForObserver(a.observer_wait, -1); !st.ok()) {
+      return Fail(st.error().WithContext("no session"));
+    }
+    std::fprintf(stderr, "clearbox: an observer joined; the session starts\n");
+    meta.start_unix_us = NowUnixMicros();  // the session starts now, not when it asked
+    if (isatty(0)) tcflush(0, TCIFLUSH);  // what was typed while waiting goes nowhere
+  }
   if (mkdir(a.out.c_str(), 0700) != 0 && errno != EEXIST) {
     return Fail(
         Error::FromErrno("mkdir", a.out, errno).WithContext("no session without a recording"));
@@ -116,11 +172,18 @@ int RunRecord(const RecordArgs& a) {
       !w.ok()) {
     return Fail(w.error());
   }
+  // The signed statement into the log; a log that cannot be reached leaves it pending on disk
+  // and does not change how the session ended.
+  // The approvers who watched live (RelayWatch::ObserverNames): the statement's observers.
+  std::vector<std::string> observers = watch ? watch->ObserverNames() : a.observers;
+  watch.reset();  // the relay tells the observers that the session ended
+  if (*sealer) SealSession(**sealer, {*s, observers}, a.out + "/" + id);
   return r->exit_status;
 }
 
 struct ReplayArgs {
   std::string recording, summary;
+  MaintCommon log;  // --policy, --log: check the recording against its session statement
   double speed = 1.0;
   double idle_limit = 0;
   bool verify = false, force = false;
@@ -162,14 +225,30 @@ int RunReplay(const ReplayArgs& a) {
   if (a.verify) {
     const auto& r = *report;
     const auto& cb = r.header["clearbox"];
+    std::string sealed;
+    if (!a.log.policy.empty()) {
+      auto seal = SealInLog(r, a.log);
+      if (!seal.ok()) {
+        if (seal.error().code() != ErrorCode::kVerificationFailed) return Fail(seal.error());
+        std::string lines = seal.error().message();
+        for (size_t from = 0; from <= lines.size();) {
+          size_t nl = std::min(lines.find('\n', from), lines.size());
+          std::fprintf(stderr, "clearbox: %s: %s\n", a.recording.c_str(),
+                       lines.substr(from, nl - from).c_str());
+          from = nl + 1;
+        }
+        return kExitFindings;
+      }
+      sealed = " (" + *seal + ")";
+    }
     std::printf(
         "ok: %s: ticket %s, serial %s, device %s, %llu chunks, %llu bytes, %llu events, "
-        "exit status %d, chain head %s\n",
+        "exit status %d, chain head %s%s\n",
         a.recording.c_str(), cb.value("ticket", "").c_str(),
         cb.contains("serial") ? cb["serial"].dump().c_str() : "?", cb.value("device", "").c_str(),
         (unsigned long long)r.head.chunks, (unsigned long long)r.head.bytes,
         (unsigned long long)r.events, r.end ? r.end->exit_status : -1,
-        HexEncode(r.head.value).c_str());
+        HexEncode(r.head.value).c_str(), sealed.c_str());
     return kExitOk;
   }
   uint64_t covered = report.ok() ? report->covered_bytes : (*file)->bytes().size();
@@ -216,6 +295,17 @@ void RegisterMaintRecordCommands(CLI::App& app) {
       ->check(CLI::Range(uint64_t(256), uint64_t(64) << 20));
   rec->add_option("--chunk-seconds", ra->chunk_seconds, "close a chunk after this long")
       ->check(CLI::Range(0.01, 3600.0));
+  AddSealFlags(rec, &ra->seal);
+  rec->add_option("--observe-via", ra->observe_via,
+                  "HOST:PORT of `maint relay`: live observers (default: the policy's "
+                  "observer.relay when it has observer-required)");
+  rec->add_option("--observer-wait", ra->observer_wait,
+                  "seconds to wait for the first observer before giving up (default 600)")
+      ->check(CLI::Range(1.0, 86400.0));
+  rec->add_option("--on-observer-leave", ra->on_leave,
+                  "pause or end the session when the last observer leaves (default: the "
+                  "policy's observer.on-leave, else pause)")
+      ->check(CLI::IsMember({"pause", "end"}));
   rec->add_option("command", ra->command,
                   "the command (after --); default: SSH_ORIGINAL_COMMAND, else a login shell");
   rec->callback([ra] { ExitCode() = RunRecord(*ra); });
@@ -225,9 +315,14 @@ void RegisterMaintRecordCommands(CLI::App& app) {
   rep->add_option("recording", pa->recording, "the .cast file")->required();
   rep->add_option("--speed", pa->speed, "playback speed (2 = twice as fast)");
   rep->add_option("--idle-limit", pa->idle_limit, "cut pauses longer than this (seconds)");
-  rep->add_flag("--verify", pa->verify, "check the hash chain instead of playing");
+  CLI::Option* verify =
+      rep->add_flag("--verify", pa->verify, "check the hash chain instead of playing");
   rep->add_option("--summary", pa->summary,
                   "the session summary (or statement's content) whose chain head must match");
+  rep->add_option("--policy", pa->log.policy,
+                  "with --verify: the recording must be sealed in this policy's log, by a recorder")
+      ->needs(verify);
+  rep->add_option("--log", pa->log.log, "read this mirror of the policy's log");
   rep->add_flag("--force", pa->force, "play even a recording that fails verification");
   rep->callback([pa] { ExitCode() = RunReplay(*pa); });
 }

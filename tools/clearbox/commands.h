@@ -31,6 +31,8 @@ void RegisterVerifyCommands(CLI::App& app);     // verify: the device gate (cmd_
 void RegisterDiffCommands(CLI::App& app);       // diff                 (cmd_diff.cc)
 void RegisterMaintCertCommands(CLI::App& app);  // maint cert, maint revoke (cmd_maint_cert.cc)
 void RegisterMaintRecordCommands(CLI::App& app);  // maint record, maint replay (cmd_maint_record.cc)
+void RegisterMaintObserveCommands(CLI::App& app);  // maint relay, maint observe (cmd_maint_observe.cc)
+void RegisterMaintSealCommands(CLI::App& app);    // maint seal (cmd_maint_seal.cc)
 void RegisterWatchCommands(CLI::App& app);       // watch, watch mud-from-traffic (cmd_watch.cc)
 void RegisterMaintApprovalCommands(
     CLI::App& app);  // maint request/approve/deny/status/issue/check-policy (cmd_maint_approval.cc)

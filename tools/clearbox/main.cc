@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterDiffCommands(app);
   clearbox::cli::RegisterMaintCertCommands(app);
   clearbox::cli::RegisterMaintRecordCommands(app);
+  clearbox::cli::RegisterMaintObserveCommands(app);
+  clearbox::cli::RegisterMaintSealCommands(app);
   clearbox::cli::RegisterMaintApprovalCommands(app);
   clearbox::cli::RegisterWatchCommands(app);
   try {

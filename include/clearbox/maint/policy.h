@@ -66,12 +66,21 @@ struct Policy {
   std::vector<Person> requesters;  // may file requests
   std::vector<Person> approvers;   // may review them
   std::vector<Person> issuers;     // sign certificate records (`maint issue --key`)
+  // Devices' recorder keys: sign session statements (`maint record --key`). Optional: with
+  // none, no session statement counts and `maint audit` says so.
+  std::vector<Person> recorders;
   std::vector<Threshold> thresholds;
   uint64_t max_window_seconds = 0;
   std::vector<std::string> principals;  // device accounts that may be asked for
   std::string source_address;           // the jump host (sshd source-address syntax)
   std::string force_command;            // the recording wrapper
   bool observer_required = false;       // a live observer must watch each session
+  // "observer": {"relay": "HOST:PORT", "on-leave": "pause"|"end"} (optional): where the
+  // recorder registers live sessions, and what it does when the last observer leaves.
+  struct Observer {
+    std::string relay;          // "" = none named (`maint record --observe-via`)
+    bool end_on_leave = false;  // "end"; default "pause"
+  } observer;
   uint64_t max_clock_skew_seconds = 300;
   PolicyLog log;
   std::string sha256;  // of the policy document's bytes

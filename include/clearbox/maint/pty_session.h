@@ -16,6 +16,13 @@
 //   CLEARBOX_ASSIGN_OR_RETURN(SessionResult r, RunUnderPty(options, *writer, clock));
 //   CLEARBOX_ASSIGN_OR_RETURN(SessionSummary s, writer->Finish(clock(), EndOf(r)));
 //
+// Live observers (SessionOptions::watch, observer.h's RelayWatch): the output is handed to the
+// watch as it is read (the watch must never block), joins and leaves become "m" markers
+// ("clearbox:observer-joined alice"), and when the last observer leaves the session is paused
+// (input dropped, the command's process groups SIGSTOPped until one rejoins: SIGCONT) or
+// ended (hung up as on SIGHUP, SIGKILL 2 s later), as on_leave says. The caller waits for the
+// first observer before starting the session (RelayWatch::WaitForObserver).
+//
 // Not thread-safe; installs signal handlers for the duration of the call and restores them.
 #pragma once
 
@@ -23,6 +30,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,11 +39,37 @@
 
 namespace clearbox::maint {
 
+// Someone watching the session live. Called from the session's thread only.
+struct WatchEvent {
+  enum class Kind { kJoined, kLeft, kLost };  // kLost: the relay went away (all left)
+  Kind kind = Kind::kJoined;
+  std::string who;     // the approver's policy name (kJoined, kLeft)
+  std::string detail;  // why (kLost)
+};
+class SessionWatch {
+ public:
+  virtual ~SessionWatch() = default;
+  // Becomes readable when TakeEvents has something; the session polls it.
+  virtual int wake_fd() const = 0;
+  // What happened since the last call, in order (and drains wake_fd).
+  virtual std::vector<WatchEvent> TakeEvents() = 0;
+  // Observers present now.
+  virtual size_t observers() const = 0;
+  // The session's output as it happens. Must not block: drop (and say so) rather than stall.
+  virtual void Output(ByteView data) = 0;
+  // A state change to show the observers ("session paused").
+  virtual void Note(std::string_view text) = 0;
+};
+
+enum class OnObserverLeave { kPause, kEnd };
+
 struct SessionOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   std::string argv0;              // if set, passed as argv[0] instead ("-bash": a login shell)
   bool record_input = true;       // keystrokes as "i" events (pty path; pipes always record)
   int in = 0, out = 1, err = 2;   // the user's side
+  SessionWatch* watch = nullptr;  // observers required: not owned, outlives the call
+  OnObserverLeave on_leave = OnObserverLeave::kPause;
 };
 
 struct SessionResult {

@@ -118,6 +118,9 @@ class RecordingWriter {
   Status Output(double t, ByteView data);
   Status Input(double t, ByteView data);
   Status Resize(double t, int width, int height);
+  // A marker event ("m") with `text`, e.g. "clearbox:observer-joined alice" (live observers).
+  // kInvalidInput for text over 1 KiB or one that would pass for a chain or end marker.
+  Status Marker(double t, std::string_view text);
   // Closes the open chunk if it is older than chunk_seconds (call it when idle).
   Status Tick(double t);
   // The end marker, the closing chain marker, fsync, close. The writer is done afterwards.
