@@ -11,7 +11,11 @@
 #      releases, an evaluator audits each release against the pledge and signs a verdict, all
 #      of it goes into a transparency log a witness cosigns, and a device verifies bundles
 #      offline against its trust policy: two ACCEPT, then a tampered image, a rollback and a
-#      release with an undeclared telnetd, each REJECT with its reason.
+#      release with an undeclared telnetd, each REJECT with its reason,
+#   6. runs the maintenance story (scripts/maint-story.sh; needs root for a real sshd on
+#      loopback): a request, 2-of-3 approvals, a short-lived OpenSSH certificate, a recorded
+#      session sealed into the log, `maint audit` clean; then another CA's certificate and the
+#      revoked one refused by sshd and reported by `maint audit`.
 # Everything it writes goes under ./clearbox-data (keys, log, releases, device state) and ./out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,3 +60,8 @@ echo "== the release story: pledge, release, evaluation, a witnessed log, the de
 # its trust policy accepts: fw-1.0 and fw-1.1 ACCEPT; a tampered image, a rollback and a
 # release with an undeclared telnetd each REJECT with its reason. Its files: clearbox-data/.
 scripts/release-story.sh "$CB" build/test-images/rootfs clearbox-data
+
+echo "== the maintenance story: approvals, a certificate, a recorded session, maint audit"
+# scripts/maint-story.sh: a vendor engineer's visit under k-of-n approval, on a certificate
+# that expires by itself, recorded and sealed into the log; its files: clearbox-data/maint.
+scripts/maint-story.sh "$CB" clearbox-data/maint

@@ -34,6 +34,7 @@ test_pkgs=(
   iproute2  # watch: ip netns and veth pairs for tests/watch_netns_test.sh
   diffoscope  # diff: the reproducible-builds differ clearbox diff --equivalence must agree with
   openssh-server  # maint: a real sshd checks the certificates and KRLs (tests/maint_sshd_test.sh)
+  systemd  # maint audit: journald and journalctl give sshd a syslog (tests/maint_audit_test.sh)
 )
 bench_pkgs=(binwalk nginx wrk debootstrap hyperfine)
 

@@ -36,6 +36,7 @@ void RegisterMaintSealCommands(CLI::App& app);    // maint seal (cmd_maint_seal.
 void RegisterWatchCommands(CLI::App& app);       // watch, watch mud-from-traffic (cmd_watch.cc)
 void RegisterMaintApprovalCommands(
     CLI::App& app);  // maint request/approve/deny/status/issue/check-policy (cmd_maint_approval.cc)
+void RegisterMaintAuditCommands(CLI::App& app);  // maint audit (cmd_maint_audit.cc)
 
 // The `log` command group, created on first use (defined in cmd_log.cc). Every file that adds
 // `clearbox log <sub>` commands attaches them here, so the group is made once whatever the

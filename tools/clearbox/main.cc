@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterMaintObserveCommands(app);
   clearbox::cli::RegisterMaintSealCommands(app);
   clearbox::cli::RegisterMaintApprovalCommands(app);
+  clearbox::cli::RegisterMaintAuditCommands(app);
   clearbox::cli::RegisterWatchCommands(app);
   try {
     app.parse(argc, argv);
