@@ -4,12 +4,14 @@
 # the output to its terminal, and writes the hash-chained asciicast, fdatasync every second).
 # Runs alternate (direct, recorded, direct, ...); the median wall times are compared.
 #
-#   bench/maint_record_bench.sh [--runs N] [--mb N] [--binary] [--ssh|--exec]
+#   bench/maint_record_bench.sh [--runs N] [--mb N] [--binary] [--ssh|--ssh-exec|--exec]
 #     (default) a pty session without ssh: the reader is python3's pty module standing in
 #               for sshd's side of the pty: the recorder's cost against the bare pty
 #     --ssh:    a real session: `ssh -tt` to a private sshd on 127.0.0.1 (a port of its own,
 #               a throw-away host key and client key, stopped at exit), whose ForceCommand
 #               is `clearbox maint record` on the recorded runs. Needs openssh-server, root.
+#     --ssh-exec: the same sshd, but `ssh host CMD` without a pty (as scp and scripted
+#               maintenance run): the recorder takes its pipe path
 #     --binary: random bytes instead of text (every invalid UTF-8 byte is written as a
 #               4-byte escape: the worst case for the recording's size)
 #     --exec:   the exec path instead (ssh host CMD, scp): no pty on either side, the reader
@@ -19,7 +21,7 @@
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 CLEARBOX=${CLEARBOX:-$SRC/build/clearbox}
-RUNS=5 MB=100 BINARY=0 MODE=pty
+RUNS=5 MB=100 BINARY=0 MODE=pty SSH_TTY_FLAG=-tt
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;
@@ -27,7 +29,8 @@ while [[ $# -gt 0 ]]; do
     --binary) BINARY=1; shift ;;
     --exec) MODE=exec; shift ;;
     --ssh) MODE=ssh; shift ;;
-    *) echo "usage: $0 [--runs N] [--mb N] [--binary] [--ssh|--exec]" >&2; exit 2 ;;
+    --ssh-exec) MODE=ssh; SSH_TTY_FLAG=-T; shift ;;
+    *) echo "usage: $0 [--runs N] [--mb N] [--binary] [--ssh|--ssh-exec|--exec]" >&2; exit 2 ;;
   esac
 done
 WORK=${BENCH_DIR:-$SRC/build/bench-maint}
@@ -111,7 +114,7 @@ CFG
   trap 'kill "$(cat "$S/sshd.pid")" 2>/dev/null || true' EXIT
   sleep 0.5
   ssh_to() {
-    echo ssh -tt -q -i "$S/user" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    echo ssh "$SSH_TTY_FLAG" -q -i "$S/user" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o BatchMode=yes -p "$1" root@127.0.0.1
   }
   read -ra direct_cmd <<<"$(ssh_to "$port") cat $input"
@@ -133,7 +136,7 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 md=$(median "${direct[@]}") mr=$(median "${recorded[@]}")
 mdc=$(median "${direct_cpu[@]}") mrc=$(median "${recorded_cpu[@]}")
-echo "input: $MB MB $([[ $BINARY == 1 ]] && echo random bytes || echo text), $([[ -n ${port:-} ]] && echo ssh || echo "$MODE") path, $RUNS runs each, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "input: $MB MB $([[ $BINARY == 1 ]] && echo random bytes || echo text), $([[ -n ${port:-} ]] && echo "ssh $SSH_TTY_FLAG" || echo "$MODE") path, $RUNS runs each, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n ${port:-} ]] && echo "(cpu: of the ssh client only; the server side is not a child of the reader)"
 echo "median direct:   ${md}s wall, ${mdc}s cpu"
 echo "median recorded: ${mr}s wall, ${mrc}s cpu"
