@@ -14,12 +14,6 @@ using json = nlohmann::ordered_json;
 using internal::PascalName;
 using internal::SecuritySeverity;
 
-std::string Anchor(std::string_view id) {
-  std::string out;
-  for (char c : id) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
-
 std::string Time(int64_t us) { return us == 0 ? std::string() : maint::FormatUnixMicros(us); }
 
 json FindingJson(const maint::MaintFinding& f) {
@@ -90,22 +84,9 @@ std::string MaintSarifJson(const maint::MaintAuditReport& r, const SarifOptions&
   std::map<std::string, size_t> rule_index;
   for (const maint::MaintRuleInfo& c : maint::MaintRules()) {
     rule_index.emplace(c.id, rules.size());
-    audit::Severity sev = ToAuditSeverity(c.severity);
-    rules.push_back(
-        {{"id", c.id},
-         {"name", PascalName(c.title)},
-         {"shortDescription", {{"text", c.title}}},
-         {"fullDescription", {{"text", c.rationale}}},
-         {"help",
-          {{"text", c.remediation},
-           {"markdown", "**Why it matters.** " + c.rationale + "\n\n**Remediation.** " +
-                            c.remediation}}},
-         {"helpUri", options.docs_base_uri + "maint-audit.md#" + Anchor(c.id)},
-         {"defaultConfiguration", {{"level", SarifLevel(sev)}}},
-         {"properties",
-          {{"tags", json::array({"security", "maintenance"})},
-           {"security-severity", SecuritySeverity(sev)},
-           {"severity", audit::SeverityName(sev)}}}});
+    rules.push_back(internal::SarifRule({c.id, c.title, c.rationale, c.remediation,
+                                         ToAuditSeverity(c.severity), "maint-audit.md", "maintenance"},
+                                        options));
   }
   json results = json::array();
   for (const maint::MaintFinding& f : r.findings) {

@@ -100,6 +100,25 @@ std::string PascalName(std::string_view title) {
   return out;
 }
 
+nlohmann::ordered_json SarifRule(const RuleText& r, const SarifOptions& options) {
+  std::string anchor(r.id);
+  for (char& c : anchor) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string rationale(r.rationale), remediation(r.remediation);
+  return {{"id", r.id},
+          {"name", PascalName(r.title)},
+          {"shortDescription", {{"text", r.title}}},
+          {"fullDescription", {{"text", rationale}}},
+          {"help",
+           {{"text", remediation},
+            {"markdown", "**Why it matters.** " + rationale + "\n\n**Remediation.** " + remediation}}},
+          {"helpUri", options.docs_base_uri + std::string(r.doc) + "#" + anchor},
+          {"defaultConfiguration", {{"level", SarifLevel(r.severity)}}},
+          {"properties",
+           {{"tags", nlohmann::ordered_json::array({"security", r.tag})},
+            {"security-severity", SecuritySeverity(r.severity)},
+            {"severity", audit::SeverityName(r.severity)}}}};
+}
+
 }  // namespace internal
 
 std::string_view SarifLevel(Severity s) {

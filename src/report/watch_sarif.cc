@@ -19,12 +19,6 @@ using json = nlohmann::ordered_json;
 using internal::PascalName;
 using internal::SecuritySeverity;
 
-std::string Anchor(std::string_view id) {
-  std::string out;
-  for (char c : id) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
-
 std::string Time(int64_t ns) { return FormatUtcMicros(ns >= 0 ? ns / 1000 : (ns - 999) / 1000); }
 
 std::string Proto(uint8_t p) {
@@ -85,22 +79,9 @@ json WatchSarifRun(const watch::WatchReport& r, const SarifOptions& options) {
   std::map<std::string, size_t> rule_index;
   for (const watch::WatchCheckInfo& c : watch::WatchChecks()) {
     rule_index.emplace(c.id, rules.size());
-    audit::Severity sev = ToAuditSeverity(c.severity);
-    rules.push_back(
-        {{"id", c.id},
-         {"name", PascalName(c.title)},
-         {"shortDescription", {{"text", c.title}}},
-         {"fullDescription", {{"text", c.rationale}}},
-         {"help",
-          {{"text", c.remediation},
-           {"markdown", "**Why it matters.** " + c.rationale + "\n\n**Remediation.** " +
-                            c.remediation}}},
-         {"helpUri", options.docs_base_uri + "watch.md#" + Anchor(c.id)},
-         {"defaultConfiguration", {{"level", SarifLevel(sev)}}},
-         {"properties",
-          {{"tags", json::array({"security", "traffic"})},
-           {"security-severity", SecuritySeverity(sev)},
-           {"severity", audit::SeverityName(sev)}}}});
+    rules.push_back(internal::SarifRule({c.id, c.title, c.rationale, c.remediation,
+                                         ToAuditSeverity(c.severity), "watch.md", "traffic"},
+                                        options));
   }
   json results = json::array();
   for (const watch::WatchFinding& f : r.findings) {
