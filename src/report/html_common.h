@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "clearbox/audit/finding.h"
 #include "clearbox/report/html.h"
@@ -23,6 +25,31 @@ inline std::string_view SevClass(audit::Severity s) { return audit::SeverityName
 
 inline std::string Badge(audit::Severity s) {
   return fmt::format("<span class=\"sev {0}\">{0}</span>", SevClass(s));
+}
+
+// A section's verdict box ("<div id=ID-verdict ...>") and its per-severity counts, from the
+// severities of its findings: what the watch and maint audit sections open with.
+inline std::string VerdictAndCounts(std::string_view id, const std::vector<audit::Severity>& found,
+                                    audit::Severity fail_on) {
+  std::map<audit::Severity, size_t> counts;
+  size_t failing = 0;
+  for (audit::Severity s : found) {
+    ++counts[s];
+    if (s >= fail_on) ++failing;
+  }
+  const bool fail = failing > 0;
+  std::string out = fmt::format(
+      "<div id=\"{5}-verdict\" class=\"verdict {0}\" data-verdict=\"{0}\" "
+      "data-findings=\"{1}\"><div class=\"word\">{2}</div><div>{1} findings; {3} at or above "
+      "{4}.</div></div>\n<div class=\"counts\">\n",
+      fail ? "fail" : "pass", found.size(), fail ? "FAIL" : "PASS", failing,
+      audit::SeverityName(fail_on), id);
+  for (audit::Severity s : kWorstFirst) {
+    out += fmt::format("<div class=\"count {0}\" data-severity=\"{0}\" data-count=\"{1}\"><b>{1}"
+                       "</b>{0}</div>\n",
+                       SevClass(s), counts[s]);
+  }
+  return out + "</div>\n";
 }
 
 inline std::string Hex(uint64_t v) { return fmt::format("0x{:x}", v); }

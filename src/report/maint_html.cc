@@ -15,32 +15,15 @@ std::string E(std::string_view s) { return HtmlEscape(internal::Clip(s, 4096)); 
 }  // namespace
 
 std::string MaintHtmlSection(const maint::MaintAuditReport& r, audit::Severity fail_on) {
-  std::map<audit::Severity, size_t> counts;
-  size_t failing = 0;
-  for (const maint::MaintFinding& f : r.findings) {
-    audit::Severity s = ToAuditSeverity(f.severity);
-    ++counts[s];
-    if (s >= fail_on) ++failing;
-  }
-  const bool fail = failing > 0;
+  std::vector<audit::Severity> found;
+  for (const maint::MaintFinding& f : r.findings) found.push_back(ToAuditSeverity(f.severity));
   std::string out = "<section id=\"maint\">\n<h2>Vendor maintenance against its approvals</h2>\n";
   out += fmt::format(
       "<p>{} log entries: {} requests ({} approved), {} certificates, {} sealed sessions; "
       "{} logins and {} refused certificates in the devices' logs; {} recordings.</p>\n",
       r.log_entries, r.requests, r.approved, r.certificates, r.sessions, r.logins, r.refusals,
       r.recordings);
-  out += fmt::format(
-      "<div id=\"maint-verdict\" class=\"verdict {0}\" data-verdict=\"{0}\" "
-      "data-findings=\"{1}\"><div class=\"word\">{2}</div><div>{1} findings; {3} at or above "
-      "{4}.</div></div>\n<div class=\"counts\">\n",
-      fail ? "fail" : "pass", r.findings.size(), fail ? "FAIL" : "PASS", failing,
-      audit::SeverityName(fail_on));
-  for (audit::Severity s : internal::kWorstFirst) {
-    out += fmt::format("<div class=\"count {0}\" data-severity=\"{0}\" data-count=\"{1}\"><b>{1}"
-                       "</b>{0}</div>\n",
-                       internal::SevClass(s), counts[s]);
-  }
-  out += "</div>\n";
+  out += internal::VerdictAndCounts("maint", found, fail_on);
   for (const maint::MaintFinding& f : r.findings) {
     audit::Severity s = ToAuditSeverity(f.severity);
     out += fmt::format("<div class=\"finding {}\" data-check=\"{}\"><h3>{} {}</h3>"

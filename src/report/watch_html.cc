@@ -52,14 +52,8 @@ void Flows(std::string& out, const watch::WatchFinding& f) {
 }  // namespace
 
 std::string WatchHtmlSection(const watch::WatchReport& r, audit::Severity fail_on) {
-  std::map<audit::Severity, size_t> counts;
-  size_t failing = 0;
-  for (const watch::WatchFinding& f : r.findings) {
-    audit::Severity s = ToAuditSeverity(f.severity);
-    ++counts[s];
-    if (s >= fail_on) ++failing;
-  }
-  const bool fail = failing > 0;
+  std::vector<audit::Severity> found;
+  for (const watch::WatchFinding& f : r.findings) found.push_back(ToAuditSeverity(f.severity));
   std::string out = "<section id=\"watch\">\n<h2>Traffic against the declared behaviour</h2>\n";
   std::string ips;
   for (const std::string& ip : r.device_ips) ips += (ips.empty() ? "" : ", ") + ip;
@@ -68,18 +62,7 @@ std::string WatchHtmlSection(const watch::WatchReport& r, audit::Severity fail_o
       "profile <span class=\"mono\">{}</span>: {} packets, {} flows of which {} declared.</p>\n",
       E(r.capture), E(r.device), E(ips), E(r.mud_url), r.stats.packets, r.flows,
       r.declared_flows);
-  out += fmt::format(
-      "<div id=\"watch-verdict\" class=\"verdict {0}\" data-verdict=\"{0}\" "
-      "data-findings=\"{1}\"><div class=\"word\">{2}</div><div>{1} findings; {3} at or above "
-      "{4}.</div></div>\n<div class=\"counts\">\n",
-      fail ? "fail" : "pass", r.findings.size(), fail ? "FAIL" : "PASS", failing,
-      audit::SeverityName(fail_on));
-  for (audit::Severity s : internal::kWorstFirst) {
-    out += fmt::format("<div class=\"count {0}\" data-severity=\"{0}\" data-count=\"{1}\"><b>{1}"
-                       "</b>{0}</div>\n",
-                       internal::SevClass(s), counts[s]);
-  }
-  out += "</div>\n";
+  out += internal::VerdictAndCounts("watch", found, fail_on);
   for (const watch::WatchFinding& f : r.findings) {
     audit::Severity s = ToAuditSeverity(f.severity);
     out += fmt::format("<div class=\"finding {}\" data-check=\"{}\"><h3>{} {}</h3>"
