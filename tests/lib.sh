@@ -11,3 +11,19 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_log KEYFILE ORIGIN: `clearbox log init` in $W/log and `clearbox log serve` on a free
+# loopback port (stopped at exit); sets URL to its http://HOST:PORT.
+start_log() {
+  "$CLEARBOX" log init --data "$W/log" --key "$1" --origin "$2" >/dev/null 2>&1
+  "$CLEARBOX" log serve --data "$W/log" --key "$1" --listen 127.0.0.1:0 \
+    >"$W/serve.out" 2>"$W/serve.err" &
+  PIDS+=($!)
+  URL=
+  for _ in $(seq 1 100); do
+    URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$W/serve.out" 2>/dev/null || true)
+    [[ -n "$URL" ]] && return 0
+    sleep 0.1
+  done
+  fail "log serve did not start: $(cat "$W/serve.err")"
+}

@@ -86,17 +86,7 @@ ssh-keygen -q -t ed25519 -N '' -C ca -f ca
 ssh-keygen -q -t ed25519 -N '' -C other-ca -f ca2
 ssh-keygen -q -t ed25519 -N '' -C engineer -f eng
 ssh-keygen -q -t ed25519 -N '' -C plain -f plain
-"$CLEARBOX" log init --data "$W/log" --key "$W/log.key" --origin log.example >/dev/null 2>&1
-"$CLEARBOX" log serve --data "$W/log" --key "$W/log.key" --listen 127.0.0.1:0 \
-  >"$W/serve.out" 2>"$W/serve.err" &
-PIDS+=($!)
-URL=
-for _ in $(seq 1 100); do
-  URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$W/serve.out" 2>/dev/null || true)
-  [[ -n "$URL" ]] && break
-  sleep 0.1
-done
-[[ -n "$URL" ]] || fail "log serve did not start: $(cat "$W/serve.err")"
+start_log "$W/log.key" log.example
 vk() { cat "$W/$1.vkey"; }
 mkdir -m 0755 sessions
 chown "$USER_NAME" sessions recorder.key

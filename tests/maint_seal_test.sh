@@ -26,17 +26,7 @@ done
 ssh-keygen -q -t ed25519 -N '' -C ca -f "$W/ca" 2>/dev/null ||
   { echo "SKIP: no ssh-keygen"; exit 0; }
 
-"$CLEARBOX" log init --data "$W/log" --key "$W/log.key" --origin log.example >/dev/null 2>&1
-"$CLEARBOX" log serve --data "$W/log" --key "$W/log.key" --listen 127.0.0.1:0 \
-  >"$W/serve.out" 2>"$W/serve.err" &
-PIDS+=($!)
-URL=
-for _ in $(seq 1 100); do
-  URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$W/serve.out" 2>/dev/null || true)
-  [[ -n "$URL" ]] && break
-  sleep 0.1
-done
-[[ -n "$URL" ]] || fail "log serve did not start: $(cat "$W/serve.err")"
+start_log "$W/log.key" log.example
 log_size() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/checkpoint").read().decode().split("\n")[1])' "$URL"; }
 
 vk() { cat "$W/$1.vkey"; }
