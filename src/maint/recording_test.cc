@@ -16,6 +16,7 @@
 #include "clearbox/core/encoding.h"
 #include "clearbox/core/file.h"
 #include "clearbox/maint/pty_session.h"
+#include "maint/recording_internal.h"
 
 namespace clearbox::maint {
 namespace {
@@ -85,6 +86,26 @@ TEST(RecordingText, MapsBytesOneToOne) {
   EXPECT_EQ(BytesToText(AsBytes(genuine)).size(), 16u);
   EXPECT_EQ(TextToBytes(BytesToText(AsBytes(genuine))), ToBytes(genuine));
   EXPECT_EQ(BytesToText(Bytes{0xFF}), "\xF4\x8F\xBF\xBF");
+}
+
+// The escaper scans 16 bytes at a time: a byte that needs escaping at every position of a
+// block, after runs of every length, must still be found and come back exact.
+TEST(RecordingText, EscapesAtEveryPositionOfALongRun) {
+  const std::vector<Bytes> specials = {{'"'}, {'\\'}, {'\n'}, {0x01}, {0x1f}, {0x7f}, {0x80},
+                                       {0xFF}, {0xC3, 0xA9}, {0x00}};
+  for (const Bytes& special : specials) {
+    for (size_t before = 0; before < 40; ++before) {
+      Bytes in(before, 'a');
+      in.insert(in.end(), special.begin(), special.end());
+      in.insert(in.end(), 20, 'b');
+      std::string json = "\"";
+      ASSERT_EQ(internal::AppendJsonText(json, in, /*final=*/true), in.size());
+      json += "\"";
+      auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+      ASSERT_TRUE(parsed.is_string()) << json;
+      EXPECT_EQ(TextToBytes(parsed.get<std::string>()), in) << json;
+    }
+  }
 }
 
 TEST_F(RecordingTest, KeepsExactBytesAndChains) {

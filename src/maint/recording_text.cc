@@ -8,6 +8,9 @@
 // genuine U+10FFxx in the session is written as its four bytes mapped one by one, so the
 // mapping stays one-to-one. This escaper is hand-written because no JSON library does this
 // mapping, and it is the recorder's hot path (every byte of the session goes through it).
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <array>
 #include <cstring>
 
@@ -62,13 +65,34 @@ constexpr std::array<bool, 128> MakePlainTable() {
 }
 constexpr std::array<bool, 128> kPlain = MakePlainTable();
 
+// How many bytes from p on need no escaping: ASCII, and for JSON not '"', '\\' or a control
+// character. Sixteen at a time where SSE2 is there (every x86-64): a session is mostly such
+// runs, and this scan was a fifth of the recorder's time.
+size_t PlainPrefix(const uint8_t* p, size_t n, bool json) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i below_space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches them.
+    __m128i stop = json ? _mm_or_si128(_mm_cmplt_epi8(v, below_space),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                    _mm_cmpeq_epi8(v, backslash)))
+                        : v;  // only the top bit matters to movemask
+    if (int mask = _mm_movemask_epi8(stop)) return i + size_t(__builtin_ctz(mask));
+  }
+#endif
+  while (i < n && p[i] < 0x80 && (!json || kPlain[p[i]])) ++i;
+  return i;
+}
+
 // Shared by BytesToText (json=false) and AppendJsonText (json=true).
 size_t Append(std::string& out, ByteView data, bool final, bool json) {
   const uint8_t* p = data.data();
   size_t n = data.size(), i = 0;
   while (i < n) {
-    size_t run = i;
-    while (run < n && p[run] < 0x80 && (!json || kPlain[p[run]])) ++run;
+    size_t run = i + PlainPrefix(p + i, n - i, json);
     if (run > i) {
       out.append(reinterpret_cast<const char*>(p + i), run - i);
       i = run;
