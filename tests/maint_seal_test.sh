@@ -97,16 +97,14 @@ i = b.index(b'"hi\\n"') + 1
 b[i] = ord("H")
 open(sys.argv[2], "wb").write(b)
 # Re-chain: recompute every marker's value over the edited bytes (lengths do not change).
-prev, start, pos, out = bytes(32), 0, 0, bytearray(b)
+pos, out = 0, bytearray(b)
 for line in bytes(b).split(b"\n")[:-1]:
     m = re.search(rb'"clearbox:(chain|last) (\d+) (\d+) ([0-9a-f]{64})"', line)
     if m:
         assert int(m.group(3)) == pos
-        prev = hashlib.sha256(prev + bytes(out[start:pos])).digest()
-        h = prev.hex().encode()
+        h = hashlib.sha256(bytes(out[:pos])).hexdigest().encode()  # c_N: the prefix's digest
         at = pos + m.start(4)
         out[at:at + 64] = h
-        start = pos
     pos += len(line) + 1
 open(sys.argv[3], "wb").write(out)
 PY

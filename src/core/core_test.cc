@@ -141,3 +141,18 @@ TEST(UtcTime, RefusesWhatIsNotExactlyAUtcTime) {
 
 }  // namespace
 }  // namespace clearbox
+
+namespace clearbox {
+namespace {
+
+TEST(Sha256Hasher, PeekGivesThePrefixDigestAndGoesOn) {
+  Sha256Hasher h;
+  h.Update(AsBytes("hash "));
+  EXPECT_EQ(h.Peek(), Sha256(AsBytes("hash ")));
+  h.Update(AsBytes("chain"));
+  EXPECT_EQ(h.Peek(), Sha256(AsBytes("hash chain")));
+  EXPECT_EQ(h.Finish(), Sha256(AsBytes("hash chain")));
+}
+
+}  // namespace
+}  // namespace clearbox

@@ -36,6 +36,13 @@ Sha256Hasher& Sha256Hasher::operator=(Sha256Hasher&&) noexcept = default;
 
 void Sha256Hasher::Update(ByteView data) { SHA256_Update(&impl_->ctx, data.data(), data.size()); }
 
+Sha256Digest Sha256Hasher::Peek() const {
+  SHA256_CTX copy = impl_->ctx;  // a plain struct: finishing the copy leaves the stream going
+  Sha256Digest d;
+  SHA256_Final(d.data(), &copy);
+  return d;
+}
+
 Sha256Digest Sha256Hasher::Finish() {
   Sha256Digest d;
   SHA256_Final(d.data(), &impl_->ctx);

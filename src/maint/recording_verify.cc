@@ -103,7 +103,8 @@ std::string ChunkCount(uint64_t done, const std::optional<ChainHead>& expected) 
 Result<VerifyReport> VerifyRecording(ByteView cast, const VerifyOptions& options) {
   VerifyReport report;
   report.cast_sha256 = Sha256(cast);
-  Sha256Digest prev{};
+  Sha256Hasher prefix;  // the file from byte 0 up to `hashed`: a marker's value is its digest
+  uint64_t hashed = 0;
   uint64_t chunk = 1, chunk_start = 0, pos = 0, line_no = 0;
   double last_time = 0;
   bool closed = false;
@@ -177,16 +178,14 @@ Result<VerifyReport> VerifyRecording(ByteView cast, const VerifyOptions& options
             "): its marker says it ends at byte " + std::to_string(m->offset) + " but it ends at " +
             std::to_string(pos) + ": bytes were inserted or removed");
       }
-      Sha256Hasher h;
-      h.Update(prev);
-      h.Update(cast.subspan(chunk_start, pos - chunk_start));
-      Sha256Digest value = h.Finish();
+      prefix.Update(cast.subspan(hashed, pos - hashed));
+      hashed = pos;
+      Sha256Digest value = prefix.Peek();
       if (value != m->value) {
         return Error::VerificationFailed(
             "chunk " + std::to_string(chunk) + " (" + Range(chunk_start, pos) + ", up to line " +
             std::to_string(line_no) + ") is broken: its content does not hash to its chain marker");
       }
-      prev = value;
       report.head = {value, chunk, end + 1};
       report.covered_bytes = end + 1;
       chunk_start = pos;

@@ -74,8 +74,7 @@ struct RecordingWriter::Impl {
   RecorderOptions options;
   RecordingMetadata meta;
   std::string pending;  // lines not yet written
-  Sha256Hasher chain;   // c_{i-1} || bytes of the open chunk
-  Sha256Hasher file;
+  Sha256Hasher file;  // the whole file so far: each chain value is its digest at a marker
   Sha256Digest prev{};
   uint64_t chunk = 1;  // number of the open chunk
   uint64_t chunk_start = 0;
@@ -91,7 +90,6 @@ struct RecordingWriter::Impl {
 
   void AppendLine(std::string_view line) {
     pending.append(line);
-    chain.Update(AsBytes(line));
     file.Update(AsBytes(line));
     offset += line.size();
   }
@@ -151,14 +149,13 @@ struct RecordingWriter::Impl {
   }
 
   Status CloseChunk(double t, bool last) {
-    Sha256Digest value = chain.Finish();
+    Sha256Digest value = file.Peek();  // of bytes [0, offset): up to this marker line
     std::string label = last ? "clearbox:last " : "clearbox:chain ";
     label += std::to_string(chunk) + " " + std::to_string(offset) + " " + HexEncode(value);
     std::string line = "[";
     AppendTime(line, t);
     line += ", \"m\", \"" + label + "\"]\n";
     prev = value;
-    chain.Update(prev);  // the next chunk starts with c_i and this marker line
     chunk_start = offset;
     AppendLine(line);
     ++events;
@@ -228,7 +225,6 @@ Result<std::unique_ptr<RecordingWriter>> RecordingWriter::Create(const std::stri
   impl->path = path;
   impl->options = options;
   impl->meta = meta;
-  impl->chain.Update(impl->prev);
 
   nlohmann::json header = {
       {"version", 2},

@@ -28,6 +28,8 @@ class Sha256Hasher {
   void Update(ByteView data);
   // Returns the digest and resets the hasher for reuse.
   Sha256Digest Finish();
+  // The digest of what was fed so far; the hasher goes on (a prefix's digest, mid-stream).
+  Sha256Digest Peek() const;
 
  private:
   struct Impl;

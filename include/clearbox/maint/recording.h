@@ -6,8 +6,8 @@
 // a marker event
 //     [12.5, "m", "clearbox:chain 7 1048577 <64 hex>"]
 // stating the chunk's number (from 1), the byte offset where the marker line starts, and the
-// chain value c_i = SHA-256(c_{i-1} || file bytes [start_i, offset_i)), c_0 = 32 zero bytes,
-// start_1 = 0, start_i = offset_{i-1} (so a chunk covers the previous marker line too). The
+// chain value c_i = SHA-256(file bytes [0, offset_i)): the digest of everything before the
+// marker, previous markers included, so the file is hashed once as it is written. The
 // session ends with a "clearbox:end {json}" marker (exit status, stream byte counts) and a
 // closing "clearbox:last ..." chain marker: a recording without it was cut off. Session bytes
 // are kept exact: see docs/maint-recording.md ("Bytes") for the escaping of invalid UTF-8.
@@ -39,7 +39,7 @@ namespace clearbox::maint {
 inline constexpr uint64_t kMaxRecordingLineBytes = uint64_t(4) << 20;  // one event line
 inline constexpr uint64_t kMaxRecordingHeaderBytes = 64 << 10;
 inline constexpr int kMaxRecordingJsonDepth = 8;
-inline constexpr std::string_view kRecordingFormat = "clearbox-maint-recording/1";
+inline constexpr std::string_view kRecordingFormat = "clearbox-maint-recording/2";
 
 // Who and what a session is: written into the header, repeated in the summary.
 struct RecordingMetadata {
