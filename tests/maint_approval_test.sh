@@ -86,7 +86,7 @@ R1=$(sha256sum "$W/r1.dsse" | cut -d' ' -f1)
 run 1 "$W/out" "${M[@]}" status "$W/r1.dsse" --policy "$P"
 expect "$W/out" "decision: pending"
 run 0 "$W/out" review approve "$W/r1.dsse" alice --reason "ticket checked"
-run 0 "$W/out" review approve "sha256:$R1" bob
+run 0 "$W/out" review approve "sha256:$R1" bob -o "$W/r1.bob.dsse"
 run 0 "$W/out" "${M[@]}" status "$R1" --policy "$P"
 expect "$W/out" 'decision: APPROVED by "two officers"'
 expect "$W/out" "alice approves"
