@@ -30,6 +30,7 @@ test_pkgs=(
   erofs-utils  # unpack: mkfs.erofs builds the EROFS test images
   lzip ncompress  # unpack: real .lz and .Z streams for the legacy codec tests
   python3-securesystemslib  # release: the independent DSSE peer (tests/release_dsse_interop_test.sh)
+  python3-nacl  # securesystemslib signs Ed25519 with it (its Recommends, not pulled in by --no-install-recommends)
   tcpdump tshark  # watch: captures for the tests, and the decoder's independent peer
   iproute2  # watch: ip netns and veth pairs for tests/watch_netns_test.sh
   diffoscope  # diff: the reproducible-builds differ clearbox diff --equivalence must agree with

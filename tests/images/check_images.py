@@ -655,6 +655,24 @@ BIG_BLOB_BYTES = 512 << 20
 BIG_BLOB_RSS_LIMIT_KIB = 256 << 10
 
 
+def sanitized_build(clearbox):
+    """Whether `clearbox` was built with AddressSanitizer (scripts/test.sh's build): its
+    CMakeCache.txt says so."""
+    cache = os.path.join(os.path.dirname(os.path.abspath(clearbox)), "CMakeCache.txt")
+    try:
+        with open(cache) as f:
+            return "CLEARBOX_SANITIZE:BOOL=ON" in f.read()
+    except OSError:
+        return False
+
+
+# AddressSanitizer's own memory (shadow of the mapped blob, its allocator's regions) shows in
+# the peak RSS: listing the 512 MiB blob peaks at 44 MiB in a release build and at 256-264 MiB
+# under ASan (2026-12-07), around the limit. Under ASan the limit leaves ASan that margin; the
+# release build is held to 256 MiB.
+SANITIZED_RSS_ALLOWANCE = 1.5
+
+
 def big_blob(ctx):
     """A blob of no known format, larger than the peak-RSS target (256 MiB): carving scans it
     all, window by window, and must not keep it resident (a sparse file: no disk used)."""
@@ -678,9 +696,12 @@ def big_blob(ctx):
                           f"unclaimed regions {regions[:3]}, want the whole blob")
     result.expect(run.max_rss_kib is not None, "peak RSS not measured (/usr/bin/time)")
     if run.max_rss_kib is not None:
-        result.expect(run.max_rss_kib < BIG_BLOB_RSS_LIMIT_KIB,
+        limit = BIG_BLOB_RSS_LIMIT_KIB
+        if sanitized_build(ctx.clearbox):
+            limit = int(limit * SANITIZED_RSS_ALLOWANCE)
+        result.expect(run.max_rss_kib < limit,
                       f"peak RSS {run.max_rss_kib} KiB listing a {BIG_BLOB_BYTES >> 20} MiB "
-                      f"blob: more than {BIG_BLOB_RSS_LIMIT_KIB} KiB")
+                      f"blob: more than {limit} KiB")
     os.remove(path)
     return result
 
