@@ -52,14 +52,11 @@ struct RequestArgs {
 };
 
 int RunRequest(const RequestArgs& a) {
-  auto policy = LoadPolicy(a.c.policy);
-  if (!policy.ok()) return Fail(policy.error());
-  auto now = ParseWhen(a.c.now, "--now");
-  if (!now.ok()) return Fail(now.error());
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail(key.error());
-  auto requester = PersonOfKey(policy->requesters, *key, a.key, "a requester");
-  if (!requester.ok()) return Fail(requester.error());
+  auto signer = LoadSigner(a.c, a.key, &maint::Policy::requesters, "a requester", false);
+  if (!signer.ok()) return Fail(signer.error());
+  const maint::Policy* policy = &signer->policy;
+  const uint64_t* now = &signer->now;
+  const crypto::Ed25519PrivateKey* key = &signer->key;
 
   maint::MaintRequest r;
   r.ticket = a.ticket;
@@ -86,7 +83,7 @@ int RunRequest(const RequestArgs& a) {
     return Fail(Error::InvalidInput("--reason: 1-4096 bytes"));
   }
   r.requested_at = *now;
-  r.requester = (*requester)->name;
+  r.requester = signer->person.name;
   if (Status s = maint::CheckRequest(*policy, r, *now); !s.ok()) {
     return Fail(s.error().WithContext("refused"));
   }
@@ -109,20 +106,17 @@ struct ReviewArgs {
 };
 
 int RunReview(const ReviewArgs& a) {
-  auto policy = LoadPolicy(a.c.policy);
-  if (!policy.ok()) return Fail(policy.error());
-  auto now = ParseWhen(a.c.now, "--now");
-  if (!now.ok()) return Fail(now.error());
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail(key.error());
-  auto approver = PersonOfKey(policy->approvers, *key, a.key, "an approver");
-  if (!approver.ok()) return Fail(approver.error().WithContext("refused"));
+  auto signer = LoadSigner(a.c, a.key, &maint::Policy::approvers, "an approver", true);
+  if (!signer.ok()) return Fail(signer.error());
+  const maint::Policy* policy = &signer->policy;
+  const uint64_t* now = &signer->now;
+  const crypto::Ed25519PrivateKey* key = &signer->key;
   auto digest = RequestDigest(a.request);
   if (!digest.ok()) return Fail(digest.error());
   // What is reviewed is the request as the log holds it.
   auto e = EvaluateFromLog(*policy, a.c, *digest, *now);
   if (!e.ok()) return Fail(e.error().WithContext("refused"));
-  const maint::Person& me = **approver;
+  const maint::Person& me = signer->person;
   std::string requester_keyid;
   if (const maint::Person* r = maint::FindPerson(policy->requesters, e->requester)) {
     requester_keyid = r->key.keyid();
@@ -191,14 +185,11 @@ struct IssueArgs {
 };
 
 int RunIssue(const IssueArgs& a) {
-  auto policy = LoadPolicy(a.c.policy);
-  if (!policy.ok()) return Fail(policy.error());
-  auto now = ParseWhen(a.c.now, "--now");
-  if (!now.ok()) return Fail(now.error());
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail(key.error());
-  auto issuer = PersonOfKey(policy->issuers, *key, a.key, "an issuer");
-  if (!issuer.ok()) return Fail(issuer.error().WithContext("refused"));
+  auto signer = LoadSigner(a.c, a.key, &maint::Policy::issuers, "an issuer", true);
+  if (!signer.ok()) return Fail(signer.error());
+  const maint::Policy* policy = &signer->policy;
+  const uint64_t* now = &signer->now;
+  const crypto::Ed25519PrivateKey* key = &signer->key;
   auto ca_text = ReadTextFile(a.ca, 64 * 1024);
   if (!ca_text.ok()) return Fail(ca_text.error());
   auto ca = maint::SshCaKey::FromOpenSshPrivateKey(*ca_text);

@@ -6,6 +6,7 @@
 #include "clearbox/core/file.h"
 #include "clearbox/tlog/client.h"
 #include "log_add.h"
+#include "release_inputs.h"
 
 namespace clearbox::cli {
 
@@ -106,6 +107,18 @@ Result<const maint::Person*> PersonOfKey(const std::vector<maint::Person>& peopl
     }
   }
   return Error::PermissionDenied(key_path + ": this key is not " + role + " in the policy");
+}
+
+Result<Signer> LoadSigner(const MaintCommon& c, const std::string& key_path,
+                          std::vector<maint::Person> maint::Policy::*people, const char* role,
+                          bool refused) {
+  CLEARBOX_ASSIGN_OR_RETURN(maint::Policy policy, LoadPolicy(c.policy));
+  CLEARBOX_ASSIGN_OR_RETURN(uint64_t now, ParseWhen(c.now, "--now"));
+  CLEARBOX_ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key, LoadSigningKey(key_path));
+  auto person = PersonOfKey(policy.*people, key, key_path, role);
+  if (!person.ok()) return refused ? person.error().WithContext("refused") : person.error();
+  maint::Person who = **person;
+  return Signer{std::move(policy), now, std::move(key), std::move(who)};
 }
 
 }  // namespace clearbox::cli

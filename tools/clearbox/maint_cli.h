@@ -48,4 +48,17 @@ Result<const maint::Person*> PersonOfKey(const std::vector<maint::Person>& peopl
                                          const crypto::Ed25519PrivateKey& key,
                                          const std::string& key_path, const char* role);
 
+// What a command that signs as one of the policy's people starts from: the policy, the time
+// to judge at (--now), the signer key and who it is in `people` (requesters, approvers,
+// issuers). PersonOfKey's refusal is marked "refused: " when `refused` is set.
+struct Signer {
+  maint::Policy policy;
+  uint64_t now;
+  crypto::Ed25519PrivateKey key;
+  maint::Person person;
+};
+Result<Signer> LoadSigner(const MaintCommon& c, const std::string& key_path,
+                          std::vector<maint::Person> maint::Policy::*people, const char* role,
+                          bool refused);
+
 }  // namespace clearbox::cli
