@@ -102,7 +102,6 @@ std::string ChunkCount(uint64_t done, const std::optional<ChainHead>& expected) 
 
 Result<VerifyReport> VerifyRecording(ByteView cast, const VerifyOptions& options) {
   VerifyReport report;
-  report.cast_sha256 = Sha256(cast);
   Sha256Hasher prefix;  // the file from byte 0 up to `hashed`: a marker's value is its digest
   uint64_t hashed = 0;
   uint64_t chunk = 1, chunk_start = 0, pos = 0, line_no = 0;
@@ -210,6 +209,8 @@ Result<VerifyReport> VerifyRecording(ByteView cast, const VerifyOptions& options
     return Error::InvalidInput("empty or cut off before the end of the header line");
   }
 
+  prefix.Update(cast.subspan(hashed));  // the same pass gives the whole file's digest
+  report.cast_sha256 = prefix.Finish();
   report.complete = closed;
   report.head.bytes = report.covered_bytes;
   if (!closed) {
