@@ -33,28 +33,6 @@ mksquashfs "$R" "$W/fw.img" -noappend -all-root -no-progress -quiet >/dev/null
 "$CLEARBOX" vulndb import "$CLEARBOX_SOURCE/tests/data/advisories/nvd" --db "$W/vulns.db" \
   >/dev/null
 
-# --- Microsoft's SARIF validator -------------------------------------------------------------
-npm_prefix=${CLEARBOX_NPM_PREFIX:-$CLEARBOX_SOURCE/build/npm}
-validator=$npm_prefix/node_modules/.bin/sarif-multitool
-if [[ ! -x $validator ]]; then
-  [[ ${CLEARBOX_REQUIRE_VALIDATORS:-} == 1 ]] && fail "no SARIF validator at $validator"
-  echo "SKIP (SARIF validation): no $validator (scripts/install-deps.sh)"
-  validator=
-fi
-validate_sarif() {  # $1: a SARIF file; fails on any error or warning the validator reports
-  [[ -n $validator ]] || return 0
-  "$validator" validate --log ForceOverwrite -o "$1.validation" "$1" >/dev/null 2>&1 ||
-    fail "the SARIF validator did not run on $1"
-  python3 - "$1.validation" "$1" <<'PY' || fail "SARIF validator: $1 has errors or warnings"
-import json, sys
-doc = json.load(open(sys.argv[1]))
-bad = [r for run in doc.get("runs", []) for r in run.get("results", [])
-       if r.get("level", "warning") in ("error", "warning")]
-for r in bad:
-    print(sys.argv[2], r.get("level"), r.get("ruleId"), json.dumps(r.get("message")), file=sys.stderr)
-sys.exit(1 if bad else 0)
-PY
-}
 json_get() {  # $1: JSON file, $2: a Python expression over `d`
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }

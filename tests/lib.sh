@@ -27,3 +27,27 @@ start_log() {
   done
   fail "log serve did not start: $(cat "$W/serve.err")"
 }
+
+# validate_sarif FILE: Microsoft's SARIF validator (sarif-multitool, installed by
+# scripts/install-deps.sh) must report no error and no warning on FILE. Without the validator
+# the check is skipped with a message, unless CLEARBOX_REQUIRE_VALIDATORS=1 (CI): then it fails.
+LIB_SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)  # now: tests may cd away
+validate_sarif() {
+  local validator=${CLEARBOX_NPM_PREFIX:-$LIB_SOURCE_DIR/build/npm}/node_modules/.bin/sarif-multitool
+  if [[ ! -x $validator ]]; then
+    [[ ${CLEARBOX_REQUIRE_VALIDATORS:-} == 1 ]] && fail "no SARIF validator at $validator"
+    echo "SKIP (SARIF validation of $1): no $validator (scripts/install-deps.sh)"
+    return 0
+  fi
+  "$validator" validate --log ForceOverwrite -o "$1.validation" "$1" >/dev/null 2>&1 ||
+    fail "the SARIF validator did not run on $1"
+  python3 - "$1.validation" "$1" <<'PY' || fail "SARIF validator: $1 has errors or warnings"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad = [r for run in doc.get("runs", []) for r in run.get("results", [])
+       if r.get("level", "warning") in ("error", "warning")]
+for r in bad:
+    print(sys.argv[2], r.get("level"), r.get("ruleId"), json.dumps(r.get("message")), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}

@@ -131,22 +131,7 @@ python3 -c "
 import json
 for l in open('$W/flows.jsonl'): d=json.loads(l); assert d['uid'].startswith('C') and 'id.orig_h' in d" ||
   fail "--flows lines"
-npm_prefix=${CLEARBOX_NPM_PREFIX:-$CLEARBOX_SOURCE/build/npm}
-validator=$npm_prefix/node_modules/.bin/sarif-multitool
-if [[ -x $validator ]]; then
-  "$validator" validate --log ForceOverwrite -o "$W/v.sarif" "$W/all/watch.sarif" >/dev/null 2>&1 ||
-    fail "the SARIF validator did not run"
-  python3 - "$W/v.sarif" <<'PY' || fail "SARIF validator: errors or warnings"
-import json, sys
-bad = [r for run in json.load(open(sys.argv[1])).get("runs", []) for r in run.get("results", [])
-       if r.get("level", "warning") in ("error", "warning")]
-for r in bad: print(r.get("level"), r.get("ruleId"), json.dumps(r.get("message")), file=sys.stderr)
-sys.exit(1 if bad else 0)
-PY
-else
-  [[ ${CLEARBOX_REQUIRE_VALIDATORS:-} == 1 ]] && fail "no SARIF validator at $validator"
-  echo "SKIP (SARIF validation): no $validator (scripts/install-deps.sh)"
-fi
+validate_sarif "$W/all/watch.sarif"
 
 # mud-from-traffic: a draft that reads back, and under which nothing is undeclared.
 expect_rc 0 "$CLEARBOX" watch mud-from-traffic "$CAP" --device 192.0.2.10 \
