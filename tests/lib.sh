@@ -51,3 +51,16 @@ for r in bad:
 sys.exit(1 if bad else 0)
 PY
 }
+
+# sshd_account PREFIX: a throw-away account PREFIX<pid> for sshd to log in as (USER_NAME),
+# with no password but not locked ('!': sshd refuses locked accounts), and sshd's /run/sshd;
+# both removed at exit, before the usual cleanup. Needs root.
+sshd_account() {
+  USER_NAME="$1$$"
+  LIB_MADE_RUN_SSHD=0
+  trap 'cleanup; userdel "$USER_NAME" 2>/dev/null || true
+        if [[ $LIB_MADE_RUN_SSHD == 1 ]]; then rmdir /run/sshd 2>/dev/null || true; fi' EXIT
+  useradd -M -d /nonexistent -s /bin/sh "$USER_NAME"
+  usermod -p '*' "$USER_NAME"
+  if [[ ! -d /run/sshd ]]; then mkdir -m 0755 /run/sshd; LIB_MADE_RUN_SSHD=1; fi
+}

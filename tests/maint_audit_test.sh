@@ -57,17 +57,7 @@ PIDS+=($!)
 for _ in $(seq 50); do [[ -S /run/systemd/journal/dev-log ]] && break; sleep 0.1; done
 [[ -S /run/systemd/journal/dev-log ]] || fail "journald did not start"
 
-USER_NAME="cba$$"
-made_run_sshd=0
-teardown() {
-  cleanup
-  userdel "$USER_NAME" 2>/dev/null || true
-  if [[ $made_run_sshd == 1 ]]; then rmdir /run/sshd 2>/dev/null || true; fi
-}
-trap teardown EXIT
-useradd -M -d /nonexistent -s /bin/sh "$USER_NAME"
-usermod -p '*' "$USER_NAME"
-if [[ ! -d /run/sshd ]]; then mkdir -m 0755 /run/sshd; made_run_sshd=1; fi
+sshd_account cba  # the account sshd logs in as (USER_NAME), removed at exit
 chmod 0755 "$W"
 cd "$W"
 

@@ -17,18 +17,7 @@ if [[ ! -x $SSHD ]] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/
   echo "SKIP: needs openssh-server and openssh-client (scripts/install-deps.sh)"; exit 0
 fi
 
-# The account sshd logs in as; removed at exit (before lib.sh's cleanup of $W and processes).
-USER_NAME="cbm$$"
-made_run_sshd=0
-teardown() {
-  cleanup
-  userdel "$USER_NAME" 2>/dev/null || true
-  if [[ $made_run_sshd == 1 ]]; then rmdir /run/sshd 2>/dev/null || true; fi
-}
-trap teardown EXIT
-useradd -M -d /nonexistent -s /bin/sh "$USER_NAME"
-usermod -p '*' "$USER_NAME"  # no password, but not locked ('!'): sshd refuses locked accounts
-if [[ ! -d /run/sshd ]]; then mkdir -m 0755 /run/sshd; made_run_sshd=1; fi
+sshd_account cbm  # the account sshd logs in as (USER_NAME), removed at exit
 
 chmod 0755 "$W"  # sshd reads the principals file as the user
 cd "$W"
