@@ -11,6 +11,7 @@
 
 #include "clearbox/core/digest.h"
 #include "clearbox/core/encoding.h"
+#include "clearbox/maint/session.h"
 #include "clearbox/maint/ssh_cert.h"
 
 namespace clearbox::maint {
@@ -118,12 +119,6 @@ bool CannotBeMaint(std::string_view text) {
   return p.find('\\') == std::string_view::npos && p.find("maint-") == std::string_view::npos;
 }
 
-struct Candidate {
-  uint64_t index;
-  release::Envelope envelope;
-  release::Statement statement;
-};
-
 bool HasAnyRole(const Person& p, const std::vector<Threshold>& thresholds) {
   for (const Threshold& t : thresholds) {
     for (const std::string& r : p.roles) {
@@ -194,40 +189,58 @@ Status CheckRequest(const Policy& policy, const MaintRequest& r, uint64_t now) {
   return Status::Ok();
 }
 
-Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha256,
-                            std::span<const LogEntry> entries, uint64_t now) {
-  Evaluation ev;
-  ev.request_sha256 = std::string(request_sha256);
-  std::optional<Candidate> request;
-  std::vector<Candidate> reviews, certificates;
+MaintLog ReadMaintLog(std::span<const LogEntry> entries) {
+  MaintLog log;
+  log.entries = entries.size();
   for (const LogEntry& entry : entries) {
-    // The log holds every kind of statement (and anything a submitter sent): what is not a
-    // maint statement is none of this evaluation's business.
     std::string_view text = AsChars(entry.bytes);
     if (CannotBeMaint(text)) continue;
     auto envelope = release::ParseEnvelope(text);
     if (!envelope.ok() || envelope->payload_type != release::kInTotoPayloadType) continue;
     auto statement = release::ParseStatement(AsChars(envelope->payload));
     if (!statement.ok()) continue;
-    const std::string& type = statement->predicate_type;
+    const std::string type = statement->predicate_type;  // the statement is moved below
+    LoggedStatement s{entry.index, "", std::move(*envelope), std::move(*statement)};
     if (type == kRequestPredicateType) {
-      if (!request && Sha256Hex(entry.bytes) == request_sha256) {
-        request = Candidate{entry.index, std::move(*envelope), std::move(*statement)};
-      }
+      s.sha256 = Sha256Hex(entry.bytes);
+      log.requests.push_back(std::move(s));
     } else if (type == kReviewPredicateType) {
-      reviews.push_back({entry.index, std::move(*envelope), std::move(*statement)});
+      log.reviews.push_back(std::move(s));
     } else if (type == kCertificatePredicateType) {
-      auto record = CertificateRecordOf(*statement);
-      if (!record.ok()) continue;
-      ev.serials_in_log.push_back(record->serial);
-      if (record->request_sha256 == request_sha256) {
-        certificates.push_back({entry.index, std::move(*envelope), std::move(*statement)});
-      }
+      log.certificates.push_back(std::move(s));
+    } else if (type == kSessionPredicateType) {
+      log.sessions.push_back(std::move(s));
     }
   }
-  if (!request) {
+  return log;
+}
+
+Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha256,
+                            std::span<const LogEntry> entries, uint64_t now) {
+  return Evaluate(policy, request_sha256, ReadMaintLog(entries), now);
+}
+
+Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha256,
+                            const MaintLog& log, uint64_t now) {
+  Evaluation ev;
+  ev.request_sha256 = std::string(request_sha256);
+  const LoggedStatement* request = nullptr;
+  for (const LoggedStatement& r : log.requests) {
+    if (r.sha256 == request_sha256) {
+      request = &r;
+      break;
+    }
+  }
+  std::vector<const LoggedStatement*> certificates;
+  for (const LoggedStatement& c : log.certificates) {
+    auto record = CertificateRecordOf(c.statement);
+    if (!record.ok()) continue;
+    ev.serials_in_log.push_back(record->serial);
+    if (record->request_sha256 == request_sha256) certificates.push_back(&c);
+  }
+  if (request == nullptr) {
     return Error::NotFound("request sha256:" + ev.request_sha256 + " is not in the log (" +
-                           std::to_string(entries.size()) + " entries read)");
+                           std::to_string(log.entries) + " entries read)");
   }
   std::string at = "log entry " + std::to_string(request->index);
   ev.request_index = request->index;
@@ -257,7 +270,7 @@ Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha25
   std::vector<release::TrustedKey> approver_keys = KeysOf(policy.approvers);
   std::map<std::string, uint64_t> counted_at;  // approver -> log index of their counted review
   std::vector<uint32_t> approvals(policy.thresholds.size()), denials(policy.thresholds.size());
-  for (Candidate& c : reviews) {
+  for (const LoggedStatement& c : log.reviews) {
     auto review = ReviewOf(c.statement);
     if (!review.ok()) {
       // Only a review that names this request (or its ticket) is worth reporting.
@@ -348,13 +361,13 @@ Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha25
   }
 
   std::vector<release::TrustedKey> issuer_keys = KeysOf(policy.issuers);
-  for (Candidate& c : certificates) {
-    auto signed_record = release::VerifyEnvelope(c.envelope, issuer_keys);
+  for (const LoggedStatement* c : certificates) {
+    auto signed_record = release::VerifyEnvelope(c->envelope, issuer_keys);
     if (!signed_record.ok()) continue;
     const Person* issuer = FindPerson(policy.issuers, signed_record->signed_by[0]);
     if (issuer == nullptr || issuer->revoked) continue;
-    auto record = CertificateRecordOf(c.statement);
-    if (record.ok()) ev.issued.emplace_back(c.index, record->serial);
+    auto record = CertificateRecordOf(c->statement);
+    if (record.ok()) ev.issued.emplace_back(c->index, record->serial);
   }
   return ev;
 }

@@ -28,13 +28,6 @@ std::vector<release::TrustedKey> KeysOf(const std::vector<Person>& people) {
   return keys;
 }
 
-struct Parsed {
-  uint64_t index = 0;
-  std::string sha256;
-  release::Envelope envelope;
-  release::Statement statement;
-};
-
 struct CertInfo {
   uint64_t index = 0;
   CertificateRecord record;
@@ -120,28 +113,10 @@ class Reconciler {
 
   void ReadLog() {
     report_.log_entries = in_.entries.size();
-    for (const LogEntry& entry : in_.entries) {
-      std::string_view text = AsChars(entry.bytes);
-      size_t first = text.find_first_not_of(" \t\r\n");
-      if (first == std::string_view::npos || text[first] != '{') continue;
-      auto envelope = release::ParseEnvelope(text);
-      if (!envelope.ok() || envelope->payload_type != release::kInTotoPayloadType) continue;
-      auto statement = release::ParseStatement(AsChars(envelope->payload));
-      if (!statement.ok()) continue;
-      const std::string type = statement->predicate_type;  // statement is moved below
-      Parsed p{entry.index, "", std::move(*envelope), std::move(*statement)};
-      if (type == kRequestPredicateType) {
-        p.sha256 = Sha256Hex(entry.bytes);
-        requests_.push_back(std::move(p));
-      } else if (type == kCertificatePredicateType) {
-        certificates_.push_back(std::move(p));
-      } else if (type == kSessionPredicateType) {
-        sessions_raw_.push_back(std::move(p));
-      }
-    }
-    report_.requests = requests_.size();
-    for (const Parsed& r : requests_) {
-      auto e = Evaluate(in_.policy, r.sha256, in_.entries, in_.now);
+    log_ = ReadMaintLog(in_.entries);
+    report_.requests = log_.requests.size();
+    for (const LoggedStatement& r : log_.requests) {
+      auto e = Evaluate(in_.policy, r.sha256, log_, in_.now);
       if (e.ok()) {
         if (e->state == Evaluation::State::kApproved) ++report_.approved;
         evaluations_.emplace(r.sha256, std::move(*e));
@@ -153,7 +128,7 @@ class Reconciler {
 
   void Certificates() {
     std::vector<release::TrustedKey> issuer_keys = KeysOf(in_.policy.issuers);
-    for (Parsed& p : certificates_) {
+    for (const LoggedStatement& p : log_.certificates) {
       auto record = CertificateRecordOf(p.statement);
       if (!record.ok()) continue;
       auto verified = release::VerifyEnvelope(p.envelope, issuer_keys);
@@ -431,7 +406,7 @@ class Reconciler {
 
   void Sessions() {
     std::vector<release::TrustedKey> recorder_keys = KeysOf(in_.policy.recorders);
-    for (Parsed& p : sessions_raw_) {
+    for (const LoggedStatement& p : log_.sessions) {
       auto record = SessionRecordOf(p.statement);
       if (!record.ok()) {
         report_.notes.push_back("log entry " + std::to_string(p.index) +
@@ -646,7 +621,7 @@ class Reconciler {
 
   // Approved requests whose window ended without a login or a session.
   void Unused() {
-    for (const Parsed& p : requests_) {
+    for (const LoggedStatement& p : log_.requests) {
       auto it = evaluations_.find(p.sha256);
       if (it == evaluations_.end() || it->second.state != Evaluation::State::kApproved) continue;
       const Evaluation& e = it->second;
@@ -681,7 +656,7 @@ class Reconciler {
   int64_t skew_us_ = 0;
   Bytes ca_blob_;
   std::string ca_fp_;
-  std::vector<Parsed> requests_, certificates_, sessions_raw_;
+  MaintLog log_;
   std::map<std::string, Evaluation> evaluations_;
   std::map<std::string, std::string> request_errors_;
   std::vector<CertInfo> certs_;

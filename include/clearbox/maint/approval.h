@@ -104,6 +104,26 @@ struct LogEntry {
   ByteView bytes;
 };
 
+// One maint statement of the log, parsed (DSSE envelope and in-toto statement) but not yet
+// verified: whose signature counts is the policy's business, judged when it is used.
+struct LoggedStatement {
+  uint64_t index = 0;
+  std::string sha256;  // of the entry's bytes (requests only): how reviews name a request
+  release::Envelope envelope;
+  release::Statement statement;
+};
+
+// The maint statements of a log by kind, in log order. Reading a log parses every entry; this
+// is done once, however many requests are then judged from it (`maint audit` judges all).
+struct MaintLog {
+  size_t entries = 0;  // every entry read, maint statements or not
+  std::vector<LoggedStatement> requests, reviews, certificates, sessions;
+};
+
+// Sorts `entries` into a MaintLog. Entries that are not DSSE envelopes of in-toto statements
+// with a maint predicate type are skipped (the log holds every kind of statement).
+MaintLog ReadMaintLog(std::span<const LogEntry> entries);
+
 struct ReviewOutcome {
   uint64_t index = 0;          // log index
   std::string reviewer;        // the policy's name for the signer, or "?" when unknown
@@ -144,6 +164,9 @@ struct Evaluation {
 // Errors: kNotFound (no entry has that digest), kPermissionDenied (request signed by no
 // requester, or a revoked one), CheckRequest's errors except an ended window (reported in
 // `blocked`), kInvalidInput (the entry is not a valid request statement).
+Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha256,
+                            const MaintLog& log, uint64_t now);
+// The same for a log not yet sorted (ReadMaintLog, then Evaluate).
 Result<Evaluation> Evaluate(const Policy& policy, std::string_view request_sha256,
                             std::span<const LogEntry> entries, uint64_t now);
 
