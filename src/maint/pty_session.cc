@@ -9,6 +9,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -158,6 +159,7 @@ class RawMode {
 };
 
 constexpr size_t kBuf = 64 << 10;
+constexpr size_t kPipeBuf = 1 << 20;  // the command's stdout pipe, and one read of it
 constexpr size_t kMaxUserQueue = 1 << 20;  // output not yet taken by the user's terminal
 
 // Sets O_NONBLOCK on an fd for its lifetime (the flag belongs to the open file description,
@@ -494,11 +496,17 @@ Result<SessionResult> RunWithPipes(const SessionOptions& o, RecordingWriter& wri
   for (int fd : {child_in.get(), child_out.get(), child_err.get()}) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
+  // A bulk transfer (cat, scp) then wakes the relay once per 1 MiB instead of per 64 KiB.
+  // Best effort: the system's pipe-max-size may refuse it.
+  (void)fcntl(child_out.get(), F_SETPIPE_SZ, int(kPipeBuf));
+  if (struct stat st; fstat(o.out, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    (void)fcntl(o.out, F_SETPIPE_SZ, int(kPipeBuf));  // sshd's pipe: the same, on its side
+  }
 
   SessionResult r;
   std::string to_child;
   bool in_open = true;
-  std::vector<uint8_t> buf(kBuf);
+  std::vector<uint8_t> buf(kPipeBuf);
   auto record = [&](Status s) -> Status {
     if (!s.ok()) return EndUnrecorded(pid, o.err, s.error());
     return s;

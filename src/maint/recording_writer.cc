@@ -134,16 +134,27 @@ struct RecordingWriter::Impl {
 
   // Appends [t, "<type>", "<text>"] where `text` is already JSON-escaped.
   void AppendEventLine(double t, char type, std::string_view escaped) {
-    std::string line;
-    line.reserve(escaped.size() + 32);
-    line += '[';
-    AppendTime(line, t);
-    line += ", \"";
-    line += type;
-    line += "\", \"";
-    line += escaped;
-    line += "\"]\n";
-    AppendLine(line);
+    size_t start = BeginEventLine(t, type);
+    pending += escaped;
+    EndEventLine(start);
+  }
+
+  // An event line is built in `pending` itself (no copies of the session's bytes in between)
+  // and hashed there while it is still in cache.
+  size_t BeginEventLine(double t, char type) {
+    size_t start = pending.size();
+    pending += '[';
+    AppendTime(pending, t);
+    pending += ", \"";
+    pending += type;
+    pending += "\", \"";
+    return start;
+  }
+  void EndEventLine(size_t start) {
+    pending += "\"]\n";
+    std::string_view line = std::string_view(pending).substr(start);
+    file.Update(AsBytes(line));
+    offset += line.size();
     ++events;
     chunk_has_events = true;
   }
@@ -190,11 +201,14 @@ struct RecordingWriter::Impl {
     while (!data.empty()) {
       size_t take = std::min(data.size(), kPiece);
       bool last_piece = take == data.size();
-      std::string escaped;
-      escaped.reserve(take + take / 8);
-      size_t used = internal::AppendJsonText(escaped, data.first(take), final && last_piece);
-      if (used == 0) break;  // only an incomplete character is left: carry it
-      AppendEventLine(t, type, escaped);
+      pending.reserve(pending.size() + take + take / 8 + 64);
+      size_t start = BeginEventLine(t, type);
+      size_t used = internal::AppendJsonText(pending, data.first(take), final && last_piece);
+      if (used == 0) {  // only an incomplete character is left: carry it
+        pending.resize(start);
+        break;
+      }
+      EndEventLine(start);
       data = data.subspan(used);
       if (Status s = AfterEvent(t); !s.ok()) return s;
       if (last_piece) break;
