@@ -110,12 +110,21 @@ PermitRootLogin yes
 Match LocalPort $((port + 1))
   ForceCommand $CLEARBOX maint record --out $WORK/rec --ticket BENCH --serial 1 --device bench --no-input
 CFG
+  # A throw-away device account with /bin/sh, as on a router: root's login shell here may be
+  # bash with a heavy ~/.bashrc, which bash reads for every command sshd runs, so twice when
+  # the recorder runs the command through the shell: that is not the recorder's cost.
+  account=cbbench$$
+  useradd -M -d / -s /bin/sh "$account"
+  usermod -p '*' "$account"  # no password, not locked: sshd refuses locked accounts
+  mkdir -p "$WORK/rec" && chown "$account" "$WORK/rec"
+  chmod o+rx "$WORK" && chmod o+r "$input"
+  [[ -d /run/sshd ]] || mkdir -m 0755 /run/sshd
   /usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log"
-  trap 'kill "$(cat "$S/sshd.pid")" 2>/dev/null || true' EXIT
+  trap 'kill "$(cat "$S/sshd.pid")" 2>/dev/null || true; userdel "$account" 2>/dev/null || true' EXIT
   sleep 0.5
   ssh_to() {
     echo ssh "$SSH_TTY_FLAG" -q -i "$S/user" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-      -o BatchMode=yes -p "$1" root@127.0.0.1
+      -o BatchMode=yes -p "$1" "$account@127.0.0.1"
   }
   read -ra direct_cmd <<<"$(ssh_to "$port") cat $input"
   read -ra recorded_cmd <<<"$(ssh_to $((port + 1))) cat $input"
@@ -126,7 +135,7 @@ direct=() recorded=() direct_cpu=() recorded_cpu=()
 for ((i = 1; i <= RUNS; i++)); do
   read -r t c n < <(timed "${direct_cmd[@]}")
   direct+=("$t") direct_cpu+=("$c")
-  rm -rf "$WORK/rec"
+  rm -rf "$WORK"/rec/*
   read -r t2 c2 n2 < <(timed "${recorded_cmd[@]}")
   recorded+=("$t2") recorded_cpu+=("$c2")
   cast=$(ls "$WORK"/rec/*.cast)
