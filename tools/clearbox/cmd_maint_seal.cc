@@ -17,13 +17,10 @@
 #include "clearbox/core/strict_json.h"
 #include "clearbox/crypto/note.h"
 #include "clearbox/maint/approval.h"
-#include "clearbox/net/http_client.h"
 #include "clearbox/release/statement.h"
-#include "clearbox/tlog/merkle.h"
-#include "clearbox/tlog/proof.h"
-#include "clearbox/tlog/submission.h"
 #include "commands.h"
 #include "common.h"
+#include "log_add.h"
 #include "maint_seal.h"
 #include "release_inputs.h"
 
@@ -42,43 +39,11 @@ std::string LogUrl(const maint::Policy& policy, const MaintCommon& c) {
 // must not write to the session's stdout).
 Result<uint64_t> Publish(const maint::Policy& policy, const MaintCommon& c, std::string_view entry,
                          std::chrono::milliseconds timeout) {
-  std::string url = LogUrl(policy, c);
-  net::HttpClientOptions options;
-  options.timeout = timeout;
-  CLEARBOX_ASSIGN_OR_RETURN(auto client, net::HttpClient::Create(url, options));
-  net::HttpHeaders headers;
-  if (!c.submitter_key.empty()) {
-    CLEARBOX_ASSIGN_OR_RETURN(auto signer, LoadNoteSigner(c.submitter_key));
-    std::string origin = policy.log.origin;
-    if (origin.empty()) {
-      // The submission is bound to the log's origin: learn it from the checkpoint, as `log
-      // add` does.
-      CLEARBOX_ASSIGN_OR_RETURN(net::HttpClientResponse checkpoint,
-                                client->Request("GET", "/checkpoint"));
-      if (checkpoint.status != 200) {
-        return Error::Unavailable(url + "/checkpoint answered " +
-                                  std::to_string(checkpoint.status));
-      }
-      origin = checkpoint.body.substr(0, checkpoint.body.find('\n'));
-    }
-    CLEARBOX_ASSIGN_OR_RETURN(std::string header,
-                              tlog::SignSubmission(origin, AsBytes(entry), *signer));
-    headers.emplace_back(std::string(tlog::kSubmitterHeader), std::move(header));
-  }
-  CLEARBOX_ASSIGN_OR_RETURN(net::HttpClientResponse response,
-                            client->Request("POST", "/add", entry, headers));
-  if (response.status != 200) {
-    std::string body = response.body.substr(0, std::min<size_t>(response.body.find('\n'), 200));
-    return Error::Unavailable(url + ": the log answered " + std::to_string(response.status) + ": " +
-                              body);
-  }
-  auto proof = tlog::ParseTlogProof(response.body);
-  if (!proof.ok()) return proof.error().WithContext(url + ": the log's answer");
-  CLEARBOX_ASSIGN_OR_RETURN(auto log_key,
-                            crypto::Ed25519NoteVerifier::FromVerifierKey(policy.log.key));
-  auto verified = tlog::VerifyTlogProof(*proof, tlog::LeafHash(AsBytes(entry)), *log_key);
-  if (!verified.ok()) return verified.error().WithContext(url + ": the log's proof");
-  return proof->index;
+  CLEARBOX_ASSIGN_OR_RETURN(LogSubmitter log,
+                            LogSubmitter::Open(LogUrl(policy, c), c.submitter_key,
+                                               policy.log.origin, policy.log.key, timeout));
+  CLEARBOX_ASSIGN_OR_RETURN(LogSubmitter::Added added, log.Add(AsBytes(entry)));
+  return added.index;
 }
 
 // The signed statement of `r`, checked to fit one log entry.

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <memory>
 
 #include "clearbox/core/file.h"
 #include "clearbox/crypto/note.h"
@@ -17,32 +16,74 @@
 
 namespace clearbox::cli {
 
-int RunLogAdd(const LogAddArgs& args) {
-  auto client = net::HttpClient::Create(args.url);
-  if (!client.ok()) return Fail(client.error());
+struct LogSubmitter::Impl {
+  std::string url, origin;
+  std::unique_ptr<net::HttpClient> client;
   std::unique_ptr<crypto::Ed25519NoteSigner> submitter;
-  std::string origin = args.origin;
-  if (!args.submitter_key.empty()) {
-    auto signer = LoadNoteSigner(args.submitter_key);
-    if (!signer.ok()) return Fail(signer.error());
-    submitter = std::move(*signer);
+  std::unique_ptr<crypto::Ed25519NoteVerifier> log_key;
+};
+
+LogSubmitter::LogSubmitter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LogSubmitter::LogSubmitter(LogSubmitter&&) noexcept = default;
+LogSubmitter::~LogSubmitter() = default;
+
+Result<LogSubmitter> LogSubmitter::Open(const std::string& url, const std::string& submitter_key,
+                                        std::string origin, const std::string& log_key,
+                                        std::chrono::milliseconds timeout) {
+  auto impl = std::make_unique<Impl>();
+  impl->url = url;
+  net::HttpClientOptions options;
+  options.timeout = timeout;
+  CLEARBOX_ASSIGN_OR_RETURN(impl->client, net::HttpClient::Create(url, options));
+  if (!submitter_key.empty()) {
+    CLEARBOX_ASSIGN_OR_RETURN(impl->submitter, LoadNoteSigner(submitter_key));
     if (origin.empty()) {
       // The submission is bound to the log's origin: learn it from the checkpoint.
-      auto checkpoint = (*client)->Request("GET", "/checkpoint");
-      if (!checkpoint.ok()) return Fail(checkpoint.error());
-      if (checkpoint->status != 200) {
-        return Fail(Error::Unavailable(args.url + "/checkpoint answered " +
-                                       std::to_string(checkpoint->status) + "; pass --origin"));
+      CLEARBOX_ASSIGN_OR_RETURN(net::HttpClientResponse checkpoint,
+                                impl->client->Request("GET", "/checkpoint"));
+      if (checkpoint.status != 200) {
+        return Error::Unavailable(url + "/checkpoint answered " +
+                                  std::to_string(checkpoint.status) + "; pass the log's origin");
       }
-      origin = checkpoint->body.substr(0, checkpoint->body.find('\n'));
+      origin = checkpoint.body.substr(0, checkpoint.body.find('\n'));
     }
   }
-  std::unique_ptr<crypto::Ed25519NoteVerifier> log_key;
-  if (!args.log_key.empty()) {
-    auto verifier = crypto::Ed25519NoteVerifier::FromVerifierKey(args.log_key);
-    if (!verifier.ok()) return Fail(verifier.error().WithContext("--log-key"));
-    log_key = std::move(*verifier);
+  impl->origin = std::move(origin);
+  if (!log_key.empty()) {
+    auto verifier = crypto::Ed25519NoteVerifier::FromVerifierKey(log_key);
+    if (!verifier.ok()) return verifier.error().WithContext("the log's key");
+    impl->log_key = std::move(*verifier);
   }
+  return LogSubmitter(std::move(impl));
+}
+
+Result<LogSubmitter::Added> LogSubmitter::Add(ByteView entry) {
+  Impl& m = *impl_;
+  net::HttpHeaders headers;
+  if (m.submitter) {
+    CLEARBOX_ASSIGN_OR_RETURN(std::string header,
+                              tlog::SignSubmission(m.origin, entry, *m.submitter));
+    headers.emplace_back(std::string(tlog::kSubmitterHeader), std::move(header));
+  }
+  CLEARBOX_ASSIGN_OR_RETURN(net::HttpClientResponse response,
+                            m.client->Request("POST", "/add", AsChars(entry), headers));
+  if (response.status != 200) {
+    std::string body = response.body.substr(0, std::min<size_t>(response.body.find('\n'), 200));
+    return Error::Unavailable(m.url + ": the log answered " + std::to_string(response.status) +
+                              ": " + body);
+  }
+  auto proof = tlog::ParseTlogProof(response.body);
+  if (!proof.ok()) return proof.error().WithContext(m.url + ": the log's answer");
+  if (m.log_key) {
+    auto verified = tlog::VerifyTlogProof(*proof, tlog::LeafHash(entry), *m.log_key);
+    if (!verified.ok()) return verified.error().WithContext(m.url + ": the log's proof");
+  }
+  return Added{proof->index, std::move(response.body)};
+}
+
+int RunLogAdd(const LogAddArgs& args) {
+  auto log = LogSubmitter::Open(args.url, args.submitter_key, args.origin, args.log_key);
+  if (!log.ok()) return Fail(log.error());
   int exit_code = kExitOk;
   for (const std::string& file : args.files) {
     auto entry = ReadFile(file, 64 * 1024);
@@ -50,44 +91,20 @@ int RunLogAdd(const LogAddArgs& args) {
       exit_code = Fail(entry.error());
       continue;
     }
-    net::HttpHeaders headers;
-    if (submitter) {
-      auto header = tlog::SignSubmission(origin, *entry, *submitter);
-      if (!header.ok()) return Fail(header.error());
-      headers.emplace_back(std::string(tlog::kSubmitterHeader), *header);
-    }
-    auto response = (*client)->Request("POST", "/add", AsChars(*entry), headers);
-    if (!response.ok()) {
-      exit_code = Fail(response.error().WithContext(file));
+    auto added = log->Add(*entry);
+    if (!added.ok()) {
+      exit_code = Fail(added.error().WithContext(file));
       continue;
-    }
-    if (response->status != 200) {
-      std::string body = response->body.substr(0, response->body.find_last_not_of('\n') + 1);
-      exit_code = Fail(Error::Unavailable(file + ": the log answered " +
-                                          std::to_string(response->status) + ": " + body));
-      continue;
-    }
-    auto proof = tlog::ParseTlogProof(response->body);
-    if (!proof.ok()) {
-      exit_code = Fail(proof.error().WithContext(file + ": the log's answer"));
-      continue;
-    }
-    if (log_key) {
-      auto verified = tlog::VerifyTlogProof(*proof, tlog::LeafHash(*entry), *log_key);
-      if (!verified.ok()) {
-        exit_code = Fail(verified.error().WithContext(file + ": the log's proof"));
-        continue;
-      }
     }
     if (!args.proofs_dir.empty()) {
       std::string out =
           args.proofs_dir + "/" + std::filesystem::path(file).filename().string() + ".tlog-proof";
-      if (Status s = WriteFileAtomic(out, AsBytes(response->body)); !s.ok()) {
+      if (Status s = WriteFileAtomic(out, AsBytes(added->proof)); !s.ok()) {
         exit_code = Fail(s.error());
         continue;
       }
     }
-    std::printf("%llu %s\n", static_cast<unsigned long long>(proof->index), file.c_str());
+    std::printf("%llu %s\n", static_cast<unsigned long long>(added->index), file.c_str());
     std::fflush(stdout);
   }
   return exit_code;
