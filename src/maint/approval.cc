@@ -139,13 +139,6 @@ bool HoldsRole(const Person& p, const Threshold& t) {
   return false;
 }
 
-std::vector<release::TrustedKey> KeysOf(const std::vector<Person>& people) {
-  std::vector<release::TrustedKey> keys;
-  keys.reserve(people.size());
-  for (const Person& p : people) keys.push_back(p.key);
-  return keys;
-}
-
 }  // namespace
 
 Result<std::string> ExpandForceCommand(std::string_view templ, const MaintRequest& r,

@@ -49,6 +49,13 @@ const Person* FindPerson(const std::vector<Person>& people, std::string_view nam
   return nullptr;
 }
 
+std::vector<release::TrustedKey> KeysOf(const std::vector<Person>& people) {
+  std::vector<release::TrustedKey> keys;
+  keys.reserve(people.size());
+  for (const Person& p : people) keys.push_back(p.key);
+  return keys;
+}
+
 namespace {
 
 constexpr size_t kName = PolicyLimits::kMaxNameBytes;

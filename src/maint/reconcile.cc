@@ -22,12 +22,6 @@ constexpr int64_t kMicros = 1000000;
 std::string Time(int64_t us) { return us == 0 ? std::string("?") : FormatUnixMicros(us); }
 std::string TimeS(uint64_t s) { return FormatUtcTime(s); }
 
-std::vector<release::TrustedKey> KeysOf(const std::vector<Person>& people) {
-  std::vector<release::TrustedKey> keys;
-  for (const Person& p : people) keys.push_back(p.key);
-  return keys;
-}
-
 struct CertInfo {
   uint64_t index = 0;
   CertificateRecord record;

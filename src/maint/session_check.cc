@@ -85,13 +85,6 @@ std::string Differences(const SessionSummary& st, const Stated& rec, const Verif
   return out;
 }
 
-std::vector<release::TrustedKey> RecorderKeys(const Policy& policy) {
-  std::vector<release::TrustedKey> keys;
-  keys.reserve(policy.recorders.size());
-  for (const Person& p : policy.recorders) keys.push_back(p.key);
-  return keys;
-}
-
 // Who signed: "" and a problem when no unrevoked recorder did.
 std::string Signer(const Policy& policy, std::span<const release::TrustedKey> keys,
                    const release::Envelope& envelope, std::string& problem) {
@@ -165,7 +158,7 @@ SessionLogCheck CheckSessionInLog(const Policy& policy, const VerifyReport& reco
   c.cast_sha256 = HexEncode(recording.cast_sha256);
   c.entries = entries.size();
   Stated stated = StatedBy(recording);
-  std::vector<release::TrustedKey> keys = RecorderKeys(policy);
+  std::vector<release::TrustedKey> keys = KeysOf(policy.recorders);
   for (const LogEntry& entry : entries) {
     // Anything else in the log (other statements, other submitters' entries) is skipped.
     auto envelope = release::ParseEnvelope(AsChars(entry.bytes));

@@ -117,4 +117,8 @@ std::vector<std::string> CheckPolicyAgainstPledge(const Policy& policy,
 // them), or nullptr.
 const Person* FindPerson(const std::vector<Person>& people, std::string_view name);
 
+// The keys of `people`, revoked ones included (a revoked signer is reported, not unknown),
+// for release::VerifyEnvelope.
+std::vector<release::TrustedKey> KeysOf(const std::vector<Person>& people);
+
 }  // namespace clearbox::maint
