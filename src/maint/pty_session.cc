@@ -93,6 +93,23 @@ void ResetSignalsInChild() {
   _exit(127);
 }
 
+// Reads all of `into` from an fd that holds at least that much already (the bytes tee(2)
+// just forwarded); returns its size, or -1 on an error other than EINTR.
+ssize_t ReadExactly(int fd, std::span<uint8_t> into) {
+  size_t have = 0;
+  while (have < into.size()) {
+    ssize_t n = read(fd, into.data() + have, into.size() - have);
+    if (n > 0) {
+      have += size_t(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return have > 0 ? ssize_t(have) : -1;
+    }
+  }
+  return ssize_t(have);
+}
+
 // Writes all of `data` to a possibly non-blocking fd, waiting for it to drain.
 bool WriteFully(int fd, ByteView data) {
   while (!data.empty()) {
@@ -499,8 +516,10 @@ Result<SessionResult> RunWithPipes(const SessionOptions& o, RecordingWriter& wri
   // A bulk transfer (cat, scp) then wakes the relay once per 1 MiB instead of per 64 KiB.
   // Best effort: the system's pipe-max-size may refuse it.
   (void)fcntl(child_out.get(), F_SETPIPE_SZ, int(kPipeBuf));
+  bool tee_out = false;  // stdout goes to a pipe (sshd's): forwarded with tee(2)
   if (struct stat st; fstat(o.out, &st) == 0 && S_ISFIFO(st.st_mode)) {
     (void)fcntl(o.out, F_SETPIPE_SZ, int(kPipeBuf));  // sshd's pipe: the same, on its side
+    tee_out = true;
   }
 
   SessionResult r;
@@ -531,11 +550,33 @@ Result<SessionResult> RunWithPipes(const SessionOptions& o, RecordingWriter& wri
     for (int k = 0; k < 2 && n > 0; ++k) {
       UniqueFd& src = k == 0 ? child_out : child_err;
       if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t got = read(src.get(), buf.data(), buf.size());
+      ssize_t got;
+      bool forwarded = false;
+      if (k == 0 && tee_out) {
+        // Into sshd's pipe without a copy: tee(2) puts the same pages there, then read(2)
+        // takes exactly those bytes off the command's pipe for the recording.
+        ssize_t teed = tee(src.get(), o.out, buf.size(), SPLICE_F_NONBLOCK);
+        if (teed < 0 && errno == EAGAIN) {  // sshd's pipe is full (or nothing came): wait
+          pollfd p{o.out, POLLOUT, 0};
+          (void)poll(&p, 1, 1000);
+          continue;
+        }
+        if (teed > 0) {
+          got = ReadExactly(src.get(), std::span<uint8_t>(buf.data(), size_t(teed)));
+          forwarded = true;
+        } else if (teed == 0) {
+          got = 0;  // end of output
+        } else {  // EINVAL: not a pipe after all; EPIPE: sshd stopped reading. Copy instead.
+          tee_out = false;
+          got = read(src.get(), buf.data(), buf.size());
+        }
+      } else {
+        got = read(src.get(), buf.data(), buf.size());
+      }
       if (got > 0) {
         ByteView data(buf.data(), size_t(got));
         (k == 0 ? r.output_bytes : r.error_bytes) += uint64_t(got);
-        (void)WriteFully(k == 0 ? o.out : o.err, data);
+        if (!forwarded) (void)WriteFully(k == 0 ? o.out : o.err, data);
         gate.Output(data);
         CLEARBOX_RETURN_IF_ERROR(record(writer.Output(now(), data)));
       } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "clearbox/core/encoding.h"
 #include "clearbox/core/file.h"
@@ -378,6 +379,65 @@ TEST_F(RecordingTest, RunsACommandUnderAPtyAndWithPipes) {
 
 // No unrecorded session: when the recording cannot be written (here: a file size limit, as
 // a full disk would), the command is ended and the error returned.
+// The exec path into a pipe (as sshd gives it) forwards with tee(2): what the reader gets and
+// what the recording holds are the same bytes, through a full pipe and a slow reader; a
+// reader that leaves early ends nothing, and the recording still holds everything.
+TEST_F(RecordingTest, ForwardsToAPipeWhatItRecords) {
+  for (bool reader_leaves : {false, true}) {
+    SCOPED_TRACE(reader_leaves ? "the reader leaves after 1 MiB" : "the reader reads it all");
+    int in[2], out[2];
+    ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);  // else the command holds the reader's end open
+    close(in[1]);
+    std::string path = dir_ + (reader_leaves ? "/left.cast" : "/tee.cast");
+    auto w = RecordingWriter::Create(path, Meta(), {});
+    ASSERT_TRUE(w.ok());
+    Bytes got;
+    std::thread reader([&] {
+      uint8_t b[4096];
+      for (int i = 0;; ++i) {
+        if (i % 64 == 0) usleep(2000);  // slow: the relay meets a full pipe
+        ssize_t n = read(out[0], b, sizeof b);
+        if (n <= 0) break;
+        got.insert(got.end(), b, b + n);
+        if (reader_leaves && got.size() >= (1u << 20)) break;
+      }
+      close(out[0]);
+    });
+    SessionOptions so;
+    // 8 MiB of every byte value, in many writes.
+    so.argv = {"/bin/sh", "-c", "i=0; while [ $i -lt 32 ]; do head -c 262144 /dev/urandom; "
+                                "i=$((i+1)); done"};
+    so.in = in[0];
+    so.out = out[1];
+    so.err = out[1];
+    auto r = RunWithPipes(so, **w, [] { return 0.5; });
+    close(out[1]);
+    reader.join();
+    close(in[0]);
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->output_bytes, 8u << 20);
+    auto s = (*w)->Finish(1, {});
+    ASSERT_TRUE(s.ok()) << s.error().ToString();
+    Bytes recorded;
+    VerifyOptions vo;
+    vo.expected = s->head;
+    vo.on_event = [&](const RecordingEvent& e) -> Status {
+      if (e.type == 'o') recorded.insert(recorded.end(), e.data.begin(), e.data.end());
+      return Status::Ok();
+    };
+    auto v = VerifyRecording(Read(path), vo);
+    ASSERT_TRUE(v.ok()) << v.error().ToString();
+    ASSERT_EQ(recorded.size(), 8u << 20);
+    if (reader_leaves) {
+      ASSERT_GE(got.size(), 1u << 20);
+      EXPECT_TRUE(std::equal(got.begin(), got.end(), recorded.begin()));
+    } else {
+      EXPECT_TRUE(got == recorded);
+    }
+  }
+}
+
 TEST_F(RecordingTest, EndsTheSessionWhenTheRecordingFails) {
   auto w = RecordingWriter::Create(dir_ + "/full.cast", Meta(), {});
   ASSERT_TRUE(w.ok());
