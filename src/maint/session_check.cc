@@ -159,16 +159,13 @@ SessionLogCheck CheckSessionInLog(const Policy& policy, const VerifyReport& reco
   c.entries = entries.size();
   Stated stated = StatedBy(recording);
   std::vector<release::TrustedKey> keys = KeysOf(policy.recorders);
-  for (const LogEntry& entry : entries) {
-    // Anything else in the log (other statements, other submitters' entries) is skipped.
-    auto envelope = release::ParseEnvelope(AsChars(entry.bytes));
-    if (!envelope.ok() || envelope->payload_type != release::kInTotoPayloadType) continue;
-    auto statement = release::ParseStatement(AsChars(envelope->payload));
-    if (!statement.ok() || statement->predicate_type != kSessionPredicateType) continue;
-    bool ours = statement->subjects.size() == 1 && statement->subjects[0].sha256 == c.cast_sha256;
+  // Anything else in the log (other statements, other submitters' entries) is skipped.
+  for (const LoggedStatement& entry : ReadMaintLog(entries).sessions) {
+    const auto& subjects = entry.statement.subjects;
+    bool ours = subjects.size() == 1 && subjects[0].sha256 == c.cast_sha256;
     SessionSeal seal;
     seal.index = entry.index;
-    auto record = SessionRecordOf(*statement);
+    auto record = SessionRecordOf(entry.statement);
     if (!ours) {
       // Another recording: worth naming only if it is of the same session's certificate.
       if (!record.ok() || !stated.ticket || !stated.serial || !stated.device ||
@@ -181,13 +178,13 @@ SessionLogCheck CheckSessionInLog(const Policy& policy, const VerifyReport& reco
         continue;
       }
       std::string ignored;
-      seal.recorder = Signer(policy, keys, *envelope, ignored);
+      seal.recorder = Signer(policy, keys, entry.envelope, ignored);
       seal.record = std::move(*record);
       c.others.push_back(std::move(seal));
       continue;
     }
     if (c.sealed() != nullptr) continue;
-    seal.recorder = Signer(policy, keys, *envelope, seal.problem);
+    seal.recorder = Signer(policy, keys, entry.envelope, seal.problem);
     if (!record.ok()) {
       if (seal.problem.empty()) {
         seal.problem = "a malformed session statement: " + record.error().message();
